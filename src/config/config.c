@@ -1,0 +1,567 @@
+#include "config/config.h"
+
+#include <curl/curl.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/phone.h"
+#include "providers/provider.h"
+#include "util/err.h"
+
+enum ktype { K_STR, K_INT, K_BOOL, K_DOUBLE };
+
+struct key {
+  const char *section;
+  const char *name;
+  enum ktype type;
+  size_t off;
+  const char *def;
+  int secret; /* may be given as <name>_file; never printed */
+  long min, max;
+  const char *help;
+};
+
+#define S(sec, n, f, d, h) {sec, n, K_STR, offsetof(struct config, f), d, 0, 0, 0, h}
+#define SECRET(sec, n, f, d, h) {sec, n, K_STR, offsetof(struct config, f), d, 1, 0, 0, h}
+#define I(sec, n, f, d, lo, hi, h) {sec, n, K_INT, offsetof(struct config, f), d, 0, lo, hi, h}
+#define B(sec, n, f, d, h) {sec, n, K_BOOL, offsetof(struct config, f), d, 0, 0, 1, h}
+#define D(sec, n, f, d, h) {sec, n, K_DOUBLE, offsetof(struct config, f), d, 0, 0, 1, h}
+
+static const struct key keys[] = {
+    S("server", "listen", listen, "127.0.0.1",
+      "Address to listen on. 0.0.0.0 for every interface (put TLS in front)."),
+    I("server", "port", port, "8080", 1, 65535, "TCP port to listen on."),
+    S("server", "public_url", public_url, "",
+      "How providers and patients reach this server, e.g.\n"
+      "https://sms.clinic.example. Empty: http://<listen>:<port>."),
+    I("server", "threads", threads, "16", 1, 256,
+      "HTTP worker threads (an epoll thread pool)."),
+    I("server", "max_connections", max_connections, "1024", 16, 65536,
+      "Open connections allowed at once."),
+    SECRET("api", "key", api_key, "",
+           "Bearer token for /api/v1 (at least 24 characters). Or key_file."),
+    S("store", "path", db_path, "/var/lib/lyrebird/lyrebird.db",
+      "SQLite database file. It runs in WAL mode."),
+    S("store", "synchronous", synchronous, "full",
+      "full: every acknowledged write survives power loss (default).\n"
+      "normal: survives a crash of lyrebird, not of the machine; faster."),
+    S("media", "dir", media_dir, "/var/lib/lyrebird/media",
+      "Directory for media blobs (created 0700)."),
+    I("media", "max_bytes", media_max_bytes, "10485760", 1024, 104857600,
+      "Largest media item accepted, in bytes."),
+    I("media", "max_items", media_max_items, "10", 1, LB_MEDIA_MAX,
+      "Media items per message."),
+    S("clinic", "name", clinic_name, "",
+      "The clinic's name, as patients know it."),
+    S("clinic", "number", number, "",
+      "The clinic's one number, patients send to and receive from it."),
+    S("clinic", "host", host, "",
+      "The number's host provider: the only one that sends from it and\n"
+      "receives for it. One of: sim."),
+    S("clinic", "region", region, "AU",
+      "Region for numbers written without a country code (ISO 3166)."),
+    S("clinic", "timezone", timezone, "Australia/Sydney",
+      "Time zone for times shown to staff."),
+    I("outbox", "workers", workers, "2", 1, 64, "Send worker threads."),
+    I("outbox", "max_attempts", max_attempts, "8", 1, 100,
+      "Send attempts before a retryable failure becomes final."),
+    I("outbox", "backoff_base_ms", backoff_base_ms, "2000", 1, 3600000,
+      "First retry delay; doubles each attempt, with jitter."),
+    I("outbox", "backoff_max_ms", backoff_max_ms, "600000", 1, 86400000,
+      "Longest retry delay."),
+    I("outbox", "send_timeout_ms", send_timeout_ms, "15000", 100, 300000,
+      "Time allowed for one call to a provider."),
+    S("log", "level", log_level, "info", "debug, info, warn or error."),
+    B("log", "access", access_log, "true",
+      "One JSON line per HTTP request on stderr."),
+    B("sim", "enabled", sim_enabled, "false",
+      "Mount the simulated carrier under /sim/ (demo and tests only)."),
+    S("sim", "base_url", sim_base_url, "",
+      "Where lyrebird sends to the simulated carrier. Empty: this server."),
+    SECRET("sim", "secret", sim_secret, "",
+           "Shared secret: lyrebird's Bearer token and the HMAC key the\n"
+           "carrier signs its webhooks with."),
+    B("sim", "mms_out", sim_mms_out, "true",
+      "Can the simulated carrier send MMS? false stands in for SMS Broadcast."),
+    I("sim", "mms_max_bytes", sim_mms_max_bytes, "614400", 1024, 104857600,
+      "Largest MMS the simulated carrier sends."),
+    I("sim", "dr_delay_ms", sim_dr_delay_ms, "300", 0, 600000,
+      "Delay before the simulated carrier posts a delivery receipt."),
+    D("sim", "dr_failure_rate", sim_dr_failure_rate, "0",
+      "Share (0-1) of sent messages reported undelivered."),
+    D("sim", "send_failure_rate", sim_send_failure_rate, "0",
+      "Share (0-1) of send calls the carrier answers 503 (retryable)."),
+    I("sim", "rate", sim_rate, "50", 1, 100000,
+      "Sends per second lyrebird allows itself towards the carrier."),
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static void add_error(struct config_errors *errs, int line, const char *where,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void add_error(struct config_errors *errs, int line, const char *where,
+                      const char *fmt, ...)
+{
+  struct config_error *e;
+  va_list ap;
+  if (!errs || errs->n >= CONFIG_MAX_ERRORS)
+    return;
+  e = &errs->items[errs->n++];
+  e->line = line;
+  snprintf(e->where, sizeof e->where, "%s", where);
+  va_start(ap, fmt);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  va_end(ap);
+}
+
+static const struct key *find_key(const char *section, const char *name)
+{
+  for (size_t i = 0; i < NKEYS; i++)
+    if (strcmp(keys[i].section, section) == 0 &&
+        strcmp(keys[i].name, name) == 0)
+      return &keys[i];
+  return NULL;
+}
+
+/* Edit distance, for "did you mean". Short strings only. */
+static int distance(const char *a, const char *b)
+{
+  int la = (int)strlen(a), lb = (int)strlen(b);
+  int prev[64], cur[64];
+  if (la > 62 || lb > 62)
+    return 99;
+  for (int j = 0; j <= lb; j++)
+    prev[j] = j;
+  for (int i = 1; i <= la; i++) {
+    cur[0] = i;
+    for (int j = 1; j <= lb; j++) {
+      int c = prev[j - 1] + (a[i - 1] != b[j - 1]);
+      if (prev[j] + 1 < c)
+        c = prev[j] + 1;
+      if (cur[j - 1] + 1 < c)
+        c = cur[j - 1] + 1;
+      cur[j] = c;
+    }
+    memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
+  }
+  return prev[lb];
+}
+
+static const char *suggest_key(const char *section, const char *name)
+{
+  const char *best = NULL;
+  int bestd = 3;
+  for (size_t i = 0; i < NKEYS; i++) {
+    int d;
+    if (strcmp(keys[i].section, section) != 0)
+      continue;
+    d = distance(keys[i].name, name);
+    if (d < bestd)
+      bestd = d, best = keys[i].name;
+  }
+  return best;
+}
+
+static const char *suggest_section(const char *section)
+{
+  const char *best = NULL;
+  int bestd = 3;
+  for (size_t i = 0; i < NKEYS; i++) {
+    int d = distance(keys[i].section, section);
+    if (d < bestd)
+      bestd = d, best = keys[i].section;
+  }
+  return best;
+}
+
+static int section_known(const char *section)
+{
+  for (size_t i = 0; i < NKEYS; i++)
+    if (strcmp(keys[i].section, section) == 0)
+      return 1;
+  return 0;
+}
+
+/* Sets one key from text. On error returns LB_ECONFIG with msg set. */
+static int set_value(struct config *c, const struct key *k, const char *value,
+                     char *msg, size_t msglen)
+{
+  char *p = (char *)c + k->off;
+  char *end;
+  switch (k->type) {
+  case K_STR: {
+    char *dup = strdup(value);
+    if (!dup)
+      return LB_ENOMEM;
+    free(*(char **)p);
+    *(char **)p = dup;
+    return LB_OK;
+  }
+  case K_INT: {
+    long v;
+    errno = 0;
+    v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < k->min || v > k->max) {
+      snprintf(msg, msglen, "'%s' is not a whole number from %ld to %ld",
+               value, k->min, k->max);
+      return LB_ECONFIG;
+    }
+    *(int *)p = (int)v;
+    return LB_OK;
+  }
+  case K_BOOL:
+    if (!strcmp(value, "true") || !strcmp(value, "yes") ||
+        !strcmp(value, "on") || !strcmp(value, "1")) {
+      *(int *)p = 1;
+      return LB_OK;
+    }
+    if (!strcmp(value, "false") || !strcmp(value, "no") ||
+        !strcmp(value, "off") || !strcmp(value, "0")) {
+      *(int *)p = 0;
+      return LB_OK;
+    }
+    snprintf(msg, msglen, "'%s' is not true or false", value);
+    return LB_ECONFIG;
+  case K_DOUBLE: {
+    double v;
+    errno = 0;
+    v = strtod(value, &end);
+    if (errno || end == value || *end || v < (double)k->min ||
+        v > (double)k->max) {
+      snprintf(msg, msglen, "'%s' is not a number from %ld to %ld", value,
+               k->min, k->max);
+      return LB_ECONFIG;
+    }
+    *(double *)p = v;
+    return LB_OK;
+  }
+  }
+  return LB_EINVAL;
+}
+
+/* Reads a secret file: its contents less trailing CR/LF. */
+static int read_secret_file(const char *path, char **out, char *msg,
+                            size_t msglen)
+{
+  FILE *f = fopen(path, "rb");
+  char buf[4096];
+  size_t n;
+  if (!f) {
+    snprintf(msg, msglen, "cannot read secret file '%s': %s", path,
+             strerror(errno));
+    return LB_ECONFIG;
+  }
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  if (n == sizeof buf - 1) {
+    snprintf(msg, msglen, "secret file '%s' is larger than 4 kB", path);
+    return LB_ECONFIG;
+  }
+  while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+    n--;
+  buf[n] = '\0';
+  *out = strdup(buf);
+  memset(buf, 0, sizeof buf);
+  return *out ? LB_OK : LB_ENOMEM;
+}
+
+/* Applies "name = value" in section; handles <secret>_file. */
+static int apply(struct config *c, const char *section, const char *name,
+                 const char *value, char *msg, size_t msglen)
+{
+  const struct key *k = find_key(section, name);
+  size_t nlen = strlen(name);
+  if (!k && nlen > 5 && strcmp(name + nlen - 5, "_file") == 0) {
+    char base[64];
+    snprintf(base, sizeof base, "%.*s", (int)(nlen - 5), name);
+    k = find_key(section, base);
+    if (k && k->secret) {
+      char *secret = NULL;
+      int rc = read_secret_file(value, &secret, msg, msglen);
+      if (rc)
+        return rc;
+      rc = set_value(c, k, secret, msg, msglen);
+      memset(secret, 0, strlen(secret));
+      free(secret);
+      return rc;
+    }
+    if (k) {
+      snprintf(msg, msglen, "'%s' is not a secret, so '%s' is not accepted; "
+               "set '%s' itself", k->name, name, k->name);
+      return LB_ECONFIG;
+    }
+  }
+  if (!k) {
+    const char *s = section_known(section) ? suggest_key(section, name) : NULL;
+    if (!section_known(section)) {
+      const char *ss = suggest_section(section);
+      if (ss)
+        snprintf(msg, msglen, "unknown section [%s]; did you mean [%s]?",
+                 section, ss);
+      else
+        snprintf(msg, msglen,
+                 "unknown section [%s]; see lyrebird.example.ini for the "
+                 "sections",
+                 section);
+    } else if (s)
+      snprintf(msg, msglen, "unknown key '%s' in [%s]; did you mean '%s'?",
+               name, section, s);
+    else
+      snprintf(msg, msglen,
+               "unknown key '%s' in [%s]; see lyrebird.example.ini for the "
+               "keys of [%s]",
+               name, section, section);
+    return LB_ECONFIG;
+  }
+  return set_value(c, k, value, msg, msglen);
+}
+
+int config_init(struct config *c)
+{
+  char msg[256];
+  memset(c, 0, sizeof *c);
+  c->path = strdup("");
+  if (!c->path)
+    return LB_ENOMEM;
+  for (size_t i = 0; i < NKEYS; i++) {
+    int rc = set_value(c, &keys[i], keys[i].def, msg, sizeof msg);
+    if (rc)
+      return rc;
+  }
+  return LB_OK;
+}
+
+void config_release(struct config *c)
+{
+  for (size_t i = 0; i < NKEYS; i++) {
+    if (keys[i].type == K_STR) {
+      char **p = (char **)((char *)c + keys[i].off);
+      if (*p && keys[i].secret)
+        memset(*p, 0, strlen(*p));
+      free(*p);
+      *p = NULL;
+    }
+  }
+  free(c->path);
+  c->path = NULL;
+}
+
+int config_set(struct config *c, const char *section, const char *key,
+               const char *value)
+{
+  char msg[256];
+  return apply(c, section, key, value, msg, sizeof msg);
+}
+
+struct ini_ctx {
+  struct config *c;
+  struct config_errors *errs;
+};
+
+static int on_ini(void *user, const char *section, const char *name,
+                  const char *value, int lineno)
+{
+  struct ini_ctx *ctx = user;
+  char msg[400], where[96];
+  if (!name) /* a section header alone */
+    return 1;
+  snprintf(where, sizeof where, "[%s] %s", section, name);
+  if (!section[0]) {
+    add_error(ctx->errs, lineno, where,
+              "'%s' is outside any section; put it under its [section]",
+              name);
+    return 1;
+  }
+  if (apply(ctx->c, section, name, value, msg, sizeof msg))
+    add_error(ctx->errs, lineno, where, "%s", msg);
+  return 1;
+}
+
+int config_load_file(struct config *c, const char *path,
+                     struct config_errors *errs)
+{
+  struct ini_ctx ctx = {c, errs};
+  FILE *f;
+  int rc, before = errs->n;
+
+  free(c->path);
+  c->path = strdup(path);
+  if (!c->path)
+    return LB_ENOMEM;
+  f = fopen(path, "r");
+  if (!f) {
+    add_error(errs, 0, path, "cannot open the configuration file: %s%s",
+              strerror(errno),
+              errno == ENOENT ? " (copy lyrebird.example.ini to start)" : "");
+    return LB_ECONFIG;
+  }
+  rc = ini_parse_file(f, on_ini, &ctx);
+  fclose(f);
+  if (rc > 0)
+    add_error(errs, rc, "syntax",
+              "cannot parse this line; lines are 'key = value', "
+              "'[section]' or comments starting with ';' or '#'");
+  return errs->n > before ? LB_ECONFIG : LB_OK;
+}
+
+int config_load_env(struct config *c, struct config_errors *errs)
+{
+  int before = errs->n;
+  for (size_t i = 0; i < NKEYS; i++) {
+    char var[96], msg[400];
+    const char *v;
+    size_t j = 0;
+    j = (size_t)snprintf(var, sizeof var, "LYREBIRD_%s_%s", keys[i].section,
+                         keys[i].name);
+    for (j = 0; var[j]; j++)
+      var[j] = (char)toupper((unsigned char)var[j]);
+    if ((v = getenv(var)) != NULL) {
+      if (apply(c, keys[i].section, keys[i].name, v, msg, sizeof msg))
+        add_error(errs, 0, var, "%s", msg);
+    }
+    if (keys[i].secret) {
+      char fvar[110], fname[70];
+      snprintf(fvar, sizeof fvar, "%s_FILE", var);
+      snprintf(fname, sizeof fname, "%s_file", keys[i].name);
+      if ((v = getenv(fvar)) != NULL &&
+          apply(c, keys[i].section, fname, v, msg, sizeof msg))
+        add_error(errs, 0, fvar, "%s", msg);
+    }
+  }
+  return errs->n > before ? LB_ECONFIG : LB_OK;
+}
+
+static int url_ok(const char *url)
+{
+  CURLU *u = curl_url();
+  char *scheme = NULL;
+  int ok = 0;
+  if (!u)
+    return 0;
+  if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0))
+    ok = 1;
+  curl_free(scheme);
+  curl_url_cleanup(u);
+  return ok;
+}
+
+int config_validate(struct config *c, struct config_errors *errs)
+{
+  char e164[LB_E164_SIZE], why[256];
+  int before = errs->n;
+
+  if (strlen(c->api_key) < 24)
+    add_error(errs, 0, "[api] key",
+              "set an API key of at least 24 characters (e.g. the output of "
+              "'openssl rand -base64 32'), or key_file = <path>");
+  if (strcmp(c->synchronous, "full") && strcmp(c->synchronous, "normal"))
+    add_error(errs, 0, "[store] synchronous", "must be full or normal, not '%s'",
+              c->synchronous);
+  if (!c->db_path[0])
+    add_error(errs, 0, "[store] path", "set the SQLite database path");
+  if (!c->media_dir[0])
+    add_error(errs, 0, "[media] dir", "set the media directory");
+  if (!c->clinic_name[0])
+    add_error(errs, 0, "[clinic] name",
+              "set the clinic's name, as patients know it");
+  if (!c->number[0])
+    add_error(errs, 0, "[clinic] number",
+              "set the clinic's number, e.g. +61488868772");
+  else if (phone_parse(c->number, c->region, e164, why, sizeof why))
+    add_error(errs, 0, "[clinic] number", "%s", why);
+  else {
+    free(c->number);
+    c->number = strdup(e164);
+    if (!c->number)
+      return LB_ENOMEM;
+  }
+  if (!c->host[0])
+    add_error(errs, 0, "[clinic] host",
+              "set the number's host provider (one of: %s)", provider_names());
+  else if (!provider_find(c->host))
+    add_error(errs, 0, "[clinic] host",
+              "unknown provider '%s'; known providers: %s", c->host,
+              provider_names());
+  if (strcmp(c->host, "sim") == 0 && !c->sim_enabled)
+    add_error(errs, 0, "[sim] enabled",
+              "the host is the simulated carrier, so set [sim] enabled = true "
+              "(or choose a real provider as [clinic] host)");
+  if (c->sim_enabled && strlen(c->sim_secret) < 16)
+    add_error(errs, 0, "[sim] secret",
+              "set a secret of at least 16 characters for the simulated "
+              "carrier");
+  if (c->public_url[0] && !url_ok(c->public_url))
+    add_error(errs, 0, "[server] public_url",
+              "'%s' is not an http(s) URL such as https://sms.clinic.example",
+              c->public_url);
+  if (c->sim_base_url[0] && !url_ok(c->sim_base_url))
+    add_error(errs, 0, "[sim] base_url", "'%s' is not an http(s) URL",
+              c->sim_base_url);
+  if (c->backoff_base_ms > c->backoff_max_ms)
+    add_error(errs, 0, "[outbox] backoff_base_ms",
+              "must not exceed backoff_max_ms (%d)", c->backoff_max_ms);
+  if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
+      strcmp(c->log_level, "warn") && strcmp(c->log_level, "error"))
+    add_error(errs, 0, "[log] level", "must be debug, info, warn or error");
+  if (errs->n > before)
+    return LB_ECONFIG;
+  /* Derived values. */
+  if (!c->public_url[0]) {
+    char url[300];
+    snprintf(url, sizeof url, "http://%s:%d",
+             strcmp(c->listen, "0.0.0.0") ? c->listen : "127.0.0.1", c->port);
+    free(c->public_url);
+    c->public_url = strdup(url);
+  } else {
+    size_t n = strlen(c->public_url);
+    while (n && c->public_url[n - 1] == '/')
+      c->public_url[--n] = '\0';
+  }
+  return c->public_url ? LB_OK : LB_ENOMEM;
+}
+
+void config_errors_print(FILE *f, const struct config *c,
+                         const struct config_errors *errs)
+{
+  for (int i = 0; i < errs->n; i++) {
+    const struct config_error *e = &errs->items[i];
+    if (e->line > 0)
+      fprintf(f, "%s:%d: %s: %s\n", c->path, e->line, e->where, e->msg);
+    else
+      fprintf(f, "%s%s%s: %s\n", c->path && c->path[0] ? c->path : "",
+              c->path && c->path[0] ? ": " : "", e->where, e->msg);
+  }
+}
+
+void config_write_example(FILE *f)
+{
+  const char *section = "";
+  fprintf(f, "; lyrebird configuration. Every key can also be set in the\n"
+             "; environment as LYREBIRD_<SECTION>_<KEY>, e.g. [api] key is\n"
+             "; LYREBIRD_API_KEY. Secrets can be given as <key>_file = <path>.\n"
+             "; Check a file with: lyrebird check-config --config FILE\n");
+  for (size_t i = 0; i < NKEYS; i++) {
+    const struct key *k = &keys[i];
+    const char *h = k->help;
+    if (strcmp(section, k->section)) {
+      section = k->section;
+      fprintf(f, "\n[%s]\n", section);
+    }
+    fputs("; ", f);
+    for (; *h; h++) {
+      fputc(*h, f);
+      if (*h == '\n')
+        fputs("; ", f);
+    }
+    fputc('\n', f);
+    fprintf(f, "%s%s = %s\n", k->def[0] ? "" : ";", k->name,
+            k->def[0] ? k->def : "");
+  }
+}

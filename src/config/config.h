@@ -1,0 +1,94 @@
+/* Configuration: defaults, then an INI file (inih), then the environment.
+ *
+ * Every key "[section] key" can be overridden by LYREBIRD_<SECTION>_<KEY>.
+ * Secrets may instead be given as "<key>_file" (a path whose contents,
+ * less trailing newlines, are the value), in the file or the environment.
+ * The known keys live in one table in config.c; check-config, the example
+ * file and docs/configuration.md follow it.
+ *
+ * Ownership: struct config owns every string in it; config_release() frees
+ * them. Strings are never NULL after config_init(). */
+#ifndef LB_CONFIG_H
+#define LB_CONFIG_H
+
+#include <stdio.h>
+
+struct config {
+  /* [server] */
+  char *listen;     /* address to bind, e.g. 127.0.0.1 or 0.0.0.0 */
+  int port;         /* TCP port */
+  char *public_url; /* how providers and patients reach us */
+  int threads;      /* HTTP worker threads (epoll thread pool) */
+  int max_connections;
+  /* [api] */
+  char *api_key;
+  /* [store] */
+  char *db_path;
+  char *synchronous; /* "full" (default) or "normal" */
+  /* [media] */
+  char *media_dir;
+  int media_max_bytes;
+  int media_max_items;
+  /* [clinic] */
+  char *clinic_name;
+  char *number; /* E.164 after validation */
+  char *host;   /* the number's host provider */
+  char *region; /* default region for local numbers, e.g. AU */
+  char *timezone;
+  /* [outbox] */
+  int workers;
+  int max_attempts;
+  int backoff_base_ms;
+  int backoff_max_ms;
+  int send_timeout_ms;
+  /* [log] */
+  char *log_level;
+  int access_log;
+  /* [sim] -- the simulated carrier */
+  int sim_enabled;
+  char *sim_base_url; /* empty: public_url + "/sim" */
+  char *sim_secret; /* Bearer for sends, HMAC key for its webhooks */
+  int sim_mms_out;
+  int sim_mms_max_bytes;
+  int sim_dr_delay_ms;
+  double sim_dr_failure_rate;   /* share of sends reported undelivered */
+  double sim_send_failure_rate; /* share of send calls answered 503 */
+  int sim_rate;                 /* sends per second lyrebird may make */
+
+  /* Not keys: where the values came from. */
+  char *path; /* the file read, or "" */
+};
+
+struct config_error {
+  int line;       /* line in the file, 0 for the environment or defaults */
+  char where[96]; /* "[api] key" or "LYREBIRD_API_KEY" */
+  char msg[400];
+};
+
+#define CONFIG_MAX_ERRORS 32
+struct config_errors {
+  struct config_error items[CONFIG_MAX_ERRORS];
+  int n;
+};
+
+/* Fills in every default. */
+int config_init(struct config *c);
+void config_release(struct config *c);
+/* Reads an INI file over the current values. */
+int config_load_file(struct config *c, const char *path,
+                     struct config_errors *errs);
+/* Applies LYREBIRD_* environment overrides. */
+int config_load_env(struct config *c, struct config_errors *errs);
+/* Sets one key by name from a string, as the file would ("sim", "mms_out",
+ * "false"). Used by the demo and tests. */
+int config_set(struct config *c, const char *section, const char *key,
+               const char *value);
+/* Cross-field checks and normalisation (the clinic number to E.164, the
+ * host against the known providers, URLs parse). */
+int config_validate(struct config *c, struct config_errors *errs);
+void config_errors_print(FILE *f, const struct config *c,
+                         const struct config_errors *errs);
+/* Writes the commented example (lyrebird.example.ini is this output). */
+void config_write_example(FILE *f);
+
+#endif

@@ -1,0 +1,65 @@
+/* Messages and media as the domain sees them. Pure data: no I/O.
+ *
+ * Ownership: struct message owns 'text' (heap, NUL-terminated UTF-8);
+ * message_release() frees it. Every other field is inline. */
+#ifndef LB_MESSAGE_H
+#define LB_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/phone.h"
+#include "core/status.h"
+#include "util/id.h"
+
+#define LB_TEXT_MAX_CHARS 1600 /* longest text we accept (10 segments+) */
+#define LB_MEDIA_MAX 10        /* media items per message */
+#define LB_PROVIDER_MAX 32
+#define LB_PROVIDER_ID_MAX 128
+#define LB_ERRCODE_MAX 64
+#define LB_ERRTEXT_MAX 512
+#define LB_CTYPE_MAX 64
+
+struct message {
+  char id[LB_ID_SIZE];
+  enum msg_direction direction;
+  char from[LB_E164_SIZE];
+  char to[LB_E164_SIZE];
+  char *text;
+  enum msg_status status;
+  char provider[LB_PROVIDER_MAX];
+  char provider_msg_id[LB_PROVIDER_ID_MAX];
+  char error_code[LB_ERRCODE_MAX];
+  char error_text[LB_ERRTEXT_MAX];
+  int error_retryable;
+  int attempts;
+  int64_t next_attempt_at;
+  int64_t created_at;
+  int64_t updated_at;
+  size_t n_media;
+  char media_ids[LB_MEDIA_MAX][LB_ID_SIZE];
+};
+
+struct media {
+  char id[LB_ID_SIZE];
+  char sha256[65];
+  char content_type[LB_CTYPE_MAX];
+  int64_t bytes;
+  char blob_key[96];
+  int64_t created_at;
+};
+
+void message_init(struct message *m);
+void message_release(struct message *m);
+/* Sets the error fields (code may be NULL for none). */
+void message_set_error(struct message *m, const char *code, const char *text,
+                       int retryable);
+
+/* Checks message text: valid UTF-8, no NUL, at most LB_TEXT_MAX_CHARS
+ * characters. Returns LB_OK or LB_EINVAL/LB_ETOOBIG with 'why' set. */
+int text_check(const char *s, size_t len, char *why, size_t whylen);
+
+/* Copies src into dst (size n), truncating at a UTF-8 boundary. */
+void str_copy(char *dst, size_t n, const char *src);
+
+#endif

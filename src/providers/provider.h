@@ -1,0 +1,115 @@
+/* Providers: one file per provider behind one table of operations, the
+ * way curl keeps one handler per protocol.
+ *
+ * An adapter is a pure translator. It builds a wire_request from a message,
+ * reads a wire_response into a send_result, verifies a webhook and parses
+ * it. It does no network I/O and touches no database, so each one is
+ * tested as a table of fixture files (tests/fixtures/<provider>/).
+ *
+ * Ownership: struct provider owns 'priv' (released by ops->release).
+ * inbound_msg owns 'text' and each media 'data'; inbound_msg_release()
+ * frees them. send_input borrows everything. */
+#ifndef LB_PROVIDER_H
+#define LB_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/message.h"
+#include "util/wire.h"
+
+struct provider_caps {
+  int sms_out, sms_in;
+  int mms_out, mms_in;
+  long mms_max_bytes; /* whole-message budget for MMS out */
+  int max_media;      /* media items per MMS */
+  int subject_max;    /* 0: no subject */
+  int dedupes_by_ref; /* resending with the same client reference is safe */
+  int rate_per_s;     /* sends per second we allow ourselves */
+};
+
+struct send_media {
+  const char *content_type;
+  const unsigned char *data; /* bytes, for providers that take them inline */
+  size_t len;
+  const char *url; /* a fetchable URL, for providers that take URLs */
+};
+
+struct send_input {
+  const struct message *msg;
+  const struct send_media *media;
+  size_t n_media;
+  const char *status_url; /* where the provider should post receipts */
+};
+
+struct send_result {
+  enum send_outcome outcome;
+  char provider_msg_id[LB_PROVIDER_ID_MAX];
+  char error_code[LB_ERRCODE_MAX];
+  char error_text[LB_ERRTEXT_MAX];
+  long retry_after_ms; /* a provider's back-off request, -1 if none */
+};
+
+struct inbound_media {
+  char content_type[LB_CTYPE_MAX]; /* as claimed; intake sniffs again */
+  unsigned char *data;
+  size_t len;
+};
+
+struct inbound_msg {
+  char provider_msg_id[LB_PROVIDER_ID_MAX];
+  char from[LB_E164_SIZE];
+  char to[LB_E164_SIZE];
+  char *text;
+  size_t n_media;
+  struct inbound_media media[LB_MEDIA_MAX];
+};
+
+struct status_update {
+  char provider_msg_id[LB_PROVIDER_ID_MAX];
+  char ref[LB_ID_SIZE]; /* our message id, when the provider echoes it */
+  enum msg_status status;
+  char error_code[LB_ERRCODE_MAX];
+  char error_text[LB_ERRTEXT_MAX];
+};
+
+struct provider;
+
+struct provider_ops {
+  const char *name;  /* "sim", used in URLs and config */
+  const char *title; /* "Simulated carrier" */
+  /* Reads this provider's settings from cfg; fills p->caps and p->priv. */
+  int (*init)(struct provider *p, const struct config *cfg);
+  void (*release)(struct provider *p);
+  int (*build_send)(const struct provider *p, const struct send_input *in,
+                    struct wire_request *req);
+  int (*parse_send)(const struct provider *p, const struct wire_response *res,
+                    struct send_result *out);
+  /* LB_OK, LB_EAUTH (no credentials) or LB_ESIGNATURE (wrong ones). */
+  int (*verify_hook)(const struct provider *p, const struct hook_request *req);
+  int (*parse_inbound)(const struct provider *p, const struct hook_request *req,
+                       struct inbound_msg *out, char *why, size_t whylen);
+  int (*parse_status)(const struct provider *p, const struct hook_request *req,
+                      struct status_update *out, char *why, size_t whylen);
+};
+
+struct provider {
+  const struct provider_ops *ops;
+  struct provider_caps caps;
+  void *priv;
+};
+
+/* The adapter named 'name', or NULL. */
+const struct provider_ops *provider_find(const char *name);
+/* "sim, smsbroadcast, ..." for error messages. */
+const char *provider_names(void);
+
+int provider_init(struct provider *p, const char *name,
+                  const struct config *cfg);
+void provider_release(struct provider *p);
+
+void inbound_msg_init(struct inbound_msg *m);
+void inbound_msg_release(struct inbound_msg *m);
+
+#endif

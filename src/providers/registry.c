@@ -1,0 +1,55 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "providers/provider.h"
+#include "util/err.h"
+
+extern const struct provider_ops provider_sim;
+
+static const struct provider_ops *const all[] = {&provider_sim};
+
+const struct provider_ops *provider_find(const char *name)
+{
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (name && strcmp(all[i]->name, name) == 0)
+      return all[i];
+  return NULL;
+}
+
+const char *provider_names(void)
+{
+  return "sim";
+}
+
+int provider_init(struct provider *p, const char *name,
+                  const struct config *cfg)
+{
+  memset(p, 0, sizeof *p);
+  p->ops = provider_find(name);
+  if (!p->ops)
+    return LB_ENOTFOUND;
+  return p->ops->init(p, cfg);
+}
+
+void provider_release(struct provider *p)
+{
+  if (p->ops && p->ops->release)
+    p->ops->release(p);
+  p->priv = NULL;
+}
+
+void inbound_msg_init(struct inbound_msg *m)
+{
+  memset(m, 0, sizeof *m);
+}
+
+void inbound_msg_release(struct inbound_msg *m)
+{
+  free(m->text);
+  m->text = NULL;
+  for (size_t i = 0; i < m->n_media; i++) {
+    free(m->media[i].data);
+    m->media[i].data = NULL;
+  }
+  m->n_media = 0;
+}

@@ -1,0 +1,383 @@
+/* The simulated carrier's adapter ("sim").
+ *
+ * Wire format (docs/providers/sim.md):
+ *   send:    POST <base>/api/messages, Authorization: Bearer <secret>,
+ *            JSON {from, to, text, ref, status_callback,
+ *                  media: [{content_type, data (base64)}]}
+ *            -> 202 {"id": "..."}; errors {"error": {code, message}}
+ *   hooks:   X-Sim-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+ *            "<t>.<body>" keyed by the secret>; 5 minutes' tolerance.
+ *            inbound {id, from, to, text, media: [{content_type, data}]}
+ *            status  {id, ref, status, error_code, error_text}
+ * The carrier dedupes sends by 'ref', so a resend after a timeout is safe. */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "providers/provider.h"
+#include "util/crypto.h"
+#include "util/err.h"
+
+#define SIM_TOLERANCE_S 300
+
+struct sim_priv {
+  char base_url[LB_URL_MAX];
+  char secret[256];
+  long media_max_bytes;
+};
+
+static int sim_init(struct provider *p, const struct config *cfg)
+{
+  struct sim_priv *s = calloc(1, sizeof *s);
+  if (!s)
+    return LB_ENOMEM;
+  if (cfg->sim_base_url[0])
+    snprintf(s->base_url, sizeof s->base_url, "%s", cfg->sim_base_url);
+  else
+    snprintf(s->base_url, sizeof s->base_url, "http://127.0.0.1:%d/sim",
+             cfg->port);
+  snprintf(s->secret, sizeof s->secret, "%s", cfg->sim_secret);
+  s->media_max_bytes = cfg->media_max_bytes;
+  p->priv = s;
+  p->caps = (struct provider_caps){
+      .sms_out = 1,
+      .sms_in = 1,
+      .mms_out = cfg->sim_mms_out,
+      .mms_in = 1,
+      .mms_max_bytes = cfg->sim_mms_max_bytes,
+      .max_media = LB_MEDIA_MAX,
+      .subject_max = 0,
+      .dedupes_by_ref = 1,
+      .rate_per_s = cfg->sim_rate,
+  };
+  return LB_OK;
+}
+
+static void sim_release(struct provider *p)
+{
+  if (p->priv)
+    sodium_memzero(p->priv, sizeof(struct sim_priv));
+  free(p->priv);
+}
+
+static int sim_build_send(const struct provider *p, const struct send_input *in,
+                          struct wire_request *req)
+{
+  const struct sim_priv *s = p->priv;
+  const struct message *m = in->msg;
+  json_t *o = NULL, *media = NULL;
+  char *body = NULL, auth[300];
+  int rc = LB_ENOMEM;
+
+  media = json_array();
+  if (!media)
+    goto out;
+  for (size_t i = 0; i < in->n_media; i++) {
+    size_t b64len = sodium_base64_encoded_len(
+        in->media[i].len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64len);
+    if (!b64)
+      goto out;
+    sodium_bin2base64(b64, b64len, in->media[i].data, in->media[i].len,
+                      sodium_base64_VARIANT_ORIGINAL);
+    if (json_array_append_new(
+            media, json_pack("{s:s, s:s}", "content_type",
+                             in->media[i].content_type, "data", b64))) {
+      free(b64);
+      goto out;
+    }
+    free(b64);
+  }
+  o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:O}", "from", m->from, "to", m->to,
+                "text", m->text ? m->text : "", "ref", m->id,
+                "status_callback", in->status_url, "media", media);
+  if (!o)
+    goto out;
+  body = json_dumps(o, JSON_COMPACT);
+  if (!body)
+    goto out;
+  req->method = "POST";
+  snprintf(req->url, sizeof req->url, "%s/api/messages", s->base_url);
+  snprintf(auth, sizeof auth, "Bearer %s", s->secret);
+  if ((rc = wire_request_header(req, "Content-Type", "application/json")) ||
+      (rc = wire_request_header(req, "Authorization", auth)) ||
+      (rc = buf_puts(&req->body, body)))
+    goto out;
+  rc = LB_OK;
+out:
+  sodium_memzero(auth, sizeof auth);
+  free(body);
+  json_decref(o);
+  json_decref(media);
+  return rc;
+}
+
+static void error_from_body(const struct wire_response *res,
+                            struct send_result *out)
+{
+  json_t *o = json_loadb(res->body.data ? res->body.data : "", res->body.len,
+                         0, NULL);
+  const char *code = NULL, *msg = NULL;
+  if (o)
+    json_unpack(o, "{s:{s?s, s?s}}", "error", "code", &code, "message", &msg);
+  snprintf(out->error_code, sizeof out->error_code, "%s",
+           code ? code : "http_error");
+  if (msg)
+    snprintf(out->error_text, sizeof out->error_text, "carrier: %s", msg);
+  else
+    snprintf(out->error_text, sizeof out->error_text,
+             "carrier answered HTTP %ld", res->status);
+  json_decref(o);
+}
+
+static int sim_parse_send(const struct provider *p,
+                          const struct wire_response *res,
+                          struct send_result *out)
+{
+  memset(out, 0, sizeof *out);
+  out->retry_after_ms = res->retry_after_s >= 0 ? res->retry_after_s * 1000 : -1;
+  if (res->error) {
+    out->outcome = res->maybe_sent ? SEND_UNKNOWN : SEND_RETRY;
+    snprintf(out->error_code, sizeof out->error_code, "%s",
+             res->error == LB_ETIMEOUT ? "timeout" : "network");
+    snprintf(out->error_text, sizeof out->error_text, "%s",
+             res->error_text[0] ? res->error_text : lb_strerror(res->error));
+    return LB_OK;
+  }
+  if (res->status >= 200 && res->status < 300) {
+    json_t *o = json_loadb(res->body.data ? res->body.data : "", res->body.len,
+                           0, NULL);
+    const char *id = NULL;
+    if (o && json_unpack(o, "{s:s}", "id", &id) == 0 && id[0]) {
+      out->outcome = SEND_ACCEPTED;
+      snprintf(out->provider_msg_id, sizeof out->provider_msg_id, "%s", id);
+    } else {
+      /* It answered yes but we cannot read the id: it probably went. */
+      out->outcome = SEND_UNKNOWN;
+      snprintf(out->error_code, sizeof out->error_code, "bad_response");
+      snprintf(out->error_text, sizeof out->error_text,
+               "carrier accepted the message but its answer had no id");
+    }
+    json_decref(o);
+    return LB_OK;
+  }
+  error_from_body(res, out);
+  if (res->status == 429 || res->status >= 500 || res->status == 408)
+    out->outcome = SEND_RETRY;
+  else
+    out->outcome = SEND_FINAL;
+  return LB_OK;
+}
+
+/* Parses "t=<digits>,v1=<64 hex>" and checks it in constant time. */
+static int sim_verify_hook(const struct provider *p,
+                           const struct hook_request *req)
+{
+  const struct sim_priv *s = p->priv;
+  const char *h = req->header(req->ctx, "X-Sim-Signature");
+  const char *v1;
+  unsigned char mac[LB_SHA256_LEN];
+  char want[LB_SHA256_HEX], got[LB_SHA256_HEX];
+  long long t = 0;
+  size_t tlen = 0;
+  struct buf signed_part;
+  int rc;
+
+  if (!h || !*h)
+    return LB_EAUTH;
+  if (strncmp(h, "t=", 2) != 0)
+    return LB_ESIGNATURE;
+  for (h += 2; h[tlen] >= '0' && h[tlen] <= '9' && tlen < 12; tlen++)
+    t = t * 10 + (h[tlen] - '0');
+  if (!tlen || strncmp(h + tlen, ",v1=", 4) != 0)
+    return LB_ESIGNATURE;
+  v1 = h + tlen + 4;
+  if (strlen(v1) != 64)
+    return LB_ESIGNATURE;
+  if (t < req->now_s - SIM_TOLERANCE_S || t > req->now_s + SIM_TOLERANCE_S)
+    return LB_ESIGNATURE;
+  snprintf(got, sizeof got, "%s", v1);
+  for (char *c = got; *c; c++)
+    if (*c >= 'A' && *c <= 'F')
+      *c = (char)(*c - 'A' + 'a');
+
+  buf_init(&signed_part, LB_WIRE_BODY_MAX + 32);
+  if ((rc = buf_append(&signed_part, h, tlen)) ||
+      (rc = buf_append(&signed_part, ".", 1)) ||
+      (rc = buf_append(&signed_part, req->body, req->body_len)))
+    goto out;
+  rc = crypto_hmac_sha256(s->secret, strlen(s->secret), signed_part.data,
+                          signed_part.len, mac);
+  if (rc)
+    goto out;
+  crypto_hex(mac, sizeof mac, want);
+  rc = crypto_streq(want, got) ? LB_OK : LB_ESIGNATURE;
+out:
+  buf_release(&signed_part);
+  return rc;
+}
+
+static int copy_field(json_t *o, const char *key, char *dst, size_t n,
+                      int required, char *why, size_t whylen)
+{
+  json_t *v = json_object_get(o, key);
+  if (!v || json_is_null(v)) {
+    dst[0] = '\0';
+    if (required) {
+      snprintf(why, whylen, "'%s' is required", key);
+      return LB_EINVAL;
+    }
+    return LB_OK;
+  }
+  if (!json_is_string(v) || json_string_length(v) >= n) {
+    snprintf(why, whylen, "'%s' must be a string of under %zu bytes", key, n);
+    return LB_EINVAL;
+  }
+  memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+  return LB_OK;
+}
+
+static json_t *load_object(const struct hook_request *req, char *why,
+                           size_t whylen)
+{
+  json_error_t jerr;
+  json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+                         &jerr);
+  if (!o) {
+    snprintf(why, whylen, "body is not valid JSON: %s (line %d)", jerr.text,
+             jerr.line);
+    return NULL;
+  }
+  if (!json_is_object(o)) {
+    snprintf(why, whylen, "body must be a JSON object");
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
+
+static int sim_parse_inbound(const struct provider *p,
+                             const struct hook_request *req,
+                             struct inbound_msg *out, char *why, size_t whylen)
+{
+  const struct sim_priv *s = p->priv;
+  json_t *o = load_object(req, why, whylen), *media, *text, *it;
+  size_t i;
+  int rc = LB_EINVAL;
+
+  if (!o)
+    return LB_EPARSE;
+  if ((rc = copy_field(o, "id", out->provider_msg_id,
+                       sizeof out->provider_msg_id, 1, why, whylen)) ||
+      (rc = copy_field(o, "from", out->from, sizeof out->from, 1, why,
+                       whylen)) ||
+      (rc = copy_field(o, "to", out->to, sizeof out->to, 1, why, whylen)))
+    goto out;
+  rc = LB_EINVAL;
+  text = json_object_get(o, "text");
+  if (text && !json_is_string(text) && !json_is_null(text)) {
+    snprintf(why, whylen, "'text' must be a string");
+    goto out;
+  }
+  out->text = strdup(json_is_string(text) ? json_string_value(text) : "");
+  if (!out->text) {
+    rc = LB_ENOMEM;
+    goto out;
+  }
+  media = json_object_get(o, "media");
+  if (media && !json_is_array(media) && !json_is_null(media)) {
+    snprintf(why, whylen, "'media' must be an array");
+    goto out;
+  }
+  if (json_array_size(media) > LB_MEDIA_MAX) {
+    snprintf(why, whylen, "at most %d media items", LB_MEDIA_MAX);
+    rc = LB_ETOOBIG;
+    goto out;
+  }
+  json_array_foreach(media, i, it)
+  {
+    struct inbound_media *im = &out->media[out->n_media];
+    const char *ct = NULL, *data = NULL;
+    size_t dlen = 0, maxlen;
+    if (json_unpack(it, "{s:s, s:s%}", "content_type", &ct, "data", &data,
+                    &dlen)) {
+      snprintf(why, whylen,
+               "media[%zu] needs 'content_type' and base64 'data'", i);
+      goto out;
+    }
+    maxlen = dlen / 4 * 3 + 3;
+    if ((long)maxlen > s->media_max_bytes + 3) {
+      snprintf(why, whylen, "media[%zu] is larger than %ld bytes", i,
+               s->media_max_bytes);
+      rc = LB_ETOOBIG;
+      goto out;
+    }
+    im->data = malloc(maxlen ? maxlen : 1);
+    if (!im->data) {
+      rc = LB_ENOMEM;
+      goto out;
+    }
+    out->n_media++;
+    if (sodium_base642bin(im->data, maxlen, data, dlen, "\r\n", &im->len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+      snprintf(why, whylen, "media[%zu].data is not valid base64", i);
+      goto out;
+    }
+    str_copy(im->content_type, sizeof im->content_type, ct);
+  }
+  rc = LB_OK;
+out:
+  json_decref(o);
+  return rc;
+}
+
+static int sim_parse_status(const struct provider *p,
+                            const struct hook_request *req,
+                            struct status_update *out, char *why, size_t whylen)
+{
+  json_t *o = load_object(req, why, whylen);
+  char status[32];
+  int rc;
+
+  if (!o)
+    return LB_EPARSE;
+  if ((rc = copy_field(o, "id", out->provider_msg_id,
+                       sizeof out->provider_msg_id, 1, why, whylen)) ||
+      (rc = copy_field(o, "ref", out->ref, sizeof out->ref, 0, why, whylen)) ||
+      (rc = copy_field(o, "status", status, sizeof status, 1, why, whylen)) ||
+      (rc = copy_field(o, "error_code", out->error_code,
+                       sizeof out->error_code, 0, why, whylen)) ||
+      (rc = copy_field(o, "error_text", out->error_text,
+                       sizeof out->error_text, 0, why, whylen)))
+    goto out;
+  if (strcmp(status, "delivered") == 0)
+    out->status = ST_DELIVERED;
+  else if (strcmp(status, "undelivered") == 0)
+    out->status = ST_UNDELIVERED;
+  else if (strcmp(status, "failed") == 0)
+    out->status = ST_FAILED;
+  else if (strcmp(status, "sent") == 0)
+    out->status = ST_SENT;
+  else {
+    snprintf(why, whylen,
+             "'status' must be sent, delivered, undelivered or failed");
+    rc = LB_EINVAL;
+  }
+out:
+  json_decref(o);
+  return rc;
+}
+
+const struct provider_ops provider_sim = {
+    .name = "sim",
+    .title = "Simulated carrier",
+    .init = sim_init,
+    .release = sim_release,
+    .build_send = sim_build_send,
+    .parse_send = sim_parse_send,
+    .verify_hook = sim_verify_hook,
+    .parse_inbound = sim_parse_inbound,
+    .parse_status = sim_parse_status,
+};

@@ -1,0 +1,15 @@
+/* Wall-clock and monotonic time in milliseconds, and ISO 8601 rendering. */
+#ifndef LB_CLOCK_H
+#define LB_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int64_t clock_now_ms(void);  /* Unix epoch milliseconds (CLOCK_REALTIME). */
+int64_t clock_mono_ms(void); /* Monotonic milliseconds, for intervals. */
+/* "2026-11-24T03:04:05.678Z" into out (at least 25 bytes). */
+void clock_iso8601(int64_t ms, char *out, size_t outlen);
+
+#define LB_ISO8601_LEN 25
+
+#endif

@@ -1,0 +1,74 @@
+#include "util/crypto.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "util/err.h"
+
+int crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
+                       size_t msglen, unsigned char out[LB_SHA256_LEN])
+{
+  size_t outlen = 0;
+  int rc = LB_EINVAL;
+  EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+      OSSL_PARAM_construct_end()};
+
+  if (!ctx)
+    goto out;
+  if (!EVP_MAC_init(ctx, key, keylen, params) ||
+      !EVP_MAC_update(ctx, msg, msglen) ||
+      !EVP_MAC_final(ctx, out, &outlen, LB_SHA256_LEN) ||
+      outlen != LB_SHA256_LEN)
+    goto out;
+  rc = LB_OK;
+out:
+  EVP_MAC_CTX_free(ctx);
+  EVP_MAC_free(mac);
+  return rc;
+}
+
+int crypto_sha256(const void *msg, size_t len, unsigned char out[LB_SHA256_LEN])
+{
+  unsigned int n = 0;
+  return EVP_Digest(msg, len, out, &n, EVP_sha256(), NULL) && n == 32
+             ? LB_OK
+             : LB_EINVAL;
+}
+
+void crypto_hex(const unsigned char *in, size_t n, char *out)
+{
+  sodium_bin2hex(out, 2 * n + 1, in, n);
+}
+
+void crypto_sha256_hex(const void *msg, size_t len, char out[LB_SHA256_HEX])
+{
+  unsigned char d[LB_SHA256_LEN];
+  crypto_sha256(msg, len, d);
+  crypto_hex(d, sizeof d, out);
+}
+
+int crypto_streq(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  if (la != lb)
+    return 0;
+  return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+void crypto_token(char *out, size_t outlen, size_t bytes)
+{
+  unsigned char raw[64];
+  if (bytes > sizeof raw)
+    bytes = sizeof raw;
+  randombytes_buf(raw, bytes);
+  sodium_bin2base64(out, outlen, raw, bytes,
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_memzero(raw, sizeof raw);
+}

@@ -1,0 +1,22 @@
+/* Thin wrappers over OpenSSL and libsodium: HMAC-SHA256, SHA-256, hex,
+ * constant-time comparison, random tokens. Nothing here is hand-rolled. */
+#ifndef LB_CRYPTO_H
+#define LB_CRYPTO_H
+
+#include <stddef.h>
+
+#define LB_SHA256_LEN 32
+#define LB_SHA256_HEX 65
+
+int crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
+                       size_t msglen, unsigned char out[LB_SHA256_LEN]);
+int crypto_sha256(const void *msg, size_t len,
+                  unsigned char out[LB_SHA256_LEN]);
+void crypto_hex(const unsigned char *in, size_t n, char *out /* 2n+1 */);
+void crypto_sha256_hex(const void *msg, size_t len, char out[LB_SHA256_HEX]);
+/* 1 if the two strings are equal; time depends only on the lengths. */
+int crypto_streq(const char *a, const char *b);
+/* A URL-safe random token with 'bytes' bytes of entropy (libsodium). */
+void crypto_token(char *out, size_t outlen, size_t bytes);
+
+#endif

@@ -1,0 +1,60 @@
+/* Plain data for one HTTP exchange with a provider, and for one webhook
+ * request from a provider. Adapters (src/providers) fill and read these;
+ * src/http performs them. No I/O here.
+ *
+ * Ownership: each struct owns its bufs; wire_request_release() and
+ * wire_response_release() free them. hook_request borrows everything. */
+#ifndef LB_WIRE_H
+#define LB_WIRE_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+
+#define LB_URL_MAX 2048
+#define LB_WIRE_HEADERS 12
+#define LB_WIRE_HEADER_MAX 512
+#define LB_WIRE_BODY_MAX (64u * 1024 * 1024) /* MMS with inline media */
+#define LB_WIRE_RESPONSE_MAX (1024u * 1024)
+
+struct wire_request {
+  const char *method; /* static string: "POST", "GET", ... */
+  char url[LB_URL_MAX];
+  char headers[LB_WIRE_HEADERS][LB_WIRE_HEADER_MAX]; /* "Name: value" */
+  size_t n_headers;
+  char userpwd[256]; /* Basic auth "user:secret", "" for none */
+  struct buf body;
+};
+
+struct wire_response {
+  long status;        /* HTTP status, 0 if no answer */
+  int error;          /* LB_OK, or LB_ETIMEOUT / LB_EIO for transport */
+  int maybe_sent;     /* 1 if the request may have reached the provider */
+  char error_text[256];
+  char content_type[128];
+  long retry_after_s; /* from Retry-After, -1 if absent */
+  struct buf body;
+};
+
+void wire_request_init(struct wire_request *r);
+void wire_request_release(struct wire_request *r);
+int wire_request_header(struct wire_request *r, const char *name,
+                        const char *value);
+void wire_response_init(struct wire_response *r);
+void wire_response_release(struct wire_response *r);
+
+/* A webhook as the adapter sees it. Lookups return NULL when absent. */
+struct hook_request {
+  const char *method;
+  const char *path;       /* as requested, e.g. /hooks/sim/inbound */
+  const char *public_url; /* configured public base URL */
+  const char *content_type;
+  const char *body;
+  size_t body_len;
+  const char *(*header)(void *ctx, const char *name);
+  const char *(*query)(void *ctx, const char *name);
+  void *ctx;
+  long long now_s; /* Unix time, for replay windows */
+};
+
+#endif
