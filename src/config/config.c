@@ -358,15 +358,33 @@ int config_set(struct config *c, const char *section, const char *key,
   return apply(c, section, key, value, msg, sizeof msg);
 }
 
+/* Debian's inih is built without line numbers in the handler, so the
+ * reader counts lines and the handler reads the count. */
 struct ini_ctx {
   struct config *c;
   struct config_errors *errs;
+  FILE *f;
+  int line;      /* the line just read */
+  int next_line; /* the line the next read starts */
 };
 
+static char *cfg_line_reader(char *str, int num, void *stream)
+{
+  struct ini_ctx *ctx = stream;
+  char *r = fgets(str, num, ctx->f);
+  if (r) {
+    ctx->line = ctx->next_line;
+    if (strchr(r, '\n'))
+      ctx->next_line++;
+  }
+  return r;
+}
+
 static int on_ini(void *user, const char *section, const char *name,
-                  const char *value, int lineno)
+                  const char *value)
 {
   struct ini_ctx *ctx = user;
+  int lineno = ctx->line;
   char msg[400], where[96];
   if (!name) /* a section header alone */
     return 1;
@@ -385,7 +403,7 @@ static int on_ini(void *user, const char *section, const char *name,
 int config_load_file(struct config *c, const char *path,
                      struct config_errors *errs)
 {
-  struct ini_ctx ctx = {c, errs};
+  struct ini_ctx ctx = {c, errs, NULL, 0, 1};
   FILE *f;
   int rc, before = errs->n;
 
@@ -400,7 +418,8 @@ int config_load_file(struct config *c, const char *path,
               errno == ENOENT ? " (copy lyrebird.example.ini to start)" : "");
     return LB_ECONFIG;
   }
-  rc = ini_parse_file(f, on_ini, &ctx);
+  ctx.f = f;
+  rc = ini_parse_stream(cfg_line_reader, &ctx, on_ini, &ctx);
   fclose(f);
   if (rc > 0)
     add_error(errs, rc, "syntax",

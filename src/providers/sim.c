@@ -23,7 +23,7 @@
 #define SIM_TOLERANCE_S 300
 
 struct sim_priv {
-  char base_url[LB_URL_MAX];
+  char base_url[2000];
   char secret[256];
   long media_max_bytes;
 };
@@ -99,7 +99,11 @@ static int sim_build_send(const struct provider *p, const struct send_input *in,
   if (!body)
     goto out;
   req->method = "POST";
-  snprintf(req->url, sizeof req->url, "%s/api/messages", s->base_url);
+  if ((size_t)snprintf(req->url, sizeof req->url, "%.2000s/api/messages",
+                       s->base_url) >= sizeof req->url) {
+    rc = LB_ETOOBIG;
+    goto out;
+  }
   snprintf(auth, sizeof auth, "Bearer %s", s->secret);
   if ((rc = wire_request_header(req, "Content-Type", "application/json")) ||
       (rc = wire_request_header(req, "Authorization", auth)) ||

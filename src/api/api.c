@@ -1,0 +1,147 @@
+/* /healthz, /api/v1 and the webhooks: route table and shared JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/handlers.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+#define KB 1024u
+
+static void iso(json_t *o, const char *key, int64_t ms)
+{
+  char t[LB_ISO8601_LEN];
+  clock_iso8601(ms, t, sizeof t);
+  json_object_set_new(o, key, json_string(t));
+}
+
+static json_t *str_or_null(const char *s)
+{
+  return s && *s ? json_string(s) : json_null();
+}
+
+json_t *api_media_json(struct app *a, const char *id)
+{
+  struct media md;
+  char url[128];
+  snprintf(url, sizeof url, "/api/v1/media/%s", id);
+  if (store_media_get(a->store, id, &md) != LB_OK)
+    return json_pack("{s:s, s:n, s:n, s:s}", "id", id, "content_type",
+                     "bytes", "url", url);
+  return json_pack("{s:s, s:s, s:I, s:s}", "id", id, "content_type",
+                   md.content_type, "bytes", (json_int_t)md.bytes, "url", url);
+}
+
+struct history_ctx {
+  json_t *arr;
+};
+
+static int on_event(void *arg, const char *status, const char *detail,
+                    int64_t at)
+{
+  struct history_ctx *h = arg;
+  json_t *e = json_pack("{s:s}", "status", status);
+  if (!e)
+    return LB_ENOMEM;
+  iso(e, "at", at);
+  json_object_set_new(e, "detail", str_or_null(detail));
+  json_array_append_new(h->arr, e);
+  return LB_OK;
+}
+
+json_t *api_message_json(struct app *a, const struct message *m,
+                         int with_history)
+{
+  json_t *o = json_object(), *media = json_array();
+  if (!o || !media) {
+    json_decref(o);
+    json_decref(media);
+    return NULL;
+  }
+  json_object_set_new(o, "id", json_string(m->id));
+  json_object_set_new(o, "direction", json_string(direction_name(m->direction)));
+  json_object_set_new(o, "from", json_string(m->from));
+  json_object_set_new(o, "to", json_string(m->to));
+  json_object_set_new(o, "text", json_string(m->text ? m->text : ""));
+  json_object_set_new(o, "status", json_string(status_name(m->status)));
+  json_object_set_new(o, "provider", json_string(m->provider));
+  json_object_set_new(o, "provider_message_id", str_or_null(m->provider_msg_id));
+  if (m->error_code[0] || m->error_text[0])
+    json_object_set_new(
+        o, "error",
+        json_pack("{s:s, s:s, s:b}", "code", m->error_code, "message",
+                  m->error_text, "retryable", m->error_retryable));
+  else
+    json_object_set_new(o, "error", json_null());
+  json_object_set_new(o, "attempts", json_integer(m->attempts));
+  for (size_t i = 0; i < m->n_media; i++)
+    json_array_append_new(media, api_media_json(a, m->media_ids[i]));
+  json_object_set_new(o, "media", media);
+  iso(o, "created_at", m->created_at);
+  iso(o, "updated_at", m->updated_at);
+  if (with_history) {
+    struct history_ctx h = {json_array()};
+    store_message_events(a->store, m->id, on_event, &h);
+    json_object_set_new(o, "history", h.arr);
+  }
+  return o;
+}
+
+void api_store_error(struct http_req *r, int rc)
+{
+  switch (rc) {
+  case LB_ENOTFOUND:
+    http_reply_error(r, 404, "not_found", "not found");
+    break;
+  case LB_ENOMEM:
+    http_reply_error(r, 503, "overloaded", "out of memory; try again");
+    break;
+  default:
+    http_reply_error(r, 503, "store_unavailable",
+                     "the database could not complete the request (%s); "
+                     "nothing was changed, try again",
+                     lb_strerror(rc));
+  }
+}
+
+static void h_health(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  int v = 0;
+  if (store_schema_version(a->store, &v) != LB_OK) {
+    http_reply_error(r, 503, "store_unavailable", "the database is not readable");
+    return;
+  }
+  http_reply_json(r, 200,
+                  json_pack("{s:s, s:s, s:i}", "status", "ok", "version",
+                            LYREBIRD_VERSION, "schema", v));
+}
+
+void api_register(struct app *a)
+{
+  struct http_server *s = a->http;
+  size_t media_cap = (size_t)a->cfg->media_max_bytes;
+  /* Inline base64 media: 4/3 of the raw bytes, every item, plus JSON. */
+  size_t hook_cap = media_cap / 3 * 4 * (size_t)a->cfg->media_max_items + 64 * KB;
+
+  http_server_route(s, "GET", "/healthz", h_health, a, 0, AUTH_NONE);
+  http_server_route(s, "POST", "/api/v1/messages", h_messages_create, a,
+                    64 * KB, AUTH_API);
+  http_server_route(s, "GET", "/api/v1/messages/{id}", h_messages_get, a, 0,
+                    AUTH_API);
+  http_server_route(s, "GET", "/api/v1/conversations", h_conversations_list, a,
+                    0, AUTH_API);
+  http_server_route(s, "GET", "/api/v1/conversations/{patient}/messages",
+                    h_conversation_messages, a, 0, AUTH_API);
+  http_server_route(s, "POST", "/api/v1/conversations/{patient}/read",
+                    h_conversation_read, a, 1 * KB, AUTH_API);
+  http_server_route(s, "POST", "/api/v1/media", h_media_create, a, media_cap,
+                    AUTH_API);
+  http_server_route(s, "GET", "/api/v1/media/{id}", h_media_get, a, 0,
+                    AUTH_API);
+  http_server_route(s, "POST", "/hooks/{provider}/inbound", h_hook_inbound, a,
+                    hook_cap, AUTH_NONE);
+  http_server_route(s, "POST", "/hooks/{provider}/status", h_hook_status, a,
+                    64 * KB, AUTH_NONE);
+}

@@ -1,0 +1,122 @@
+#include "api/app.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "media/intake.h"
+#include "outbox/outbox.h"
+#include "sim/carrier.h"
+#include "util/err.h"
+#include "util/log.h"
+
+void app_block_signals(void)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int app_open(struct app *a, const struct config *cfg)
+{
+  struct store_options so = {cfg->db_path, strcmp(cfg->synchronous, "full") == 0};
+  int from = 0, to = 0, rc;
+
+  memset(a, 0, sizeof *a);
+  a->cfg = cfg;
+  if ((rc = media_intake_init()))
+    goto fail;
+  if ((rc = store_open(&so, &a->store)))
+    goto fail;
+  if ((rc = store_migrate(a->store, &from, &to)))
+    goto fail;
+  if (from != to)
+    log_info("store.migrate", "database schema migrated from version %d to %d",
+             from, to);
+  if ((rc = blob_fs_open(cfg->media_dir, &a->blobs)))
+    goto fail;
+  if ((rc = provider_init(&a->host, cfg->host, cfg))) {
+    log_error("app.open", "cannot set up provider %s: %s", cfg->host,
+              lb_strerror(rc));
+    goto fail;
+  }
+  if ((rc = store_number_upsert(a->store, cfg->number, cfg->clinic_name,
+                                cfg->host)))
+    goto fail;
+  return LB_OK;
+fail:
+  app_close(a);
+  return rc;
+}
+
+void app_close(struct app *a)
+{
+  if (a->http)
+    http_server_free(a->http);
+  a->http = NULL;
+  provider_release(&a->host);
+  blob_store_free(a->blobs);
+  a->blobs = NULL;
+  store_free(a->store);
+  a->store = NULL;
+  media_intake_cleanup();
+}
+
+static int host_dedupes(const char *provider)
+{
+  const struct provider_ops *ops = provider_find(provider);
+  /* Only the sim adapter exists yet; it dedupes by our reference. Real
+   * providers declare it in their caps when they arrive. */
+  return ops && strcmp(ops->name, "sim") == 0;
+}
+
+int app_run(struct app *a, void (*ready)(struct app *a, void *arg), void *arg)
+{
+  const struct config *c = a->cfg;
+  struct http_server_options ho = {c->listen, c->port, c->threads,
+                                   c->max_connections, c->api_key,
+                                   c->access_log};
+  int requeued = 0, unconfirmed = 0, rc, sig = 0;
+  sigset_t set;
+
+  if ((rc = store_outbox_recover(a->store, host_dedupes, &requeued,
+                                 &unconfirmed)))
+    return rc;
+  if (requeued || unconfirmed)
+    log_warn("outbox.recover",
+             "%d message(s) were being sent when lyrebird stopped: %d "
+             "requeued, %d left unconfirmed for a receipt to settle",
+             requeued + unconfirmed, requeued, unconfirmed);
+  if ((rc = http_server_new(&ho, &a->http)))
+    return rc;
+  api_register(a);
+  if (c->sim_enabled && (rc = sim_carrier_new(c, a->http, &a->sim)))
+    return rc;
+  if ((rc = http_server_start(a->http)))
+    goto out;
+  if ((rc = outbox_start(a, &a->outbox)))
+    goto out;
+  if (ready)
+    ready(a, arg);
+  log_info("app.ready", "listening on %s:%d", c->listen,
+           http_server_port(a->http));
+
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigwait(&set, &sig);
+  log_info("app.stop", "signal %d: stopping (finishing sends in progress)",
+           sig);
+out:
+  /* Stop taking requests first, then finish sends, then the carrier. */
+  http_server_stop(a->http);
+  outbox_stop(a->outbox);
+  a->outbox = NULL;
+  sim_carrier_free(a->sim);
+  a->sim = NULL;
+  return rc;
+}

@@ -1,0 +1,49 @@
+/* The running gateway: everything a handler or worker needs, built once by
+ * app_open() from a validated config and torn down by app_close().
+ *
+ * Ownership: the app owns every member; cfg is borrowed and must outlive
+ * it. */
+#ifndef LB_APP_H
+#define LB_APP_H
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "core/message.h"
+#include "http/server.h"
+#include "media/blob.h"
+#include "providers/provider.h"
+#include "store/store.h"
+
+struct outbox;
+struct sim_carrier;
+
+struct app {
+  const struct config *cfg;
+  struct store *store;
+  struct blob_store *blobs;
+  struct provider host; /* the clinic number's host provider */
+  struct outbox *outbox;
+  struct sim_carrier *sim;
+  struct http_server *http;
+};
+
+/* Opens the store (migrating it), the blob store and the host adapter, and
+ * records the clinic number. */
+int app_open(struct app *a, const struct config *cfg);
+/* Starts HTTP, the outbox and (if enabled) the sim carrier; returns when
+ * SIGINT or SIGTERM arrives, after a graceful stop. 'ready' (may be NULL)
+ * runs once everything listens. */
+int app_run(struct app *a, void (*ready)(struct app *a, void *arg), void *arg);
+void app_close(struct app *a);
+
+/* Blocks SIGINT/SIGTERM/SIGPIPE in the calling thread (call first in
+ * main, before any thread starts) so app_run can wait for them. */
+void app_block_signals(void);
+
+/* JSON for a message, as the API shows it. */
+json_t *api_message_json(struct app *a, const struct message *m,
+                         int with_history);
+void api_register(struct app *a);
+
+#endif

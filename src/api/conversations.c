@@ -1,0 +1,127 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "util/err.h"
+
+int api_patient_param(struct app *a, struct http_req *r, const char *in,
+                      char out[LB_E164_SIZE])
+{
+  char why[300];
+  if (phone_parse(in, a->cfg->region, out, why, sizeof why)) {
+    http_reply_error(r, 422, "invalid_number", "%s", why);
+    return -1;
+  }
+  return 0;
+}
+
+struct list_ctx {
+  struct app *a;
+  json_t *arr;
+};
+
+static int on_conv(void *arg, const struct conversation_row *row)
+{
+  struct list_ctx *l = arg;
+  json_t *o = json_pack("{s:s, s:o, s:s, s:i}", "patient", row->patient, "name",
+                        row->has_name ? json_string(row->name) : json_null(),
+                        "number", row->number, "unread", row->unread);
+  if (!o)
+    return LB_ENOMEM;
+  json_object_set_new(o, "last_message",
+                      row->has_last ? api_message_json(l->a, &row->last, 0)
+                                    : json_null());
+  json_array_append_new(l->arr, o);
+  return LB_OK;
+}
+
+static int limit_param(struct http_req *r, int def)
+{
+  const char *q = http_query(r, "limit");
+  long v;
+  char *end;
+  if (!q)
+    return def;
+  v = strtol(q, &end, 10);
+  if (*end || v < 1 || v > 200)
+    return -1;
+  return (int)v;
+}
+
+void h_conversations_list(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  struct list_ctx l = {a, json_array()};
+  int limit = limit_param(r, 100), rc;
+  if (limit < 0) {
+    json_decref(l.arr);
+    http_reply_error(r, 400, "invalid_request", "limit must be 1 to 200");
+    return;
+  }
+  rc = store_conversations(a->store, a->cfg->number, limit, on_conv, &l);
+  if (rc) {
+    json_decref(l.arr);
+    api_store_error(r, rc);
+    return;
+  }
+  http_reply_json(r, 200, json_pack("{s:o}", "conversations", l.arr));
+}
+
+static int on_msg(void *arg, const struct message *m)
+{
+  struct list_ctx *l = arg;
+  return json_array_append_new(l->arr, api_message_json(l->a, m, 0)) ? LB_ENOMEM
+                                                                      : LB_OK;
+}
+
+void h_conversation_messages(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  char patient[LB_E164_SIZE];
+  const char *before = http_query(r, "before");
+  struct list_ctx l = {a, NULL};
+  int limit = limit_param(r, 50), rc;
+
+  if (api_patient_param(a, r, r->params[0], patient))
+    return;
+  if (limit < 0) {
+    http_reply_error(r, 400, "invalid_request", "limit must be 1 to 200");
+    return;
+  }
+  if (before && !id_valid(before)) {
+    http_reply_error(r, 400, "invalid_request",
+                     "before must be a message id");
+    return;
+  }
+  l.arr = json_array();
+  rc = store_conversation_messages(a->store, a->cfg->number, patient, before,
+                                   limit, on_msg, &l);
+  if (rc == LB_ENOTFOUND) {
+    json_decref(l.arr);
+    http_reply_error(r, 404, "not_found", "no conversation with %s", patient);
+    return;
+  }
+  if (rc) {
+    json_decref(l.arr);
+    api_store_error(r, rc);
+    return;
+  }
+  http_reply_json(r, 200, json_pack("{s:o}", "messages", l.arr));
+}
+
+void h_conversation_read(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  char patient[LB_E164_SIZE];
+  int rc;
+  if (api_patient_param(a, r, r->params[0], patient))
+    return;
+  rc = store_conversation_read(a->store, a->cfg->number, patient);
+  if (rc == LB_ENOTFOUND)
+    http_reply_error(r, 404, "not_found", "no conversation with %s", patient);
+  else if (rc)
+    api_store_error(r, rc);
+  else
+    http_reply_json(r, 200, json_pack("{s:s, s:i}", "patient", patient,
+                                      "unread", 0));
+}

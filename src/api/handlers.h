@@ -1,0 +1,25 @@
+/* Request handlers, one group per file. Internal to src/api. */
+#ifndef LB_HANDLERS_H
+#define LB_HANDLERS_H
+
+#include "api/app.h"
+
+void h_messages_create(void *cls, struct http_req *r);
+void h_messages_get(void *cls, struct http_req *r);
+void h_conversations_list(void *cls, struct http_req *r);
+void h_conversation_messages(void *cls, struct http_req *r);
+void h_conversation_read(void *cls, struct http_req *r);
+void h_media_create(void *cls, struct http_req *r);
+void h_media_get(void *cls, struct http_req *r);
+void h_hook_inbound(void *cls, struct http_req *r);
+void h_hook_status(void *cls, struct http_req *r);
+
+json_t *api_media_json(struct app *a, const char *id);
+/* Answers for a store failure (404, 503). */
+void api_store_error(struct http_req *r, int rc);
+/* Parses a patient number from a path segment (E.164 or local form);
+ * answers 422 itself and returns nonzero on failure. */
+int api_patient_param(struct app *a, struct http_req *r, const char *in,
+                      char out[LB_E164_SIZE]);
+
+#endif

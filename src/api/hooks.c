@@ -1,0 +1,173 @@
+/* Provider webhooks: verify, parse with the adapter, dedupe, store media,
+ * commit, and only then answer 200. Only the number's host provider may
+ * post here: it is the only one that receives for the number. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "media/intake.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+
+static const char *hook_header(void *ctx, const char *name)
+{
+  return http_header(ctx, name);
+}
+
+static const char *hook_query(void *ctx, const char *name)
+{
+  return http_query(ctx, name);
+}
+
+/* Checks the provider and the signature; answers itself on failure. */
+static int hook_begin(struct app *a, struct http_req *r,
+                      struct hook_request *hr)
+{
+  int rc;
+  if (strcmp(r->params[0], a->host.ops->name) != 0) {
+    http_reply_error(r, 404, "unknown_provider",
+                     "this gateway does not receive from '%s'; its number's "
+                     "host provider is %s",
+                     r->params[0], a->host.ops->name);
+    return -1;
+  }
+  memset(hr, 0, sizeof *hr);
+  hr->method = r->method;
+  hr->path = r->path;
+  hr->public_url = a->cfg->public_url;
+  hr->content_type = http_header(r, "Content-Type");
+  hr->body = r->body.data ? r->body.data : "";
+  hr->body_len = r->body.len;
+  hr->header = hook_header;
+  hr->query = hook_query;
+  hr->ctx = r;
+  hr->now_s = clock_now_ms() / 1000;
+  rc = a->host.ops->verify_hook(&a->host, hr);
+  if (rc == LB_EAUTH) {
+    http_reply_error(r, 401, "unauthorized",
+                     "the webhook carries no credentials");
+    return -1;
+  }
+  if (rc) {
+    log_warn("hook.signature", "rejected a %s webhook with a bad signature "
+             "from %s", a->host.ops->name, r->remote);
+    http_reply_error(r, 403, "bad_signature",
+                     "the webhook signature does not verify");
+    return -1;
+  }
+  return 0;
+}
+
+void h_hook_inbound(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  const struct config *c = a->cfg;
+  struct hook_request hr;
+  struct inbound_msg in;
+  struct media md[LB_MEDIA_MAX];
+  struct message m;
+  char why[300], from[LB_E164_SIZE], to[LB_E164_SIZE], rejected[LB_ERRTEXT_MAX];
+  size_t n = 0;
+  int rc;
+
+  inbound_msg_init(&in);
+  message_init(&m);
+  rejected[0] = '\0';
+  if (hook_begin(a, r, &hr))
+    goto out;
+  why[0] = '\0';
+  if ((rc = a->host.ops->parse_inbound(&a->host, &hr, &in, why, sizeof why))) {
+    http_reply_error(r, 400, "invalid_request", "%s",
+                     why[0] ? why : lb_strerror(rc));
+    goto out;
+  }
+  if (phone_parse(in.from, c->region, from, why, sizeof why)) {
+    http_reply_error(r, 400, "invalid_number", "sender: %s", why);
+    goto out;
+  }
+  if (phone_parse(in.to, c->region, to, why, sizeof why) ||
+      strcmp(to, c->number) != 0) {
+    http_reply_error(r, 422, "unknown_number",
+                     "this gateway hosts %s, not '%s'", c->number, in.to);
+    goto out;
+  }
+  /* Media that cannot be accepted never costs the message: it is stored
+   * without it, with the reason. */
+  for (size_t i = 0; i < in.n_media; i++) {
+    rc = media_intake(a->blobs, in.media[i].data, in.media[i].len,
+                      (size_t)c->media_max_bytes, &md[n], why, sizeof why);
+    if (rc == LB_EMEDIATYPE || rc == LB_ETOOBIG || rc == LB_EINVAL) {
+      snprintf(rejected, sizeof rejected, "media item %zu not kept: %s", i + 1,
+               why);
+      continue;
+    }
+    if (rc) {
+      http_reply_error(r, 503, "storage_unavailable",
+                       "media could not be stored; retry later");
+      goto out;
+    }
+    snprintf(m.media_ids[n], LB_ID_SIZE, "%s", md[n].id);
+    n++;
+  }
+  m.n_media = n;
+  id_new(m.id);
+  m.direction = DIR_INBOUND;
+  snprintf(m.from, sizeof m.from, "%s", from);
+  snprintf(m.to, sizeof m.to, "%s", to);
+  m.text = in.text;
+  in.text = NULL;
+  m.status = ST_RECEIVED;
+  snprintf(m.provider, sizeof m.provider, "%s", a->host.ops->name);
+  snprintf(m.provider_msg_id, sizeof m.provider_msg_id, "%s",
+           in.provider_msg_id);
+  if (rejected[0])
+    message_set_error(&m, "media_rejected", rejected, 0);
+  m.created_at = m.updated_at = clock_now_ms();
+
+  rc = store_message_receive(a->store, &m, md, n);
+  if (rc && rc != LB_EDUPLICATE) {
+    api_store_error(r, rc);
+    goto out;
+  }
+  http_reply_json(r, 200,
+                  json_pack("{s:b, s:s, s:b}", "ok", 1, "id", m.id,
+                            "duplicate", rc == LB_EDUPLICATE));
+out:
+  message_release(&m);
+  inbound_msg_release(&in);
+}
+
+void h_hook_status(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  struct hook_request hr;
+  struct status_update su;
+  char why[300], id[LB_ID_SIZE];
+  int rc;
+
+  memset(&su, 0, sizeof su);
+  if (hook_begin(a, r, &hr))
+    return;
+  why[0] = '\0';
+  if ((rc = a->host.ops->parse_status(&a->host, &hr, &su, why, sizeof why))) {
+    http_reply_error(r, 400, "invalid_request", "%s",
+                     why[0] ? why : lb_strerror(rc));
+    return;
+  }
+  rc = store_status_apply(a->store, a->host.ops->name, su.provider_msg_id,
+                          su.ref, su.status, su.error_code, su.error_text, id);
+  if (rc == LB_ENOTFOUND) {
+    /* Not ours (or not any more): acknowledge, so it is not redelivered. */
+    log_warn("hook.status", "receipt for an unknown %s message",
+             a->host.ops->name);
+    http_reply_json(r, 200, json_pack("{s:b, s:b}", "ok", 1, "matched", 0));
+    return;
+  }
+  if (rc) {
+    api_store_error(r, rc);
+    return;
+  }
+  http_reply_json(r, 200,
+                  json_pack("{s:b, s:b, s:s}", "ok", 1, "matched", 1, "id", id));
+}

@@ -1,0 +1,20 @@
+/* Subcommands, one file each. Each returns the process exit code:
+ * 0 success, 1 failure, 2 usage error. */
+#ifndef LB_CLI_H
+#define LB_CLI_H
+
+#include "config/config.h"
+
+int cmd_serve(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
+
+/* Defaults, then the file (if path is not NULL), then the environment,
+ * then validation. Prints errors to stderr; returns 0 when usable. */
+int cli_load_config(const char *path, struct config *c);
+/* Applies [log] level. */
+void cli_setup_logging(const struct config *c);
+
+#endif

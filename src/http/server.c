@@ -1,0 +1,370 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "util/clock.h"
+#include "util/crypto.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define MAX_ROUTES 64
+
+struct http_server {
+  struct http_server_options opt;
+  char *api_key;
+  struct http_route routes[MAX_ROUTES];
+  int n_routes;
+  struct MHD_Daemon *d;
+};
+
+int http_server_new(const struct http_server_options *opt,
+                    struct http_server **out)
+{
+  struct http_server *s = calloc(1, sizeof *s);
+  if (!s)
+    return LB_ENOMEM;
+  s->opt = *opt;
+  s->api_key = strdup(opt->api_key ? opt->api_key : "");
+  if (!s->api_key) {
+    free(s);
+    return LB_ENOMEM;
+  }
+  *out = s;
+  return LB_OK;
+}
+
+int http_server_route(struct http_server *s, const char *method,
+                      const char *pattern, http_handler fn, void *cls,
+                      size_t body_max, enum http_auth auth)
+{
+  if (s->n_routes >= MAX_ROUTES)
+    return LB_ETOOBIG;
+  s->routes[s->n_routes++] =
+      (struct http_route){method, pattern, fn, cls, body_max, auth};
+  return LB_OK;
+}
+
+/* Matches path against pattern; fills params. 1 on match. */
+static int match(const char *pattern, const char *path, struct http_req *r)
+{
+  const char *p = pattern, *u = path;
+  int n = 0;
+  while (*p && *u) {
+    if (*p == '{') {
+      const char *pe = strchr(p, '}');
+      size_t len = strcspn(u, "/");
+      if (!pe || len == 0 || len >= HTTP_PARAM_MAX || n >= HTTP_MAX_PARAMS)
+        return 0;
+      memcpy(r->params[n], u, len);
+      r->params[n][len] = '\0';
+      n++;
+      p = pe + 1;
+      u += len;
+      continue;
+    }
+    if (*p != *u)
+      return 0;
+    p++, u++;
+  }
+  if (*p || *u)
+    return 0;
+  r->n_params = n;
+  return 1;
+}
+
+const char *http_header(struct http_req *r, const char *name)
+{
+  return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct http_req *r, const char *name)
+{
+  return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void set_response(struct http_req *r, int status,
+                         struct MHD_Response *resp, size_t len)
+{
+  if (r->response) /* a handler answered twice: keep the first */
+  {
+    MHD_destroy_response(resp);
+    return;
+  }
+  r->status = status;
+  r->response = resp;
+  r->resp_bytes = len;
+}
+
+void http_reply_bytes(struct http_req *r, int status, const char *ctype,
+                      void *data, size_t len)
+{
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(data);
+    return;
+  }
+  MHD_add_response_header(resp, "Content-Type", ctype);
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  set_response(r, status, resp, len);
+}
+
+void http_reply_static(struct http_req *r, int status, const char *ctype,
+                       const void *data, size_t len)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer(
+      len, (void *)data, MHD_RESPMEM_PERSISTENT);
+  if (!resp)
+    return;
+  MHD_add_response_header(resp, "Content-Type", ctype);
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  set_response(r, status, resp, len);
+}
+
+void http_reply_header(struct http_req *r, const char *name,
+                       const char *value)
+{
+  if (r->response)
+    MHD_add_response_header(r->response, name, value);
+}
+
+void http_reply_json(struct http_req *r, int status, json_t *body)
+{
+  char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                    : NULL;
+  json_decref(body);
+  if (!text) {
+    static const char oom[] =
+        "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+    http_reply_static(r, 500, "application/json", oom, sizeof oom - 1);
+    return;
+  }
+  http_reply_bytes(r, status, "application/json", text, strlen(text));
+  http_reply_header(r, "Cache-Control", "no-store");
+}
+
+void http_reply_error(struct http_req *r, int status, const char *code,
+                      const char *fmt, ...)
+{
+  char msg[600];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  snprintf(r->error_code, sizeof r->error_code, "%s", code);
+  http_reply_json(r, status,
+                  json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
+                            msg));
+}
+
+static int authorised(struct http_server *s, struct http_req *r)
+{
+  const char *h = http_header(r, "Authorization");
+  if (!h || strncmp(h, "Bearer ", 7) != 0 || !s->api_key[0])
+    return 0;
+  return crypto_streq(h + 7, s->api_key);
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t n)
+{
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  out[0] = '\0';
+  if (!ci || !ci->client_addr)
+    return;
+  if (ci->client_addr->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
+              out, (socklen_t)n);
+  else if (ci->client_addr->sa_family == AF_INET6)
+    inet_ntop(AF_INET6,
+              &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out,
+              (socklen_t)n);
+}
+
+/* Picks the route; answers 404/405 itself. */
+static void route(struct http_server *s, struct http_req *r)
+{
+  int path_matched = 0;
+  for (int i = 0; i < s->n_routes; i++) {
+    struct http_route *rt = &s->routes[i];
+    if (!match(rt->pattern, r->path, r))
+      continue;
+    path_matched = 1;
+    if (strcmp(rt->method, r->method) == 0 ||
+        (strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+      r->route = rt;
+      return;
+    }
+  }
+  if (path_matched)
+    http_reply_error(r, 405, "method_not_allowed",
+                     "%s is not allowed on %s", r->method, r->path);
+  else
+    http_reply_error(r, 404, "not_found", "no such endpoint: %s", r->path);
+}
+
+static enum MHD_Result queue(struct http_req *r)
+{
+  enum MHD_Result ret;
+  if (!r->response)
+    http_reply_error(r, 500, "internal", "the handler gave no answer");
+  if (!r->response)
+    return MHD_NO;
+  ret = MHD_queue_response(r->conn, (unsigned)r->status, r->response);
+  MHD_destroy_response(r->response);
+  r->response = NULL;
+  return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+  struct http_server *s = cls;
+  struct http_req *r = *con_cls;
+
+  if (!r) {
+    const char *cl;
+    r = calloc(1, sizeof *r);
+    if (!r)
+      return MHD_NO;
+    *con_cls = r;
+    r->conn = conn;
+    r->srv = s;
+    r->method = method;
+    r->path = url;
+    r->t0 = clock_mono_ms();
+    client_addr(conn, r->remote, sizeof r->remote);
+    route(s, r);
+    if (r->response)
+      return queue(r);
+    buf_init(&r->body, r->route->body_max);
+    if (r->route->auth == AUTH_API && !authorised(s, r)) {
+      http_reply_error(r, 401, "unauthorized",
+                       "missing or wrong API key: send 'Authorization: "
+                       "Bearer <[api] key>'");
+      http_reply_header(r, "WWW-Authenticate", "Bearer");
+      return queue(r);
+    }
+    cl = http_header(r, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > r->route->body_max) {
+      http_reply_error(r, 413, "body_too_large",
+                       "the body is larger than the %zu bytes this endpoint "
+                       "accepts",
+                       r->route->body_max);
+      return queue(r);
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    if (!r->too_large &&
+        buf_append(&r->body, upload_data, *upload_data_size) != LB_OK)
+      r->too_large = 1;
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (r->response) /* answered early; MHD calls again after the body */
+    return queue(r);
+  if (r->too_large)
+    http_reply_error(r, 413, "body_too_large",
+                     "the body is larger than the %zu bytes this endpoint "
+                     "accepts",
+                     r->route->body_max);
+  else
+    r->route->fn(r->route->cls, r);
+  return queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+  struct http_server *s = cls;
+  struct http_req *r = *con_cls;
+  if (!r)
+    return;
+  if (s->opt.access_log) {
+    json_t *f = json_pack(
+        "{s:s, s:s, s:i, s:I, s:I, s:s}", "method", r->method, "route",
+        r->route ? r->route->pattern : "(none)", "status", r->status,
+        "ms", (json_int_t)(clock_mono_ms() - r->t0), "bytes",
+        (json_int_t)r->resp_bytes, "remote", r->remote);
+    if (f && r->error_code[0])
+      json_object_set_new(f, "error", json_string(r->error_code));
+    if (f && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+      json_object_set_new(f, "aborted", json_true());
+    log_event(LOG_INFO, "http.access", f, "%s %s %d", r->method,
+              r->route ? r->route->pattern : "-", r->status);
+  }
+  if (r->response)
+    MHD_destroy_response(r->response);
+  buf_release(&r->body);
+  free(r);
+  *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  msg[strcspn(msg, "\n")] = '\0';
+  log_warn("http.mhd", "%s", msg);
+}
+
+int http_server_start(struct http_server *s)
+{
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)s->opt.port);
+  if (inet_pton(AF_INET, s->opt.listen, &sa.sin_addr) != 1) {
+    log_error("http.start", "cannot listen on '%s': use an IPv4 address",
+              s->opt.listen);
+    return LB_ECONFIG;
+  }
+  s->d = MHD_start_daemon(
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)s->opt.port,
+      NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.max_connections,
+      MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+      MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+  if (!s->d) {
+    log_error("http.start", "cannot listen on %s:%d (in use, or not allowed)",
+              s->opt.listen, s->opt.port);
+    return LB_EIO;
+  }
+  return LB_OK;
+}
+
+int http_server_port(const struct http_server *s)
+{
+  const union MHD_DaemonInfo *di =
+      s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+  return di ? di->port : 0;
+}
+
+void http_server_stop(struct http_server *s)
+{
+  if (s && s->d) {
+    MHD_stop_daemon(s->d);
+    s->d = NULL;
+  }
+}
+
+void http_server_free(struct http_server *s)
+{
+  if (!s)
+    return;
+  http_server_stop(s);
+  free(s->api_key);
+  free(s);
+}

@@ -1,0 +1,91 @@
+/* The HTTP server: libmicrohttpd with an epoll thread pool, a small router
+ * with {param} segments, a hard body cap per route, JSON errors and a JSON
+ * access log line per request.
+ *
+ * A handler is called once the whole body is in (up to the route's cap),
+ * and must answer through exactly one http_reply_* call. The request and
+ * everything in it belong to the server and live until the response is
+ * sent. */
+#ifndef LB_HTTP_SERVER_H
+#define LB_HTTP_SERVER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_PARAM_MAX 256
+
+enum http_auth { AUTH_NONE, AUTH_API };
+
+struct http_server;
+struct http_req;
+
+typedef void (*http_handler)(void *cls, struct http_req *r);
+
+struct http_req {
+  struct MHD_Connection *conn;
+  struct http_server *srv;
+  const char *method;
+  const char *path;
+  const struct http_route *route;
+  char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
+  int n_params;
+  struct buf body;
+  int too_large;
+  int64_t t0;
+  int status;
+  struct MHD_Response *response;
+  size_t resp_bytes;
+  char remote[64];
+  char error_code[48];
+};
+
+struct http_route {
+  const char *method;
+  const char *pattern; /* "/api/v1/messages/{id}" */
+  http_handler fn;
+  void *cls;
+  size_t body_max;
+  enum http_auth auth;
+};
+
+struct http_server_options {
+  const char *listen;
+  int port; /* 0: any free port */
+  int threads;
+  int max_connections;
+  const char *api_key;
+  int access_log;
+};
+
+int http_server_new(const struct http_server_options *opt,
+                    struct http_server **out);
+/* Routes are matched in the order added. */
+int http_server_route(struct http_server *s, const char *method,
+                      const char *pattern, http_handler fn, void *cls,
+                      size_t body_max, enum http_auth auth);
+int http_server_start(struct http_server *s);
+int http_server_port(const struct http_server *s);
+void http_server_stop(struct http_server *s);
+void http_server_free(struct http_server *s);
+
+/* Request accessors. NULL when absent. */
+const char *http_header(struct http_req *r, const char *name);
+const char *http_query(struct http_req *r, const char *name);
+
+/* Replies. http_reply_json takes the reference to 'body'. */
+void http_reply_json(struct http_req *r, int status, json_t *body);
+void http_reply_error(struct http_req *r, int status, const char *code,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Takes ownership of data (freed with free()). */
+void http_reply_bytes(struct http_req *r, int status, const char *ctype,
+                      void *data, size_t len);
+void http_reply_static(struct http_req *r, int status, const char *ctype,
+                       const void *data, size_t len);
+void http_reply_header(struct http_req *r, const char *name,
+                       const char *value);
+
+#endif

@@ -1,0 +1,40 @@
+/* Blob stores: where media bytes live. Keys are the SHA-256 of the bytes
+ * (content-addressed), so a write is idempotent. The filesystem store is the
+ * default; S3 follows behind the same operations.
+ *
+ * Ownership: blob_get() fills a caller-initialised buf (whose cap bounds
+ * the read). */
+#ifndef LB_BLOB_H
+#define LB_BLOB_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+
+#define LB_BLOB_KEY_MAX 96
+
+struct blob_store;
+
+struct blob_ops {
+  int (*put)(struct blob_store *b, const void *data, size_t len,
+             const char *key);
+  int (*get)(struct blob_store *b, const char *key, struct buf *out);
+  void (*free)(struct blob_store *b);
+};
+
+struct blob_store {
+  const struct blob_ops *ops;
+  void *priv;
+};
+
+/* Files under dir (created 0700), written atomically (temp file, fsync,
+ * rename, fsync of the directory), mode 0600. */
+int blob_fs_open(const char *dir, struct blob_store **out);
+
+/* Stores data under its SHA-256; writes the key (hex) to key. */
+int blob_put(struct blob_store *b, const void *data, size_t len,
+             char key[LB_BLOB_KEY_MAX]);
+int blob_get(struct blob_store *b, const char *key, struct buf *out);
+void blob_store_free(struct blob_store *b);
+
+#endif

@@ -1,0 +1,296 @@
+#include "outbox/outbox.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/app.h"
+#include "http/client.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/ratelimit.h"
+
+#define MAX_WORKERS 64
+#define POLL_MS 1000
+
+struct outbox {
+  struct app *a;
+  pthread_t threads[MAX_WORKERS];
+  int n_threads;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int stop;
+  int wakeups;
+  struct token_bucket bucket; /* the host's; one provider per gateway */
+  pthread_mutex_t bucket_mu;
+};
+
+static void sleep_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static void rate_limit(struct outbox *o)
+{
+  for (;;) {
+    long wait;
+    pthread_mutex_lock(&o->bucket_mu);
+    wait = bucket_take(&o->bucket, clock_mono_ms());
+    pthread_mutex_unlock(&o->bucket_mu);
+    if (!wait)
+      return;
+    sleep_ms(wait);
+  }
+}
+
+/* Loads the media bytes of m. */
+static int load_media(struct app *a, const struct message *m,
+                      struct send_media *sm, struct media *md, struct buf *bufs,
+                      size_t *n)
+{
+  int rc;
+  *n = 0;
+  for (size_t i = 0; i < m->n_media; i++) {
+    if ((rc = store_media_get(a->store, m->media_ids[i], &md[i])))
+      return rc;
+    buf_init(&bufs[i], (size_t)md[i].bytes + 1);
+    *n = i + 1;
+    if ((rc = blob_get(a->blobs, md[i].blob_key, &bufs[i])))
+      return rc;
+    sm[i].content_type = md[i].content_type;
+    sm[i].data = (const unsigned char *)bufs[i].data;
+    sm[i].len = bufs[i].len;
+    sm[i].url = NULL;
+  }
+  return LB_OK;
+}
+
+static void send_one(struct outbox *o, struct http_client *hc,
+                     struct message *m)
+{
+  struct app *a = o->a;
+  const struct config *c = a->cfg;
+  struct provider *p = &a->host;
+  struct send_media sm[LB_MEDIA_MAX];
+  struct media md[LB_MEDIA_MAX];
+  struct buf bufs[LB_MEDIA_MAX];
+  struct wire_request req;
+  struct wire_response res;
+  struct send_result sr;
+  char status_url[LB_URL_MAX], detail[LB_ERRTEXT_MAX + 128];
+  size_t n_bufs = 0;
+  int64_t now;
+  int rc;
+
+  wire_request_init(&req);
+  wire_response_init(&res);
+  memset(&sr, 0, sizeof sr);
+  snprintf(status_url, sizeof status_url, "%s/hooks/%s/status", c->public_url,
+           p->ops->name);
+
+  if (strcmp(m->provider, p->ops->name) != 0) {
+    sr.outcome = SEND_FINAL;
+    snprintf(sr.error_code, sizeof sr.error_code, "provider_changed");
+    snprintf(sr.error_text, sizeof sr.error_text,
+             "queued for %s, but %s now hosts %s; not sent from another "
+             "provider",
+             m->provider, p->ops->name, c->number);
+    goto record;
+  }
+  if ((rc = load_media(a, m, sm, md, bufs, &n_bufs))) {
+    sr.outcome = rc == LB_ENOTFOUND ? SEND_FINAL : SEND_RETRY;
+    snprintf(sr.error_code, sizeof sr.error_code, "media_unavailable");
+    snprintf(sr.error_text, sizeof sr.error_text,
+             "the message's media could not be read: %s", lb_strerror(rc));
+    goto record;
+  }
+  {
+    struct send_input in = {m, sm, n_bufs, status_url};
+    if ((rc = p->ops->build_send(p, &in, &req))) {
+      sr.outcome = SEND_FINAL;
+      snprintf(sr.error_code, sizeof sr.error_code, "cannot_build");
+      snprintf(sr.error_text, sizeof sr.error_text,
+               "the request for %s could not be built: %s", p->ops->title,
+               lb_strerror(rc));
+      goto record;
+    }
+  }
+  rate_limit(o);
+  if ((rc = http_client_perform(hc, &req, &res)) ||
+      (rc = p->ops->parse_send(p, &res, &sr))) {
+    sr.outcome = SEND_RETRY;
+    snprintf(sr.error_code, sizeof sr.error_code, "internal");
+    snprintf(sr.error_text, sizeof sr.error_text, "%s", lb_strerror(rc));
+  }
+  if (sr.outcome == SEND_UNKNOWN && p->caps.dedupes_by_ref)
+    sr.outcome = SEND_RETRY; /* the provider recognises the resend */
+
+record:
+  now = clock_now_ms();
+  message_set_error(m, NULL, NULL, 0);
+  switch (sr.outcome) {
+  case SEND_ACCEPTED:
+    m->status = ST_SENT;
+    snprintf(m->provider_msg_id, sizeof m->provider_msg_id, "%s",
+             sr.provider_msg_id);
+    snprintf(detail, sizeof detail, "accepted by %s as %s", p->ops->name,
+             sr.provider_msg_id);
+    break;
+  case SEND_RETRY:
+    if (m->attempts >= c->max_attempts) {
+      m->status = ST_FAILED;
+      message_set_error(m, sr.error_code, sr.error_text, 1);
+      snprintf(detail, sizeof detail, "gave up after %d attempts: %s",
+               m->attempts, sr.error_text);
+    } else {
+      long delay = retry_delay_ms(m->attempts, c->backoff_base_ms,
+                                  c->backoff_max_ms, randombytes_random());
+      if (sr.retry_after_ms > delay)
+        delay = sr.retry_after_ms;
+      m->status = ST_QUEUED;
+      m->next_attempt_at = now + delay;
+      message_set_error(m, sr.error_code, sr.error_text, 1);
+      snprintf(detail, sizeof detail, "retry in %.1f s: %s", delay / 1000.0,
+               sr.error_text);
+    }
+    break;
+  case SEND_FINAL:
+    m->status = ST_FAILED;
+    message_set_error(m, sr.error_code, sr.error_text, 0);
+    snprintf(detail, sizeof detail, "failed: %s", sr.error_text);
+    break;
+  case SEND_UNKNOWN:
+    /* It may have gone, and this provider cannot tell a resend: never
+     * resend blindly. Stay in sending, unconfirmed, for a receipt. */
+    m->status = ST_SENDING;
+    message_set_error(m, "unconfirmed", sr.error_text, 0);
+    snprintf(detail, sizeof detail,
+             "unconfirmed (%s); waiting for a receipt, not resent",
+             sr.error_text);
+    break;
+  }
+  rc = store_outbox_result(a->store, m, detail);
+  if (rc && rc != LB_ETRANSITION)
+    log_error("outbox.record", "could not record the result for %s: %s",
+              m->id, lb_strerror(rc));
+  else
+    log_event(sr.outcome == SEND_ACCEPTED ? LOG_INFO : LOG_WARN, "outbox.send",
+              json_pack("{s:s, s:s, s:i}", "message", m->id, "status",
+                        status_name(m->status), "attempt", m->attempts),
+              "%s", detail);
+  for (size_t i = 0; i < n_bufs; i++)
+    buf_release(&bufs[i]);
+  wire_request_release(&req);
+  wire_response_release(&res);
+}
+
+static void *worker(void *arg)
+{
+  struct outbox *o = arg;
+  struct http_client *hc = NULL;
+  struct message batch[4];
+
+  if (http_client_new(o->a->cfg->send_timeout_ms, &hc)) {
+    log_error("outbox.worker", "cannot create an HTTP client");
+    return NULL;
+  }
+  memset(batch, 0, sizeof batch);
+  for (;;) {
+    size_t n = 0;
+    int64_t due = -1, now;
+    int rc;
+
+    pthread_mutex_lock(&o->mu);
+    if (o->stop) {
+      pthread_mutex_unlock(&o->mu);
+      break;
+    }
+    o->wakeups = 0;
+    pthread_mutex_unlock(&o->mu);
+
+    rc = store_outbox_claim(o->a->store, clock_now_ms(), batch, 1, &n);
+    if (rc)
+      log_error("outbox.claim", "cannot claim messages: %s", lb_strerror(rc));
+    for (size_t i = 0; i < n; i++) {
+      send_one(o, hc, &batch[i]);
+      message_release(&batch[i]);
+    }
+    if (n)
+      continue;
+
+    /* Nothing due: sleep until the next due message, a wake-up or a
+     * poll (other nodes may queue too). */
+    store_outbox_next_due(o->a->store, &due);
+    now = clock_now_ms();
+    pthread_mutex_lock(&o->mu);
+    if (!o->stop && !o->wakeups) {
+      long wait = POLL_MS;
+      struct timespec ts;
+      if (due >= 0 && due - now < wait)
+        wait = due - now > 0 ? (long)(due - now) : 0;
+      if (wait > 0) {
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += wait / 1000;
+        ts.tv_nsec += (wait % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L)
+          ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&o->cv, &o->mu, &ts);
+      }
+    }
+    pthread_mutex_unlock(&o->mu);
+  }
+  http_client_free(hc);
+  return NULL;
+}
+
+int outbox_start(struct app *a, struct outbox **out)
+{
+  struct outbox *o = calloc(1, sizeof *o);
+  if (!o)
+    return LB_ENOMEM;
+  o->a = a;
+  pthread_mutex_init(&o->mu, NULL);
+  pthread_mutex_init(&o->bucket_mu, NULL);
+  pthread_cond_init(&o->cv, NULL);
+  bucket_init(&o->bucket, a->host.caps.rate_per_s ? a->host.caps.rate_per_s : 1,
+              a->host.caps.rate_per_s ? a->host.caps.rate_per_s : 1,
+              clock_mono_ms());
+  for (int i = 0; i < a->cfg->workers && i < MAX_WORKERS; i++) {
+    if (pthread_create(&o->threads[i], NULL, worker, o))
+      break;
+    o->n_threads++;
+  }
+  *out = o;
+  return o->n_threads ? LB_OK : LB_ENOMEM;
+}
+
+void outbox_wake(struct outbox *o)
+{
+  if (!o)
+    return;
+  pthread_mutex_lock(&o->mu);
+  o->wakeups++;
+  pthread_cond_broadcast(&o->cv);
+  pthread_mutex_unlock(&o->mu);
+}
+
+void outbox_stop(struct outbox *o)
+{
+  if (!o)
+    return;
+  pthread_mutex_lock(&o->mu);
+  o->stop = 1;
+  pthread_cond_broadcast(&o->cv);
+  pthread_mutex_unlock(&o->mu);
+  for (int i = 0; i < o->n_threads; i++)
+    pthread_join(o->threads[i], NULL);
+  pthread_mutex_destroy(&o->mu);
+  pthread_mutex_destroy(&o->bucket_mu);
+  pthread_cond_destroy(&o->cv);
+  free(o);
+}

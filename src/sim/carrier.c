@@ -1,0 +1,518 @@
+#include "sim/carrier.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/message.h"
+#include "http/client.h"
+#include "util/clock.h"
+#include "util/crypto.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define SIM_MAX_MESSAGES 2000
+#define SIM_MAX_TASKS 10000
+#define SIM_TASK_TRIES 6
+#define MB (1024u * 1024u)
+
+struct sim_media {
+  char id[LB_ID_SIZE];
+  char content_type[LB_CTYPE_MAX];
+  unsigned char *data;
+  size_t len;
+};
+
+/* A message a handset received. */
+struct sim_msg {
+  char id[40];
+  char ref[LB_ID_SIZE + 8];
+  char from[LB_E164_SIZE];
+  char to[LB_E164_SIZE];
+  char *text;
+  struct sim_media media[LB_MEDIA_MAX];
+  size_t n_media;
+  int64_t at;
+};
+
+/* A webhook post due at 'due'. */
+struct sim_task {
+  int64_t due;
+  int tries;
+  char url[LB_URL_MAX];
+  char *body;
+  struct sim_task *next;
+};
+
+struct sim_carrier {
+  const struct config *cfg;
+  char inbound_url[LB_URL_MAX];
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct sim_msg *msgs[SIM_MAX_MESSAGES]; /* ring, oldest evicted */
+  size_t n_msgs, head;
+  struct sim_task *tasks; /* sorted by due */
+  size_t n_tasks;
+  int stop;
+  pthread_t thread;
+  int started;
+};
+
+static void msg_free(struct sim_msg *m)
+{
+  if (!m)
+    return;
+  for (size_t i = 0; i < m->n_media; i++)
+    free(m->media[i].data);
+  free(m->text);
+  free(m);
+}
+
+static double rand01(void)
+{
+  return (double)randombytes_random() / 4294967296.0;
+}
+
+static void carrier_id(char *out, size_t n, const char *prefix)
+{
+  char id[LB_ID_SIZE];
+  id_new(id);
+  snprintf(out, n, "%s%s", prefix, id);
+}
+
+/* Queues a signed webhook post; takes body. Caller holds mu. */
+static void task_add(struct sim_carrier *s, const char *url, char *body,
+                     int64_t due)
+{
+  struct sim_task *t, **pp;
+  if (s->n_tasks >= SIM_MAX_TASKS || !(t = calloc(1, sizeof *t))) {
+    log_warn("sim.task", "simulated carrier queue full; dropping a webhook");
+    free(body);
+    return;
+  }
+  t->due = due;
+  snprintf(t->url, sizeof t->url, "%s", url);
+  t->body = body;
+  for (pp = &s->tasks; *pp && (*pp)->due <= due; pp = &(*pp)->next)
+    ;
+  t->next = *pp;
+  *pp = t;
+  s->n_tasks++;
+  pthread_cond_signal(&s->cv);
+}
+
+static int post_signed(struct sim_carrier *s, struct http_client *hc,
+                       const struct sim_task *t)
+{
+  struct wire_request req;
+  struct wire_response res;
+  struct buf signed_part;
+  unsigned char mac[LB_SHA256_LEN];
+  char hex[LB_SHA256_HEX], sig[128], ts[24];
+  int ok = 0;
+
+  wire_request_init(&req);
+  wire_response_init(&res);
+  buf_init(&signed_part, strlen(t->body) + 32);
+  snprintf(ts, sizeof ts, "%lld", (long long)(clock_now_ms() / 1000));
+  if (buf_puts(&signed_part, ts) || buf_puts(&signed_part, ".") ||
+      buf_puts(&signed_part, t->body))
+    goto out;
+  crypto_hmac_sha256(s->cfg->sim_secret, strlen(s->cfg->sim_secret),
+                     signed_part.data, signed_part.len, mac);
+  crypto_hex(mac, sizeof mac, hex);
+  snprintf(sig, sizeof sig, "t=%s,v1=%s", ts, hex);
+  req.method = "POST";
+  snprintf(req.url, sizeof req.url, "%s", t->url);
+  wire_request_header(&req, "Content-Type", "application/json");
+  wire_request_header(&req, "X-Sim-Signature", sig);
+  if (buf_puts(&req.body, t->body))
+    goto out;
+  http_client_perform(hc, &req, &res);
+  ok = !res.error && res.status >= 200 && res.status < 300;
+  if (!ok)
+    log_warn("sim.deliver", "lyrebird answered %ld (%s) to the simulated "
+             "carrier's webhook; will retry",
+             res.status, res.error ? res.error_text : "http");
+out:
+  buf_release(&signed_part);
+  wire_request_release(&req);
+  wire_response_release(&res);
+  return ok;
+}
+
+static void *deliver_main(void *arg)
+{
+  struct sim_carrier *s = arg;
+  struct http_client *hc = NULL;
+  if (http_client_new(10000, &hc))
+    return NULL;
+  pthread_mutex_lock(&s->mu);
+  while (!s->stop) {
+    struct sim_task *t = s->tasks;
+    int64_t now = clock_now_ms();
+    if (!t || t->due > now) {
+      struct timespec ts;
+      long wait = t ? (long)(t->due - now) : 1000;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_sec += wait / 1000;
+      ts.tv_nsec += (wait % 1000) * 1000000L;
+      if (ts.tv_nsec >= 1000000000L)
+        ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+      pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+      continue;
+    }
+    s->tasks = t->next;
+    s->n_tasks--;
+    pthread_mutex_unlock(&s->mu);
+    if (post_signed(s, hc, t) || ++t->tries >= SIM_TASK_TRIES) {
+      if (t->tries >= SIM_TASK_TRIES)
+        log_warn("sim.deliver", "gave up delivering a webhook to %s", t->url);
+      free(t->body);
+      free(t);
+      pthread_mutex_lock(&s->mu);
+    } else {
+      pthread_mutex_lock(&s->mu);
+      task_add(s, t->url, t->body, clock_now_ms() + (250L << t->tries));
+      free(t);
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  http_client_free(hc);
+  return NULL;
+}
+
+/* ---- POST /sim/api/messages ------------------------------------------ */
+
+static void sim_error(struct http_req *r, int status, const char *code,
+                      const char *msg)
+{
+  http_reply_error(r, status, code, "%s", msg);
+}
+
+static int store_msg(struct sim_carrier *s, struct sim_msg *m)
+{
+  size_t slot;
+  if (s->n_msgs < SIM_MAX_MESSAGES) {
+    slot = (s->head + s->n_msgs) % SIM_MAX_MESSAGES;
+    s->n_msgs++;
+  } else {
+    slot = s->head;
+    msg_free(s->msgs[slot]);
+    s->head = (s->head + 1) % SIM_MAX_MESSAGES;
+  }
+  s->msgs[slot] = m;
+  return LB_OK;
+}
+
+static struct sim_msg *find_ref(struct sim_carrier *s, const char *ref)
+{
+  for (size_t i = 0; i < s->n_msgs; i++) {
+    struct sim_msg *m = s->msgs[(s->head + i) % SIM_MAX_MESSAGES];
+    if (ref[0] && strcmp(m->ref, ref) == 0)
+      return m;
+  }
+  return NULL;
+}
+
+static void h_api_send(void *cls, struct http_req *r)
+{
+  struct sim_carrier *s = cls;
+  const char *auth = http_header(r, "Authorization");
+  json_t *o = NULL, *media, *it;
+  const char *from = NULL, *to = NULL, *text = "", *ref = "", *cb = NULL;
+  struct sim_msg *m = NULL;
+  size_t i, total = 0;
+  char id[40];
+
+  if (!auth || strncmp(auth, "Bearer ", 7) ||
+      !crypto_streq(auth + 7, s->cfg->sim_secret)) {
+    sim_error(r, 401, "unauthorized", "wrong or missing carrier credentials");
+    goto out;
+  }
+  if (s->cfg->sim_send_failure_rate > 0 &&
+      rand01() < s->cfg->sim_send_failure_rate) {
+    sim_error(r, 503, "unavailable",
+              "carrier temporarily unavailable (HTTP 503, simulated)");
+    goto out;
+  }
+  o = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+  if (!o || json_unpack(o, "{s:s, s:s, s?s, s?s, s?s}", "from", &from, "to",
+                        &to, "text", &text, "ref", &ref, "status_callback",
+                        &cb)) {
+    sim_error(r, 400, "invalid_request", "from and to are required strings");
+    goto out;
+  }
+  if (!phone_is_e164(to) || !phone_is_e164(from)) {
+    sim_error(r, 400, "invalid_number", "from and to must be E.164 numbers");
+    goto out;
+  }
+  if (strlen(ref) > LB_ID_SIZE + 6) {
+    sim_error(r, 400, "invalid_request", "ref is too long");
+    goto out;
+  }
+  media = json_object_get(o, "media");
+  pthread_mutex_lock(&s->mu);
+  m = find_ref(s, ref);
+  if (m) { /* a resend of something we already took: same answer */
+    snprintf(id, sizeof id, "%s", m->id);
+    pthread_mutex_unlock(&s->mu);
+    m = NULL;
+    http_reply_json(r, 202, json_pack("{s:s, s:s, s:b}", "id", id, "status",
+                                      "accepted", "duplicate", 1));
+    goto out;
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (json_array_size(media) && !s->cfg->sim_mms_out) {
+    sim_error(r, 400, "mms_not_supported",
+              "this carrier account cannot send MMS");
+    goto out;
+  }
+  m = calloc(1, sizeof *m);
+  if (!m || !(m->text = strdup(text))) {
+    sim_error(r, 503, "unavailable", "out of memory");
+    goto out;
+  }
+  json_array_foreach(media, i, it)
+  {
+    const char *ct = NULL, *data = NULL;
+    size_t dlen = 0;
+    struct sim_media *sm;
+    if (i >= LB_MEDIA_MAX ||
+        json_unpack(it, "{s:s, s:s%}", "content_type", &ct, "data", &data,
+                    &dlen)) {
+      sim_error(r, 400, "invalid_media", "media items need content_type and "
+                                         "base64 data (at most 10)");
+      goto out;
+    }
+    sm = &m->media[m->n_media];
+    sm->data = malloc(dlen / 4 * 3 + 3);
+    if (!sm->data) {
+      sim_error(r, 503, "unavailable", "out of memory");
+      goto out;
+    }
+    m->n_media++;
+    if (sodium_base642bin(sm->data, dlen / 4 * 3 + 3, data, dlen, NULL,
+                          &sm->len, NULL, sodium_base64_VARIANT_ORIGINAL)) {
+      sim_error(r, 400, "invalid_media", "media data is not base64");
+      goto out;
+    }
+    str_copy(sm->content_type, sizeof sm->content_type, ct);
+    id_new(sm->id);
+    total += sm->len;
+  }
+  if (total > (size_t)s->cfg->sim_mms_max_bytes) {
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "MMS of %zu bytes is over this carrier's %d-byte limit", total,
+             s->cfg->sim_mms_max_bytes);
+    sim_error(r, 400, "mms_too_large", msg);
+    goto out;
+  }
+  carrier_id(m->id, sizeof m->id, "SM");
+  snprintf(m->ref, sizeof m->ref, "%s", ref);
+  snprintf(m->from, sizeof m->from, "%s", from);
+  snprintf(m->to, sizeof m->to, "%s", to);
+  m->at = clock_now_ms();
+  snprintf(id, sizeof id, "%s", m->id);
+
+  pthread_mutex_lock(&s->mu);
+  store_msg(s, m);
+  if (cb && *cb) {
+    int fail = s->cfg->sim_dr_failure_rate > 0 &&
+               rand01() < s->cfg->sim_dr_failure_rate;
+    json_t *dr = json_pack(
+        "{s:s, s:s, s:s, s:s?, s:s?}", "id", id, "ref", ref, "status",
+        fail ? "undelivered" : "delivered", "error_code",
+        fail ? "absent_subscriber" : NULL, "error_text",
+        fail ? "handset switched off or out of coverage (simulated)" : NULL);
+    char *body = dr ? json_dumps(dr, JSON_COMPACT) : NULL;
+    json_decref(dr);
+    if (body)
+      task_add(s, cb, body, m->at + s->cfg->sim_dr_delay_ms);
+  }
+  pthread_mutex_unlock(&s->mu);
+  m = NULL;
+  http_reply_json(r, 202, json_pack("{s:s, s:s}", "id", id, "status",
+                                    "accepted"));
+out:
+  msg_free(m);
+  json_decref(o);
+}
+
+/* ---- handsets --------------------------------------------------------- */
+
+static void h_handset_messages(void *cls, struct http_req *r)
+{
+  struct sim_carrier *s = cls;
+  const char *who = r->params[0];
+  json_t *arr = json_array();
+  if (!phone_is_e164(who)) {
+    json_decref(arr);
+    sim_error(r, 400, "invalid_number", "handset numbers are E.164, e.g. "
+                                        "+61491570156");
+    return;
+  }
+  pthread_mutex_lock(&s->mu);
+  for (size_t i = 0; i < s->n_msgs; i++) {
+    struct sim_msg *m = s->msgs[(s->head + i) % SIM_MAX_MESSAGES];
+    json_t *media, *o;
+    char at[LB_ISO8601_LEN];
+    if (strcmp(m->to, who) != 0)
+      continue;
+    media = json_array();
+    for (size_t k = 0; k < m->n_media; k++) {
+      char url[80];
+      snprintf(url, sizeof url, "/sim/media/%s", m->media[k].id);
+      json_array_append_new(media,
+                            json_pack("{s:s, s:s, s:I}", "content_type",
+                                      m->media[k].content_type, "url", url,
+                                      "bytes", (json_int_t)m->media[k].len));
+    }
+    clock_iso8601(m->at, at, sizeof at);
+    o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "id", m->id, "from",
+                  m->from, "to", m->to, "text", m->text, "media", media,
+                  "received_at", at);
+    json_array_append_new(arr, o);
+  }
+  pthread_mutex_unlock(&s->mu);
+  http_reply_json(r, 200, json_pack("{s:s, s:o}", "handset", who, "messages",
+                                    arr));
+}
+
+static void h_media(void *cls, struct http_req *r)
+{
+  struct sim_carrier *s = cls;
+  pthread_mutex_lock(&s->mu);
+  for (size_t i = 0; i < s->n_msgs; i++) {
+    struct sim_msg *m = s->msgs[(s->head + i) % SIM_MAX_MESSAGES];
+    for (size_t k = 0; k < m->n_media; k++)
+      if (strcmp(m->media[k].id, r->params[0]) == 0) {
+        void *copy = malloc(m->media[k].len ? m->media[k].len : 1);
+        char ct[LB_CTYPE_MAX];
+        size_t len = m->media[k].len;
+        if (copy)
+          memcpy(copy, m->media[k].data, len);
+        snprintf(ct, sizeof ct, "%s", m->media[k].content_type);
+        pthread_mutex_unlock(&s->mu);
+        if (!copy) {
+          sim_error(r, 503, "unavailable", "out of memory");
+          return;
+        }
+        http_reply_bytes(r, 200, ct, copy, len);
+        return;
+      }
+  }
+  pthread_mutex_unlock(&s->mu);
+  sim_error(r, 404, "not_found", "no such media on the simulated carrier");
+}
+
+static void h_handset_send(void *cls, struct http_req *r)
+{
+  struct sim_carrier *s = cls;
+  const char *who = r->params[0];
+  json_error_t jerr;
+  json_t *o = NULL, *text, *media, *idv, *out = NULL;
+  char id[LB_PROVIDER_ID_MAX], *body;
+
+  if (!phone_is_e164(who)) {
+    sim_error(r, 400, "invalid_number",
+              "handset numbers are E.164, e.g. +61491570156");
+    goto done;
+  }
+  o = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &jerr);
+  if (!o || !json_is_object(o)) {
+    sim_error(r, 400, "invalid_json", "the body must be a JSON object");
+    goto done;
+  }
+  text = json_object_get(o, "text");
+  media = json_object_get(o, "media");
+  idv = json_object_get(o, "id");
+  if ((text && !json_is_string(text)) || (media && !json_is_array(media)) ||
+      (idv && (!json_is_string(idv) || json_string_length(idv) == 0 ||
+               json_string_length(idv) >= 64))) {
+    sim_error(r, 400, "invalid_request",
+              "text must be a string, media an array, id a short string");
+    goto done;
+  }
+  if (!json_string_length(text) && !json_array_size(media)) {
+    sim_error(r, 400, "invalid_request", "send text, media, or both");
+    goto done;
+  }
+  if (idv)
+    snprintf(id, sizeof id, "%s", json_string_value(idv));
+  else
+    carrier_id(id, sizeof id, "MO");
+  out = json_pack("{s:s, s:s, s:s, s:s, s:O}", "id", id, "from", who, "to",
+                  s->cfg->number, "text", text ? json_string_value(text) : "",
+                  "media", media ? media : json_array());
+  body = out ? json_dumps(out, JSON_COMPACT) : NULL;
+  if (!body) {
+    sim_error(r, 503, "unavailable", "out of memory");
+    goto done;
+  }
+  pthread_mutex_lock(&s->mu);
+  task_add(s, s->inbound_url, body, clock_now_ms());
+  pthread_mutex_unlock(&s->mu);
+  http_reply_json(r, 202, json_pack("{s:s, s:s}", "id", id, "status",
+                                    "accepted"));
+done:
+  json_decref(out);
+  json_decref(o);
+}
+
+int sim_carrier_new(const struct config *cfg, struct http_server *srv,
+                    struct sim_carrier **out)
+{
+  struct sim_carrier *s = calloc(1, sizeof *s);
+  size_t cap = (size_t)cfg->media_max_bytes / 3 * 4 * LB_MEDIA_MAX + MB;
+  if (!s)
+    return LB_ENOMEM;
+  s->cfg = cfg;
+  snprintf(s->inbound_url, sizeof s->inbound_url,
+           "http://127.0.0.1:%d/hooks/sim/inbound", cfg->port);
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  http_server_route(srv, "POST", "/sim/api/messages", h_api_send, s, cap,
+                    AUTH_NONE);
+  http_server_route(srv, "GET", "/sim/handsets/{e164}/messages",
+                    h_handset_messages, s, 0, AUTH_NONE);
+  http_server_route(srv, "POST", "/sim/handsets/{e164}/send", h_handset_send, s,
+                    cap, AUTH_NONE);
+  http_server_route(srv, "GET", "/sim/media/{id}", h_media, s, 0, AUTH_NONE);
+  if (pthread_create(&s->thread, NULL, deliver_main, s)) {
+    sim_carrier_free(s);
+    return LB_ENOMEM;
+  }
+  s->started = 1;
+  *out = s;
+  return LB_OK;
+}
+
+void sim_carrier_free(struct sim_carrier *s)
+{
+  struct sim_task *t, *next;
+  if (!s)
+    return;
+  if (s->started) {
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+  }
+  for (t = s->tasks; t; t = next) {
+    next = t->next;
+    free(t->body);
+    free(t);
+  }
+  for (size_t i = 0; i < s->n_msgs; i++)
+    msg_free(s->msgs[(s->head + i) % SIM_MAX_MESSAGES]);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  free(s);
+}

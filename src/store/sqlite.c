@@ -1,0 +1,1356 @@
+/* The SQLite backend of store.h.
+ *
+ * One writer connection, owned by a writer thread, runs every write. Callers
+ * queue a job and wait; the thread takes every queued job, runs each inside
+ * its own SAVEPOINT of one transaction, commits once, and wakes them all
+ * (group commit: one fsync for many writes). Reads use one connection per
+ * thread (WAL lets them run beside the writer). Prepared statements are
+ * cached per connection, keyed by the address of their static SQL text. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/migrations.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define STMT_CACHE 48
+#define LIST_MAX 200
+
+struct conn {
+  sqlite3 *db;
+  struct {
+    const char *sql;
+    sqlite3_stmt *st;
+  } cache[STMT_CACHE];
+  int n;
+  struct conn *next, *prev;
+};
+
+struct job {
+  int (*fn)(struct conn *c, void *arg);
+  void *arg;
+  int rc;
+  int done;
+  struct job *next;
+};
+
+struct store {
+  char *path;
+  int full;
+  struct conn *w;
+  pthread_t writer;
+  int writer_started;
+  pthread_mutex_t mu;
+  pthread_cond_t cv_job;
+  pthread_cond_t cv_done;
+  struct job *head, *tail;
+  int stop;
+  pthread_key_t key;
+  pthread_mutex_t rmu;
+  struct conn *readers;
+};
+
+/* ---- connections ------------------------------------------------------ */
+
+static void conn_close(struct conn *c)
+{
+  if (!c)
+    return;
+  for (int i = 0; i < c->n; i++)
+    sqlite3_finalize(c->cache[i].st);
+  sqlite3_close(c->db);
+  free(c);
+}
+
+static int conn_open(const char *path, int full, struct conn **out)
+{
+  struct conn *c = calloc(1, sizeof *c);
+  char pragmas[200];
+  int rc;
+  if (!c)
+    return LB_ENOMEM;
+  rc = sqlite3_open_v2(path, &c->db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                           SQLITE_OPEN_NOMUTEX,
+                       NULL);
+  if (rc != SQLITE_OK) {
+    log_error("store.open", "cannot open %s: %s", path,
+              c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    conn_close(c);
+    return LB_EDB;
+  }
+  sqlite3_busy_timeout(c->db, 10000);
+  snprintf(pragmas, sizeof pragmas,
+           "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
+           " PRAGMA foreign_keys=ON;",
+           full ? "FULL" : "NORMAL");
+  if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+    log_error("store.open", "cannot set up %s: %s", path,
+              sqlite3_errmsg(c->db));
+    conn_close(c);
+    return LB_EDB;
+  }
+  *out = c;
+  return LB_OK;
+}
+
+/* A cached prepared statement, reset and ready to bind. */
+static sqlite3_stmt *stmt(struct conn *c, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  for (int i = 0; i < c->n; i++)
+    if (c->cache[i].sql == sql) {
+      st = c->cache[i].st;
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      return st;
+    }
+  if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+                         NULL) != SQLITE_OK) {
+    log_error("store.sql", "prepare failed: %s", sqlite3_errmsg(c->db));
+    return NULL;
+  }
+  if (c->n < STMT_CACHE) {
+    c->cache[c->n].sql = sql;
+    c->cache[c->n].st = st;
+    c->n++;
+  } else {
+    log_warn("store.sql", "statement cache full");
+  }
+  return st;
+}
+
+static void reader_destroy(void *p)
+{
+  struct conn *c = p;
+  /* Called at thread exit; the store may unlink it under rmu. */
+  (void)c;
+}
+
+static struct conn *rconn(struct store *s)
+{
+  struct conn *c = pthread_getspecific(s->key);
+  if (c)
+    return c;
+  if (conn_open(s->path, s->full, &c))
+    return NULL;
+  pthread_setspecific(s->key, c);
+  pthread_mutex_lock(&s->rmu);
+  c->next = s->readers;
+  if (s->readers)
+    s->readers->prev = c;
+  s->readers = c;
+  pthread_mutex_unlock(&s->rmu);
+  return c;
+}
+
+static int exec(struct conn *c, const char *sql)
+{
+  char *err = NULL;
+  if (sqlite3_exec(c->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+    log_error("store.sql", "%s: %s", sql, err ? err : "?");
+    sqlite3_free(err);
+    return LB_EDB;
+  }
+  return LB_OK;
+}
+
+/* ---- the writer ------------------------------------------------------- */
+
+static void *writer_main(void *arg)
+{
+  struct store *s = arg;
+  for (;;) {
+    struct job *batch, *j;
+    int rc;
+    pthread_mutex_lock(&s->mu);
+    while (!s->head && !s->stop)
+      pthread_cond_wait(&s->cv_job, &s->mu);
+    if (!s->head && s->stop) {
+      pthread_mutex_unlock(&s->mu);
+      break;
+    }
+    batch = s->head;
+    s->head = s->tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+
+    rc = exec(s->w, "BEGIN IMMEDIATE");
+    for (j = batch; j; j = j->next) {
+      if (rc) {
+        j->rc = rc;
+        continue;
+      }
+      if (exec(s->w, "SAVEPOINT job")) {
+        j->rc = LB_EDB;
+        continue;
+      }
+      j->rc = j->fn(s->w, j->arg);
+      if (j->rc != LB_OK)
+        exec(s->w, "ROLLBACK TO job");
+      exec(s->w, "RELEASE job");
+    }
+    if (!rc && exec(s->w, "COMMIT")) {
+      exec(s->w, "ROLLBACK");
+      for (j = batch; j; j = j->next)
+        if (j->rc == LB_OK)
+          j->rc = LB_EDB;
+    }
+    pthread_mutex_lock(&s->mu);
+    for (j = batch; j; j = j->next)
+      j->done = 1;
+    pthread_cond_broadcast(&s->cv_done);
+    pthread_mutex_unlock(&s->mu);
+  }
+  return NULL;
+}
+
+/* Runs fn in a committed transaction on the writer thread. */
+static int write_tx(struct store *s, int (*fn)(struct conn *, void *),
+                    void *arg)
+{
+  struct job j = {fn, arg, LB_OK, 0, NULL};
+  pthread_mutex_lock(&s->mu);
+  if (s->stop) {
+    pthread_mutex_unlock(&s->mu);
+    return LB_EDB;
+  }
+  if (s->tail)
+    s->tail->next = &j;
+  else
+    s->head = &j;
+  s->tail = &j;
+  pthread_cond_signal(&s->cv_job);
+  while (!j.done)
+    pthread_cond_wait(&s->cv_done, &s->mu);
+  pthread_mutex_unlock(&s->mu);
+  return j.rc;
+}
+
+/* ---- open / close / migrate ------------------------------------------- */
+
+int store_open(const struct store_options *opt, struct store **out)
+{
+  struct store *s = calloc(1, sizeof *s);
+  int rc = LB_ENOMEM;
+  if (!s)
+    return LB_ENOMEM;
+  s->full = opt->synchronous_full;
+  s->path = strdup(opt->path);
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_mutex_init(&s->rmu, NULL);
+  pthread_cond_init(&s->cv_job, NULL);
+  pthread_cond_init(&s->cv_done, NULL);
+  if (!s->path || pthread_key_create(&s->key, reader_destroy))
+    goto fail;
+  if ((rc = conn_open(s->path, s->full, &s->w)))
+    goto fail;
+  if (pthread_create(&s->writer, NULL, writer_main, s)) {
+    rc = LB_ENOMEM;
+    goto fail;
+  }
+  s->writer_started = 1;
+  *out = s;
+  return LB_OK;
+fail:
+  store_free(s);
+  return rc;
+}
+
+void store_free(struct store *s)
+{
+  struct conn *c, *next;
+  if (!s)
+    return;
+  if (s->writer_started) {
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_broadcast(&s->cv_job);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->writer, NULL);
+  }
+  conn_close(s->w);
+  for (c = s->readers; c; c = next) {
+    next = c->next;
+    conn_close(c);
+  }
+  pthread_key_delete(s->key);
+  pthread_mutex_destroy(&s->mu);
+  pthread_mutex_destroy(&s->rmu);
+  pthread_cond_destroy(&s->cv_job);
+  pthread_cond_destroy(&s->cv_done);
+  free(s->path);
+  free(s);
+}
+
+static int version_of(struct conn *c, int *v)
+{
+  sqlite3_stmt *st = NULL;
+  int rc = LB_EDB;
+  *v = 0;
+  if (exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+              " version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"))
+    return LB_EDB;
+  if (sqlite3_prepare_v2(c->db,
+                         "SELECT COALESCE(MAX(version), 0) FROM "
+                         "schema_migrations",
+                         -1, &st, NULL) != SQLITE_OK)
+    goto out;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *v = sqlite3_column_int(st, 0);
+    rc = LB_OK;
+  }
+out:
+  sqlite3_finalize(st);
+  return rc;
+}
+
+struct migrate_arg {
+  int from, to;
+};
+
+static int migrate_job(struct conn *c, void *arg)
+{
+  struct migrate_arg *a = arg;
+  int rc = version_of(c, &a->from);
+  if (rc)
+    return rc;
+  if (a->from > MIGRATIONS_COUNT) {
+    log_error("store.migrate",
+              "the database is at schema version %d, newer than this "
+              "lyrebird (%d); upgrade lyrebird",
+              a->from, MIGRATIONS_COUNT);
+    return LB_EDB;
+  }
+  for (int v = a->from + 1; v <= MIGRATIONS_COUNT; v++) {
+    char ins[128];
+    if ((rc = exec(c, migrations[v - 1])))
+      return rc;
+    snprintf(ins, sizeof ins,
+             "INSERT INTO schema_migrations(version, applied_at) "
+             "VALUES (%d, %lld)",
+             v, (long long)clock_now_ms());
+    if ((rc = exec(c, ins)))
+      return rc;
+  }
+  a->to = MIGRATIONS_COUNT;
+  return LB_OK;
+}
+
+int store_migrate(struct store *s, int *from, int *to)
+{
+  struct migrate_arg a = {0, 0};
+  int rc = write_tx(s, migrate_job, &a);
+  if (from)
+    *from = a.from;
+  if (to)
+    *to = a.to;
+  return rc;
+}
+
+int store_schema_version(struct store *s, int *version)
+{
+  struct conn *c = rconn(s);
+  sqlite3_stmt *st;
+  int rc = LB_EDB;
+  *version = 0;
+  if (!c)
+    return LB_EDB;
+  if (sqlite3_prepare_v2(c->db,
+                         "SELECT COALESCE(MAX(version), 0) FROM "
+                         "schema_migrations",
+                         -1, &st, NULL) != SQLITE_OK)
+    return LB_OK; /* no table: version 0 */
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *version = sqlite3_column_int(st, 0);
+    rc = LB_OK;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* ---- binding helpers -------------------------------------------------- */
+
+static void bt(sqlite3_stmt *st, int i, const char *v)
+{
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+/* Binds "" as NULL. */
+static void bt0(sqlite3_stmt *st, int i, const char *v)
+{
+  bt(st, i, v && *v ? v : NULL);
+}
+
+static void bi(sqlite3_stmt *st, int i, int64_t v)
+{
+  sqlite3_bind_int64(st, i, v);
+}
+
+static void ct(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+  const unsigned char *v = sqlite3_column_text(st, i);
+  str_copy(dst, n, v ? (const char *)v : "");
+}
+
+/* Steps a statement that returns no rows. */
+static int step_done(struct conn *c, sqlite3_stmt *st)
+{
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    log_error("store.sql", "step failed: %s", sqlite3_errmsg(c->db));
+    sqlite3_reset(st);
+    return LB_EDB;
+  }
+  sqlite3_reset(st);
+  return LB_OK;
+}
+
+static int add_event(struct conn *c, const char *msg_id, const char *status,
+                     const char *detail, int64_t at)
+{
+  static const char sql[] = "INSERT INTO message_events(id, message_id, "
+                            "status, detail, at) VALUES (?, ?, ?, ?, ?)";
+  sqlite3_stmt *st = stmt(c, sql);
+  char id[LB_ID_SIZE];
+  if (!st)
+    return LB_EDB;
+  id_new(id);
+  bt(st, 1, id);
+  bt(st, 2, msg_id);
+  bt(st, 3, status);
+  bt0(st, 4, detail);
+  bi(st, 5, at);
+  return step_done(c, st);
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+#define MSG_COLS                                                              \
+  "m.id, m.direction, m.from_e164, m.to_e164, m.body, m.status, m.provider,"  \
+  " m.provider_message_id, m.error_code, m.error_text, m.error_retryable,"    \
+  " m.attempts, m.next_attempt_at, m.created_at, m.updated_at"
+
+static int row_to_message(struct conn *c, sqlite3_stmt *st, int col,
+                          struct message *m)
+{
+  static const char media_sql[] = "SELECT media_id FROM message_media WHERE "
+                                  "message_id = ? ORDER BY position";
+  const unsigned char *text;
+  char buf[32];
+  sqlite3_stmt *ms;
+
+  message_release(m);
+  message_init(m);
+  ct(st, col + 0, m->id, sizeof m->id);
+  ct(st, col + 1, buf, sizeof buf);
+  m->direction = strcmp(buf, "inbound") == 0 ? DIR_INBOUND : DIR_OUTBOUND;
+  ct(st, col + 2, m->from, sizeof m->from);
+  ct(st, col + 3, m->to, sizeof m->to);
+  text = sqlite3_column_text(st, col + 4);
+  m->text = strdup(text ? (const char *)text : "");
+  if (!m->text)
+    return LB_ENOMEM;
+  ct(st, col + 5, buf, sizeof buf);
+  if (status_parse(buf, &m->status))
+    m->status = ST_FAILED;
+  ct(st, col + 6, m->provider, sizeof m->provider);
+  ct(st, col + 7, m->provider_msg_id, sizeof m->provider_msg_id);
+  ct(st, col + 8, m->error_code, sizeof m->error_code);
+  ct(st, col + 9, m->error_text, sizeof m->error_text);
+  m->error_retryable = sqlite3_column_int(st, col + 10);
+  m->attempts = sqlite3_column_int(st, col + 11);
+  m->next_attempt_at = sqlite3_column_int64(st, col + 12);
+  m->created_at = sqlite3_column_int64(st, col + 13);
+  m->updated_at = sqlite3_column_int64(st, col + 14);
+
+  /* A second statement on the same connection, while st is mid-step: use
+   * an uncached one only if the cache hands back st itself. */
+  ms = stmt(c, media_sql);
+  if (!ms)
+    return LB_EDB;
+  bt(ms, 1, m->id);
+  while (sqlite3_step(ms) == SQLITE_ROW && m->n_media < LB_MEDIA_MAX) {
+    ct(ms, 0, m->media_ids[m->n_media], LB_ID_SIZE);
+    m->n_media++;
+  }
+  sqlite3_reset(ms);
+  return LB_OK;
+}
+
+static int load_message(struct conn *c, const char *id, struct message *out)
+{
+  static const char sql[] = "SELECT " MSG_COLS " FROM messages m WHERE m.id = ?";
+  sqlite3_stmt *st = stmt(c, sql);
+  int rc;
+  if (!st)
+    return LB_EDB;
+  bt(st, 1, id);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    rc = row_to_message(c, st, 0, out);
+  else
+    rc = rc == SQLITE_DONE ? LB_ENOTFOUND : LB_EDB;
+  sqlite3_reset(st);
+  return rc;
+}
+
+int store_message_get(struct store *s, const char *id, struct message *out)
+{
+  struct conn *c = rconn(s);
+  return c ? load_message(c, id, out) : LB_EDB;
+}
+
+/* Ensures patient and conversation rows; writes the conversation id. */
+static int ensure_conversation(struct conn *c, const char *number,
+                               const char *patient, int64_t now,
+                               char conv_id[LB_ID_SIZE])
+{
+  static const char pat_sql[] =
+      "INSERT INTO patients(e164, created_at, updated_at) VALUES (?, ?, ?) "
+      "ON CONFLICT (e164) DO NOTHING";
+  static const char conv_sql[] =
+      "INSERT INTO conversations(id, number_e164, patient_e164, created_at) "
+      "VALUES (?, ?, ?, ?) ON CONFLICT (number_e164, patient_e164) DO NOTHING";
+  static const char get_sql[] = "SELECT id FROM conversations WHERE "
+                                "number_e164 = ? AND patient_e164 = ?";
+  sqlite3_stmt *st;
+  char id[LB_ID_SIZE];
+  int rc;
+
+  if (!(st = stmt(c, pat_sql)))
+    return LB_EDB;
+  bt(st, 1, patient);
+  bi(st, 2, now);
+  bi(st, 3, now);
+  if ((rc = step_done(c, st)))
+    return rc;
+  if (!(st = stmt(c, conv_sql)))
+    return LB_EDB;
+  id_new(id);
+  bt(st, 1, id);
+  bt(st, 2, number);
+  bt(st, 3, patient);
+  bi(st, 4, now);
+  if ((rc = step_done(c, st)))
+    return rc;
+  if (!(st = stmt(c, get_sql)))
+    return LB_EDB;
+  bt(st, 1, number);
+  bt(st, 2, patient);
+  rc = sqlite3_step(st) == SQLITE_ROW ? LB_OK : LB_EDB;
+  if (!rc)
+    ct(st, 0, conv_id, LB_ID_SIZE);
+  sqlite3_reset(st);
+  return rc;
+}
+
+static int insert_message(struct conn *c, const struct message *m,
+                          const char *conv_id, int *inserted)
+{
+  static const char sql[] =
+      "INSERT INTO messages(id, conversation_id, direction, from_e164, "
+      "to_e164, body, status, provider, provider_message_id, error_code, "
+      "error_text, error_retryable, attempts, next_attempt_at, created_at, "
+      "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+      "ON CONFLICT (provider, provider_message_id) DO NOTHING RETURNING id";
+  sqlite3_stmt *st = stmt(c, sql);
+  int rc;
+  if (!st)
+    return LB_EDB;
+  bt(st, 1, m->id);
+  bt(st, 2, conv_id);
+  bt(st, 3, direction_name(m->direction));
+  bt(st, 4, m->from);
+  bt(st, 5, m->to);
+  bt(st, 6, m->text ? m->text : "");
+  bt(st, 7, status_name(m->status));
+  bt(st, 8, m->provider);
+  bt0(st, 9, m->provider_msg_id);
+  bt0(st, 10, m->error_code);
+  bt0(st, 11, m->error_text);
+  bi(st, 12, m->error_retryable);
+  bi(st, 13, m->attempts);
+  bi(st, 14, m->next_attempt_at);
+  bi(st, 15, m->created_at);
+  bi(st, 16, m->updated_at);
+  rc = sqlite3_step(st);
+  *inserted = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW)
+    rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    log_error("store.sql", "insert message: %s", sqlite3_errmsg(c->db));
+    return LB_EDB;
+  }
+  return LB_OK;
+}
+
+static int link_media(struct conn *c, const struct message *m)
+{
+  static const char sql[] = "INSERT INTO message_media(message_id, position, "
+                            "media_id) VALUES (?, ?, ?)";
+  for (size_t i = 0; i < m->n_media; i++) {
+    sqlite3_stmt *st = stmt(c, sql);
+    int rc;
+    if (!st)
+      return LB_EDB;
+    bt(st, 1, m->id);
+    bi(st, 2, (int64_t)i);
+    bt(st, 3, m->media_ids[i]);
+    if ((rc = step_done(c, st)))
+      return rc;
+  }
+  return LB_OK;
+}
+
+static int touch_conversation(struct conn *c, const char *conv_id,
+                              const struct message *m, int unread_inc)
+{
+  static const char sql[] =
+      "UPDATE conversations SET last_message_id = ?, last_message_at = ?, "
+      "unread_count = unread_count + ? WHERE id = ?";
+  sqlite3_stmt *st = stmt(c, sql);
+  if (!st)
+    return LB_EDB;
+  bt(st, 1, m->id);
+  bi(st, 2, m->created_at);
+  bi(st, 3, unread_inc);
+  bt(st, 4, conv_id);
+  return step_done(c, st);
+}
+
+struct enqueue_arg {
+  struct message *msg;
+  const char *idem_key;
+  const char *hash;
+};
+
+static int enqueue_job(struct conn *c, void *arg)
+{
+  static const char idem_get[] = "SELECT request_sha256, message_id FROM "
+                                 "idempotency_keys WHERE key = ?";
+  static const char idem_put[] = "INSERT INTO idempotency_keys(key, "
+                                 "request_sha256, message_id, created_at) "
+                                 "VALUES (?, ?, ?, ?)";
+  struct enqueue_arg *a = arg;
+  struct message *m = a->msg;
+  char conv[LB_ID_SIZE];
+  sqlite3_stmt *st;
+  int rc, inserted = 0;
+
+  if (a->idem_key) {
+    char hash[65], first[LB_ID_SIZE];
+    if (!(st = stmt(c, idem_get)))
+      return LB_EDB;
+    bt(st, 1, a->idem_key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      ct(st, 0, hash, sizeof hash);
+      ct(st, 1, first, sizeof first);
+      sqlite3_reset(st);
+      rc = load_message(c, first, m);
+      if (rc)
+        return rc;
+      return strcmp(hash, a->hash) == 0 ? LB_EDUPLICATE : LB_ECONFLICT;
+    }
+    sqlite3_reset(st);
+  }
+  if ((rc = ensure_conversation(c, m->from, m->to, m->created_at, conv)) ||
+      (rc = insert_message(c, m, conv, &inserted)))
+    return rc;
+  if (!inserted)
+    return LB_EDB;
+  if ((rc = link_media(c, m)) ||
+      (rc = add_event(c, m->id, status_name(m->status), NULL, m->created_at)) ||
+      (rc = touch_conversation(c, conv, m, 0)))
+    return rc;
+  if (a->idem_key) {
+    if (!(st = stmt(c, idem_put)))
+      return LB_EDB;
+    bt(st, 1, a->idem_key);
+    bt(st, 2, a->hash);
+    bt(st, 3, m->id);
+    bi(st, 4, m->created_at);
+    if ((rc = step_done(c, st)))
+      return rc;
+  }
+  return LB_OK;
+}
+
+int store_message_enqueue(struct store *s, struct message *msg,
+                          const char *idem_key, const char *request_hash)
+{
+  struct enqueue_arg a = {msg, idem_key, request_hash ? request_hash : ""};
+  return write_tx(s, enqueue_job, &a);
+}
+
+struct receive_arg {
+  struct message *msg;
+  const struct media *media;
+  size_t n;
+};
+
+static int put_media(struct conn *c, const struct media *md)
+{
+  static const char sql[] =
+      "INSERT INTO media(id, sha256, content_type, bytes, blob_key, "
+      "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+  sqlite3_stmt *st = stmt(c, sql);
+  if (!st)
+    return LB_EDB;
+  bt(st, 1, md->id);
+  bt(st, 2, md->sha256);
+  bt(st, 3, md->content_type);
+  bi(st, 4, md->bytes);
+  bt(st, 5, md->blob_key);
+  bi(st, 6, md->created_at);
+  return step_done(c, st);
+}
+
+static int receive_job(struct conn *c, void *arg)
+{
+  static const char dup_sql[] = "SELECT id FROM messages WHERE provider = ? "
+                                "AND provider_message_id = ?";
+  struct receive_arg *a = arg;
+  struct message *m = a->msg;
+  char conv[LB_ID_SIZE];
+  int rc, inserted = 0;
+
+  if ((rc = ensure_conversation(c, m->to, m->from, m->created_at, conv)) ||
+      (rc = insert_message(c, m, conv, &inserted)))
+    return rc;
+  if (!inserted) {
+    sqlite3_stmt *st = stmt(c, dup_sql);
+    if (!st)
+      return LB_EDB;
+    bt(st, 1, m->provider);
+    bt(st, 2, m->provider_msg_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+      ct(st, 0, m->id, sizeof m->id);
+    sqlite3_reset(st);
+    return LB_EDUPLICATE;
+  }
+  for (size_t i = 0; i < a->n; i++)
+    if ((rc = put_media(c, &a->media[i])))
+      return rc;
+  if ((rc = link_media(c, m)) ||
+      (rc = add_event(c, m->id, "received", NULL, m->created_at)) ||
+      (rc = touch_conversation(c, conv, m, 1)))
+    return rc;
+  return LB_OK;
+}
+
+int store_message_receive(struct store *s, struct message *msg,
+                          const struct media *media, size_t n_media)
+{
+  struct receive_arg a = {msg, media, n_media};
+  return write_tx(s, receive_job, &a);
+}
+
+int store_message_events(struct store *s, const char *id, store_event_cb cb,
+                         void *arg)
+{
+  static const char sql[] = "SELECT status, detail, at FROM message_events "
+                            "WHERE message_id = ? ORDER BY id";
+  struct conn *c = rconn(s);
+  sqlite3_stmt *st;
+  int rc = LB_OK;
+  if (!c || !(st = stmt(c, sql)))
+    return LB_EDB;
+  bt(st, 1, id);
+  while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char *status = sqlite3_column_text(st, 0);
+    const unsigned char *detail = sqlite3_column_text(st, 1);
+    rc = cb(arg, (const char *)status, (const char *)detail,
+            sqlite3_column_int64(st, 2));
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* ---- numbers, patients ------------------------------------------------ */
+
+struct number_arg {
+  const char *e164, *name, *host;
+};
+
+static int number_job(struct conn *c, void *arg)
+{
+  static const char sql[] =
+      "INSERT INTO numbers(e164, name, host_provider, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (e164) DO UPDATE SET "
+      "name = excluded.name, host_provider = excluded.host_provider, "
+      "updated_at = excluded.updated_at";
+  struct number_arg *a = arg;
+  sqlite3_stmt *st = stmt(c, sql);
+  int64_t now = clock_now_ms();
+  if (!st)
+    return LB_EDB;
+  bt(st, 1, a->e164);
+  bt(st, 2, a->name);
+  bt(st, 3, a->host);
+  bi(st, 4, now);
+  bi(st, 5, now);
+  return step_done(c, st);
+}
+
+int store_number_upsert(struct store *s, const char *e164, const char *name,
+                        const char *host)
+{
+  struct number_arg a = {e164, name, host};
+  return write_tx(s, number_job, &a);
+}
+
+struct patient_arg {
+  const char *e164, *name;
+};
+
+static int patient_job(struct conn *c, void *arg)
+{
+  static const char sql[] =
+      "INSERT INTO patients(e164, name, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?) ON CONFLICT (e164) DO UPDATE SET "
+      "name = COALESCE(excluded.name, patients.name), "
+      "updated_at = excluded.updated_at";
+  struct patient_arg *a = arg;
+  sqlite3_stmt *st = stmt(c, sql);
+  int64_t now = clock_now_ms();
+  if (!st)
+    return LB_EDB;
+  bt(st, 1, a->e164);
+  bt(st, 2, a->name);
+  bi(st, 3, now);
+  bi(st, 4, now);
+  return step_done(c, st);
+}
+
+int store_patient_upsert(struct store *s, const char *e164, const char *name)
+{
+  struct patient_arg a = {e164, name};
+  return write_tx(s, patient_job, &a);
+}
+
+struct conv_open_arg {
+  const char *number, *patient;
+};
+
+static int conv_open_job(struct conn *c, void *arg)
+{
+  struct conv_open_arg *a = arg;
+  char id[LB_ID_SIZE];
+  return ensure_conversation(c, a->number, a->patient, clock_now_ms(), id);
+}
+
+int store_conversation_open(struct store *s, const char *number,
+                            const char *patient)
+{
+  struct conv_open_arg a = {number, patient};
+  return write_tx(s, conv_open_job, &a);
+}
+
+/* ---- outbox ----------------------------------------------------------- */
+
+struct claim_arg {
+  int64_t now;
+  struct message *out;
+  size_t max, n;
+};
+
+static int claim_job(struct conn *c, void *arg)
+{
+  static const char sql[] =
+      "UPDATE messages SET status = 'sending', attempts = attempts + 1, "
+      "updated_at = ?1 WHERE id IN (SELECT id FROM messages WHERE status = "
+      "'queued' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id "
+      "LIMIT ?2) RETURNING id";
+  struct claim_arg *a = arg;
+  char ids[16][LB_ID_SIZE];
+  size_t n = 0;
+  sqlite3_stmt *st = stmt(c, sql);
+  int rc;
+  if (!st)
+    return LB_EDB;
+  bi(st, 1, a->now);
+  bi(st, 2, (int64_t)(a->max < 16 ? a->max : 16));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 16)
+    ct(st, 0, ids[n++], LB_ID_SIZE);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return LB_EDB;
+  for (size_t i = 0; i < n; i++) {
+    char detail[64];
+    if ((rc = load_message(c, ids[i], &a->out[a->n])))
+      return rc;
+    snprintf(detail, sizeof detail, "attempt %d", a->out[a->n].attempts);
+    if ((rc = add_event(c, ids[i], "sending", detail, a->now)))
+      return rc;
+    a->n++;
+  }
+  return LB_OK;
+}
+
+int store_outbox_claim(struct store *s, int64_t now, struct message *out,
+                       size_t max, size_t *n)
+{
+  struct claim_arg a = {now, out, max, 0};
+  int rc = write_tx(s, claim_job, &a);
+  if (rc) {
+    for (size_t i = 0; i < a.n; i++)
+      message_release(&out[i]);
+    a.n = 0;
+  }
+  *n = a.n;
+  return rc;
+}
+
+static int current_status(struct conn *c, const char *id, enum msg_status *st_out,
+                          char *pmid, size_t pmidlen)
+{
+  static const char sql[] = "SELECT status, provider_message_id FROM messages "
+                            "WHERE id = ?";
+  sqlite3_stmt *st = stmt(c, sql);
+  char buf[32];
+  int rc;
+  if (!st)
+    return LB_EDB;
+  bt(st, 1, id);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    ct(st, 0, buf, sizeof buf);
+    if (pmid)
+      ct(st, 1, pmid, pmidlen);
+    rc = status_parse(buf, st_out) ? LB_EDB : LB_OK;
+  } else {
+    rc = rc == SQLITE_DONE ? LB_ENOTFOUND : LB_EDB;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+static int set_provider_id(struct conn *c, const char *id, const char *pmid)
+{
+  static const char sql[] = "UPDATE messages SET provider_message_id = ? "
+                            "WHERE id = ? AND provider_message_id IS NULL";
+  sqlite3_stmt *st;
+  if (!pmid || !*pmid)
+    return LB_OK;
+  if (!(st = stmt(c, sql)))
+    return LB_EDB;
+  bt(st, 1, pmid);
+  bt(st, 2, id);
+  return step_done(c, st);
+}
+
+struct result_arg {
+  const struct message *m;
+  const char *detail;
+  int ignored;
+};
+
+static int result_job(struct conn *c, void *arg)
+{
+  static const char sql[] =
+      "UPDATE messages SET status = ?, provider_message_id = "
+      "COALESCE(?, provider_message_id), error_code = ?, error_text = ?, "
+      "error_retryable = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?";
+  struct result_arg *a = arg;
+  const struct message *m = a->m;
+  enum msg_status cur;
+  sqlite3_stmt *st;
+  int64_t now = clock_now_ms();
+  int rc = current_status(c, m->id, &cur, NULL, 0);
+  if (rc)
+    return rc;
+  if (cur != m->status && !status_can_move(cur, m->status)) {
+    /* A receipt got here first; keep its status, keep the provider id. */
+    a->ignored = 1;
+    return set_provider_id(c, m->id, m->provider_msg_id);
+  }
+  if (!(st = stmt(c, sql)))
+    return LB_EDB;
+  bt(st, 1, status_name(m->status));
+  bt0(st, 2, m->provider_msg_id);
+  bt0(st, 3, m->error_code);
+  bt0(st, 4, m->error_text);
+  bi(st, 5, m->error_retryable);
+  bi(st, 6, m->next_attempt_at);
+  bi(st, 7, now);
+  bt(st, 8, m->id);
+  if ((rc = step_done(c, st)))
+    return rc;
+  return add_event(c, m->id, status_name(m->status), a->detail, now);
+}
+
+int store_outbox_result(struct store *s, const struct message *m,
+                        const char *detail)
+{
+  struct result_arg a = {m, detail, 0};
+  int rc = write_tx(s, result_job, &a);
+  return rc ? rc : a.ignored ? LB_ETRANSITION : LB_OK;
+}
+
+int store_outbox_next_due(struct store *s, int64_t *at)
+{
+  static const char sql[] = "SELECT MIN(next_attempt_at) FROM messages "
+                            "WHERE status = 'queued'";
+  struct conn *c = rconn(s);
+  sqlite3_stmt *st;
+  int rc = LB_EDB;
+  *at = -1;
+  if (!c || !(st = stmt(c, sql)))
+    return LB_EDB;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+      *at = sqlite3_column_int64(st, 0);
+    rc = LB_OK;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+struct recover_arg {
+  int (*dedupes)(const char *provider);
+  int requeued, unconfirmed;
+};
+
+static int recover_job(struct conn *c, void *arg)
+{
+  static const char list_sql[] =
+      "SELECT id, provider FROM messages WHERE status = 'sending' "
+      "AND (error_code IS NULL OR error_code <> 'unconfirmed') LIMIT 1000";
+  static const char requeue_sql[] =
+      "UPDATE messages SET status = 'queued', next_attempt_at = ?, "
+      "updated_at = ? WHERE id = ?";
+  static const char unconf_sql[] =
+      "UPDATE messages SET error_code = 'unconfirmed', error_text = ?, "
+      "error_retryable = 0, updated_at = ? WHERE id = ?";
+  static const char unconf_text[] =
+      "lyrebird stopped while sending this message, so the provider may "
+      "have it. It is not resent automatically (this provider cannot "
+      "recognise a resend); its delivery receipt will settle it.";
+  struct recover_arg *a = arg;
+  char ids[1000][LB_ID_SIZE];
+  char provs[1000][LB_PROVIDER_MAX];
+  size_t n = 0;
+  int64_t now = clock_now_ms();
+  sqlite3_stmt *st = stmt(c, list_sql);
+  int rc;
+  if (!st)
+    return LB_EDB;
+  while (n < 1000 && sqlite3_step(st) == SQLITE_ROW) {
+    ct(st, 0, ids[n], LB_ID_SIZE);
+    ct(st, 1, provs[n], LB_PROVIDER_MAX);
+    n++;
+  }
+  sqlite3_reset(st);
+  for (size_t i = 0; i < n; i++) {
+    int dd = a->dedupes(provs[i]);
+    if (!(st = stmt(c, dd ? requeue_sql : unconf_sql)))
+      return LB_EDB;
+    if (dd) {
+      bi(st, 1, now);
+      bi(st, 2, now);
+      bt(st, 3, ids[i]);
+    } else {
+      bt(st, 1, unconf_text);
+      bi(st, 2, now);
+      bt(st, 3, ids[i]);
+    }
+    if ((rc = step_done(c, st)))
+      return rc;
+    if ((rc = add_event(c, ids[i], dd ? "queued" : "sending",
+                        dd ? "requeued after a restart: the provider "
+                             "recognises a resend by our reference"
+                           : "unconfirmed after a restart; waiting for a "
+                             "receipt",
+                        now)))
+      return rc;
+    if (dd)
+      a->requeued++;
+    else
+      a->unconfirmed++;
+  }
+  return LB_OK;
+}
+
+int store_outbox_recover(struct store *s, int (*dedupes)(const char *provider),
+                         int *requeued, int *unconfirmed)
+{
+  struct recover_arg *a = calloc(1, sizeof *a);
+  int rc;
+  if (!a)
+    return LB_ENOMEM;
+  a->dedupes = dedupes;
+  rc = write_tx(s, recover_job, a);
+  *requeued = a->requeued;
+  *unconfirmed = a->unconfirmed;
+  free(a);
+  return rc;
+}
+
+struct status_arg {
+  const char *provider, *pmid, *ref;
+  enum msg_status status;
+  const char *code, *text;
+  char *msg_id;
+};
+
+static int status_job(struct conn *c, void *arg)
+{
+  static const char by_ref[] = "SELECT id FROM messages WHERE id = ? AND "
+                               "provider = ? AND direction = 'outbound'";
+  static const char by_pmid[] = "SELECT id FROM messages WHERE provider = ? "
+                                "AND provider_message_id = ?";
+  static const char upd[] =
+      "UPDATE messages SET status = ?, error_code = COALESCE(?, error_code), "
+      "error_text = COALESCE(?, error_text), error_retryable = 0, "
+      "updated_at = ? WHERE id = ?";
+  static const char clear_unconfirmed[] =
+      "UPDATE messages SET error_code = NULL, error_text = NULL WHERE id = ? "
+      "AND error_code = 'unconfirmed'";
+  struct status_arg *a = arg;
+  enum msg_status cur;
+  sqlite3_stmt *st;
+  char detail[LB_ERRTEXT_MAX + 96];
+  int64_t now = clock_now_ms();
+  int rc;
+
+  a->msg_id[0] = '\0';
+  if (a->ref && *a->ref) {
+    if (!(st = stmt(c, by_ref)))
+      return LB_EDB;
+    bt(st, 1, a->ref);
+    bt(st, 2, a->provider);
+    if (sqlite3_step(st) == SQLITE_ROW)
+      ct(st, 0, a->msg_id, LB_ID_SIZE);
+    sqlite3_reset(st);
+  }
+  if (!a->msg_id[0] && a->pmid && *a->pmid) {
+    if (!(st = stmt(c, by_pmid)))
+      return LB_EDB;
+    bt(st, 1, a->provider);
+    bt(st, 2, a->pmid);
+    if (sqlite3_step(st) == SQLITE_ROW)
+      ct(st, 0, a->msg_id, LB_ID_SIZE);
+    sqlite3_reset(st);
+  }
+  if (!a->msg_id[0])
+    return LB_ENOTFOUND;
+  if ((rc = current_status(c, a->msg_id, &cur, NULL, 0)) ||
+      (rc = set_provider_id(c, a->msg_id, a->pmid)))
+    return rc;
+  if (cur == a->status)
+    return LB_OK; /* a repeated receipt */
+  snprintf(detail, sizeof detail, "receipt%s%s%s%s",
+           a->code && *a->code ? " " : "", a->code ? a->code : "",
+           a->text && *a->text ? ": " : "", a->text ? a->text : "");
+  if (!status_can_move(cur, a->status)) {
+    char late[LB_ERRTEXT_MAX + 160];
+    snprintf(late, sizeof late, "%s (ignored: already %s)", detail,
+             status_name(cur));
+    return add_event(c, a->msg_id, status_name(a->status), late, now);
+  }
+  if (!(st = stmt(c, upd)))
+    return LB_EDB;
+  bt(st, 1, status_name(a->status));
+  bt0(st, 2, a->status == ST_DELIVERED ? NULL : a->code);
+  bt0(st, 3, a->status == ST_DELIVERED ? NULL : a->text);
+  bi(st, 4, now);
+  bt(st, 5, a->msg_id);
+  if ((rc = step_done(c, st)))
+    return rc;
+  if (!(st = stmt(c, clear_unconfirmed)))
+    return LB_EDB;
+  bt(st, 1, a->msg_id);
+  if ((rc = step_done(c, st)))
+    return rc;
+  return add_event(c, a->msg_id, status_name(a->status), detail, now);
+}
+
+int store_status_apply(struct store *s, const char *provider,
+                       const char *provider_msg_id, const char *ref,
+                       enum msg_status status, const char *error_code,
+                       const char *error_text, char msg_id[LB_ID_SIZE])
+{
+  struct status_arg a = {provider,   provider_msg_id, ref,   status,
+                         error_code, error_text,      msg_id};
+  return write_tx(s, status_job, &a);
+}
+
+/* ---- conversations ---------------------------------------------------- */
+
+int store_conversations(struct store *s, const char *number, int limit,
+                        store_conv_cb cb, void *arg)
+{
+  static const char sql[] =
+      "SELECT c.number_e164, c.patient_e164, p.name, c.unread_count, "
+      "c.last_message_id FROM conversations c JOIN patients p ON p.e164 = "
+      "c.patient_e164 WHERE c.number_e164 = ? ORDER BY "
+      "COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT ?";
+  struct conn *c = rconn(s);
+  struct conversation_row *rows = NULL;
+  sqlite3_stmt *st;
+  char last_ids[LIST_MAX][LB_ID_SIZE];
+  int n = 0, rc = LB_OK;
+
+  if (!c || !(st = stmt(c, sql)))
+    return LB_EDB;
+  if (limit <= 0 || limit > LIST_MAX)
+    limit = LIST_MAX;
+  rows = calloc((size_t)limit, sizeof *rows);
+  if (!rows)
+    return LB_ENOMEM;
+  bt(st, 1, number);
+  bi(st, 2, limit);
+  while (n < limit && sqlite3_step(st) == SQLITE_ROW) {
+    struct conversation_row *r = &rows[n];
+    ct(st, 0, r->number, sizeof r->number);
+    ct(st, 1, r->patient, sizeof r->patient);
+    r->has_name = sqlite3_column_type(st, 2) != SQLITE_NULL;
+    ct(st, 2, r->name, sizeof r->name);
+    r->unread = sqlite3_column_int(st, 3);
+    ct(st, 4, last_ids[n], LB_ID_SIZE);
+    n++;
+  }
+  sqlite3_reset(st);
+  for (int i = 0; i < n && !rc; i++) {
+    if (last_ids[i][0]) {
+      rc = load_message(c, last_ids[i], &rows[i].last);
+      rows[i].has_last = rc == LB_OK;
+      if (rc == LB_ENOTFOUND)
+        rc = LB_OK;
+    }
+    if (!rc)
+      rc = cb(arg, &rows[i]);
+  }
+  for (int i = 0; i < n; i++)
+    message_release(&rows[i].last);
+  free(rows);
+  return rc;
+}
+
+int store_conversation_messages(struct store *s, const char *number,
+                                const char *patient, const char *before_id,
+                                int limit, store_msg_cb cb, void *arg)
+{
+  static const char conv_sql[] = "SELECT id FROM conversations WHERE "
+                                 "number_e164 = ? AND patient_e164 = ?";
+  static const char sql[] = "SELECT " MSG_COLS " FROM messages m WHERE "
+                            "m.conversation_id = ? AND (? IS NULL OR m.id < ?) "
+                            "ORDER BY m.id DESC LIMIT ?";
+  struct conn *c = rconn(s);
+  struct message *msgs = NULL;
+  sqlite3_stmt *st;
+  char conv[LB_ID_SIZE] = "";
+  int n = 0, rc = LB_OK;
+
+  if (!c || !(st = stmt(c, conv_sql)))
+    return LB_EDB;
+  bt(st, 1, number);
+  bt(st, 2, patient);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    ct(st, 0, conv, sizeof conv);
+  sqlite3_reset(st);
+  if (!conv[0])
+    return LB_ENOTFOUND;
+  if (limit <= 0 || limit > LIST_MAX)
+    limit = LIST_MAX;
+  msgs = calloc((size_t)limit, sizeof *msgs);
+  if (!msgs)
+    return LB_ENOMEM;
+  if (!(st = stmt(c, sql))) {
+    free(msgs);
+    return LB_EDB;
+  }
+  bt(st, 1, conv);
+  bt(st, 2, before_id);
+  bt(st, 3, before_id);
+  bi(st, 4, limit);
+  while (n < limit && sqlite3_step(st) == SQLITE_ROW) {
+    /* row_to_message uses another cached statement: fine, distinct. */
+    if ((rc = row_to_message(c, st, 0, &msgs[n])))
+      break;
+    n++;
+  }
+  sqlite3_reset(st);
+  for (int i = n - 1; i >= 0 && !rc; i--)
+    rc = cb(arg, &msgs[i]);
+  for (int i = 0; i < n; i++)
+    message_release(&msgs[i]);
+  free(msgs);
+  return rc;
+}
+
+struct read_arg {
+  const char *number, *patient;
+};
+
+static int read_job(struct conn *c, void *arg)
+{
+  static const char sql[] = "UPDATE conversations SET unread_count = 0 WHERE "
+                            "number_e164 = ? AND patient_e164 = ?";
+  struct read_arg *a = arg;
+  sqlite3_stmt *st = stmt(c, sql);
+  int rc;
+  if (!st)
+    return LB_EDB;
+  bt(st, 1, a->number);
+  bt(st, 2, a->patient);
+  rc = step_done(c, st);
+  if (!rc && sqlite3_changes(c->db) == 0)
+    rc = LB_ENOTFOUND;
+  return rc;
+}
+
+int store_conversation_read(struct store *s, const char *number,
+                            const char *patient)
+{
+  struct read_arg a = {number, patient};
+  return write_tx(s, read_job, &a);
+}
+
+/* ---- media ------------------------------------------------------------ */
+
+static int media_job(struct conn *c, void *arg)
+{
+  return put_media(c, arg);
+}
+
+int store_media_put(struct store *s, const struct media *m)
+{
+  return write_tx(s, media_job, (void *)m);
+}
+
+int store_media_get(struct store *s, const char *id, struct media *out)
+{
+  static const char sql[] = "SELECT id, sha256, content_type, bytes, blob_key, "
+                            "created_at FROM media WHERE id = ?";
+  struct conn *c = rconn(s);
+  sqlite3_stmt *st;
+  int rc;
+  if (!c || !(st = stmt(c, sql)))
+    return LB_EDB;
+  bt(st, 1, id);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    ct(st, 0, out->id, sizeof out->id);
+    ct(st, 1, out->sha256, sizeof out->sha256);
+    ct(st, 2, out->content_type, sizeof out->content_type);
+    out->bytes = sqlite3_column_int64(st, 3);
+    ct(st, 4, out->blob_key, sizeof out->blob_key);
+    out->created_at = sqlite3_column_int64(st, 5);
+    rc = LB_OK;
+  } else {
+    rc = rc == SQLITE_DONE ? LB_ENOTFOUND : LB_EDB;
+  }
+  sqlite3_reset(st);
+  return rc;
+}

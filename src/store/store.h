@@ -1,0 +1,111 @@
+/* The store: one interface for every backend (SQLite now, PostgreSQL
+ * later). All SQL stays portable: TEXT ids, BIGINT milliseconds,
+ * ON CONFLICT ... DO NOTHING, RETURNING.
+ *
+ * Every write is a transaction that has committed (and, with synchronous =
+ * full, reached the disk) when the call returns LB_OK. The SQLite backend
+ * batches concurrent writes into one commit (group commit); callers see no
+ * difference.
+ *
+ * Ownership: struct store is opaque; store_free() releases it. Messages
+ * filled by the store own their 'text' (message_release()). */
+#ifndef LB_STORE_H
+#define LB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/message.h"
+
+struct store;
+
+struct store_options {
+  const char *path;
+  int synchronous_full; /* 1: fsync every commit (default) */
+};
+
+int store_open(const struct store_options *opt, struct store **out);
+void store_free(struct store *s);
+/* Applies pending migrations; *from and *to are the versions. */
+int store_migrate(struct store *s, int *from, int *to);
+int store_schema_version(struct store *s, int *version);
+
+int store_number_upsert(struct store *s, const char *e164, const char *name,
+                        const char *host);
+/* Creates the patient if missing; sets the name when name is not NULL. */
+int store_patient_upsert(struct store *s, const char *e164, const char *name);
+
+/* Queues an outbound message (status queued): patient, conversation,
+ * media links, first history row. With an idempotency key: if the key was
+ * used before, *msg is replaced by the first message and the call returns
+ * LB_EDUPLICATE (same request hash) or LB_ECONFLICT (a different one). */
+int store_message_enqueue(struct store *s, struct message *msg,
+                          const char *idem_key, const char *request_hash);
+
+/* Stores an inbound message with its media, unless (provider,
+ * provider_msg_id) is already stored: then LB_EDUPLICATE, and msg->id is
+ * the stored id. */
+int store_message_receive(struct store *s, struct message *msg,
+                          const struct media *media, size_t n_media);
+
+int store_message_get(struct store *s, const char *id, struct message *out);
+
+typedef int (*store_event_cb)(void *arg, const char *status,
+                              const char *detail, int64_t at);
+int store_message_events(struct store *s, const char *id, store_event_cb cb,
+                         void *arg);
+
+/* Outbox. Claims up to 'max' due queued messages (status -> sending,
+ * attempts + 1); *n is how many. */
+int store_outbox_claim(struct store *s, int64_t now, struct message *out,
+                       size_t max, size_t *n);
+/* Records a send attempt's result: m->status, provider id, error fields,
+ * next_attempt_at. A move the lifecycle forbids is ignored (a receipt
+ * got there first) and returns LB_ETRANSITION. */
+int store_outbox_result(struct store *s, const struct message *m,
+                        const char *detail);
+/* Earliest next_attempt_at among queued messages, or -1 if none. */
+int store_outbox_next_due(struct store *s, int64_t *at);
+/* After a restart: messages left in "sending". For providers that dedupe
+ * by our reference they go back to queued; for the others they stay in
+ * sending, marked unconfirmed, for a receipt to settle. */
+int store_outbox_recover(struct store *s, int (*dedupes)(const char *provider),
+                         int *requeued, int *unconfirmed);
+
+/* Applies a delivery receipt. Finds the message by our id ('ref') or by
+ * (provider, provider_msg_id). LB_ENOTFOUND if neither matches. A move the
+ * lifecycle forbids is recorded in history only. *msg_id receives our id. */
+int store_status_apply(struct store *s, const char *provider,
+                       const char *provider_msg_id, const char *ref,
+                       enum msg_status status, const char *error_code,
+                       const char *error_text, char msg_id[LB_ID_SIZE]);
+
+struct conversation_row {
+  char number[LB_E164_SIZE];
+  char patient[LB_E164_SIZE];
+  char name[128]; /* "" when unknown */
+  int has_name;
+  int unread;
+  int has_last;
+  struct message last; /* valid when has_last */
+};
+typedef int (*store_conv_cb)(void *arg, const struct conversation_row *row);
+typedef int (*store_msg_cb)(void *arg, const struct message *m);
+
+int store_conversations(struct store *s, const char *number, int limit,
+                        store_conv_cb cb, void *arg);
+/* The newest 'limit' messages before 'before_id' (NULL: the newest),
+ * delivered to cb oldest first. */
+int store_conversation_messages(struct store *s, const char *number,
+                                const char *patient, const char *before_id,
+                                int limit, store_msg_cb cb, void *arg);
+/* Creates the patient and the conversation if missing. */
+int store_conversation_open(struct store *s, const char *number,
+                            const char *patient);
+int store_conversation_read(struct store *s, const char *number,
+                            const char *patient);
+
+int store_media_put(struct store *s, const struct media *m);
+int store_media_get(struct store *s, const char *id, struct media *out);
+
+#endif

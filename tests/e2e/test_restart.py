@@ -1,0 +1,59 @@
+"""Nothing is lost across a restart, and the outbox resumes."""
+import time
+
+import pytest
+
+from e2e_helpers import JORDAN, PRIYA, make_png, unique, wait_for
+
+
+def test_restart_keeps_messages_conversations_and_media(server):
+    text = unique("Before restart")
+    m = server.send_ok(JORDAN, text)
+    d = server.wait_status(m["id"], "delivered")
+    reply = unique("Reply before restart")
+    server.handset_send(PRIYA, reply)
+    wait_for(lambda: [x for x in server.conv_messages(PRIYA) if x["text"] == reply],
+             desc="inbound reply")
+    png = make_png(5, 5)
+    up = server.upload(png).json()
+    convs_before = server.conversations()
+
+    server.restart()
+
+    after = server.message(m["id"])
+    assert after["status"] == "delivered", after
+    assert after["text"] == text
+    assert after["provider_message_id"] == d["provider_message_id"]
+    assert [h["status"] for h in after["history"]] == [h["status"] for h in d["history"]]
+    assert [x["id"] for x in server.conv_messages(JORDAN)].count(m["id"]) == 1
+    replies = [x for x in server.conv_messages(PRIYA) if x["text"] == reply]
+    assert len(replies) == 1 and replies[0]["status"] == "received", replies
+    assert server.conversations() == convs_before
+    g = server.api("GET", "/api/v1/media/" + up["id"])
+    assert g.status_code == 200 and g.content == png
+    # Nothing was sent again on startup.
+    time.sleep(0.3)
+    assert len(server.handset_with_text(JORDAN, text)) == 1
+
+
+@pytest.mark.lyrebird_env(LYREBIRD_SIM_SEND_FAILURE_RATE="1",
+                          LYREBIRD_OUTBOX_BACKOFF_BASE_MS="1000")
+def test_queued_message_is_sent_after_restart(server):
+    text = unique("Queued across restart")
+    m = server.send_ok(JORDAN, text)
+
+    def queued_after_attempt():
+        x = server.message(m["id"])
+        return x if x["attempts"] >= 1 and x["status"] == "queued" else None
+    q = wait_for(queued_after_attempt, desc="a failed attempt, back in queued")
+    assert q["error"] is None or q["error"].get("retryable") is not False, q
+    time.sleep(0.3)
+    assert server.message(m["id"])["status"] in ("queued", "sending")
+    assert server.handset_with_text(JORDAN, text) == []
+
+    server.restart(LYREBIRD_SIM_SEND_FAILURE_RATE="0")
+
+    d = server.wait_status(m["id"], "delivered", timeout=15)
+    assert d["attempts"] >= 2, d
+    got = server.handset_with_text(JORDAN, text)
+    assert len(got) == 1, got
