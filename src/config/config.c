@@ -559,6 +559,39 @@ void config_errors_print(FILE *f, const struct config *c,
   }
 }
 
+/* Values the example shows instead of the defaults. */
+static const struct {
+  const char *section, *name, *value;
+} example_values[] = {
+    {"server", "public_url", "https://sms.clinic.example"},
+    {"api", "key_file", "/etc/lyrebird/api-key"},
+    {"clinic", "name", "WalkEasy Nexus Clinic"},
+    {"clinic", "number", "+61488868772"},
+    {"clinic", "host", "sim"},
+    {"sim", "enabled", "true"},
+    {"sim", "secret_file", "/etc/lyrebird/sim-secret"},
+};
+
+static const char *example_for(const struct key *k, const char **name)
+{
+  static char buf[80];
+  for (size_t i = 0; i < sizeof example_values / sizeof example_values[0];
+       i++) {
+    const char *n = example_values[i].name;
+    size_t kl = strlen(k->name);
+    if (strcmp(example_values[i].section, k->section))
+      continue;
+    if (!strcmp(n, k->name) ||
+        (k->secret && !strncmp(n, k->name, kl) && !strcmp(n + kl, "_file"))) {
+      snprintf(buf, sizeof buf, "%s", n);
+      *name = buf;
+      return example_values[i].value;
+    }
+  }
+  *name = k->name;
+  return NULL;
+}
+
 void config_write_example(FILE *f)
 {
   const char *section = "";
@@ -580,7 +613,13 @@ void config_write_example(FILE *f)
         fputs("; ", f);
     }
     fputc('\n', f);
-    fprintf(f, "%s%s = %s\n", k->def[0] ? "" : ";", k->name,
-            k->def[0] ? k->def : "");
+    {
+      const char *name, *ex = example_for(k, &name);
+      if (ex)
+        fprintf(f, "%s%s = %s\n", k->secret ? ";" : "", name, ex);
+      else
+        fprintf(f, "%s%s = %s\n", k->def[0] ? "" : ";", k->name,
+                k->def[0] ? k->def : "");
+    }
   }
 }

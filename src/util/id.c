@@ -20,12 +20,17 @@ static void incr80(unsigned char r[10])
       break;
 }
 
-void id_new_at(char out[LB_ID_SIZE], int64_t ms)
+/* 'clamp': never go below the last time used (the wall clock can step
+ * back; ids must still sort in creation order). */
+static void gen(char out[LB_ID_SIZE], int64_t ms, int clamp)
 {
   unsigned char b[16];
   uint64_t t = (uint64_t)ms;
 
   pthread_mutex_lock(&id_lock);
+  if (clamp && ms < last_ms)
+    ms = last_ms;
+  t = (uint64_t)ms;
   if (ms == last_ms) {
     incr80(last_rand);
   } else {
@@ -52,9 +57,14 @@ void id_new_at(char out[LB_ID_SIZE], int64_t ms)
   out[LB_ID_LEN] = '\0';
 }
 
+void id_new_at(char out[LB_ID_SIZE], int64_t ms)
+{
+  gen(out, ms, 0);
+}
+
 void id_new(char out[LB_ID_SIZE])
 {
-  id_new_at(out, clock_now_ms());
+  gen(out, clock_now_ms(), 1);
 }
 
 int id_valid(const char *s)
