@@ -88,8 +88,16 @@ void h_messages_create(void *cls, struct http_req *r)
   }
   json_array_foreach(media, i, v)
   {
+    if (!json_is_string(v)) {
+      http_reply_error(r, 400, "invalid_request",
+                       "media[%zu] must be a media id (a string)", i);
+      goto out;
+    }
+  }
+  json_array_foreach(media, i, v)
+  {
     struct media md;
-    if (!json_is_string(v) || !id_valid(json_string_value(v)) ||
+    if (!id_valid(json_string_value(v)) ||
         store_media_get(a->store, json_string_value(v), &md) != LB_OK) {
       http_reply_error(r, 422, "media_not_found",
                        "media[%zu] is not the id of uploaded media; upload "

@@ -101,7 +101,7 @@ class Lyrebird:
             try:
                 r = requests.get(self.base + "/healthz", timeout=1)
                 last = "%s %r" % (r.status_code, r.text[:200])
-                if r.status_code == 200 and r.json() == {"status": "ok"}:
+                if r.status_code == 200 and r.json().get("status") == "ok":
                     return self
             except (requests.RequestException, ValueError) as e:
                 last = repr(e)
