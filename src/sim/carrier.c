@@ -447,9 +447,9 @@ static void h_handset_send(void *cls, struct http_req *r)
     snprintf(id, sizeof id, "%s", json_string_value(idv));
   else
     carrier_id(id, sizeof id, "MO");
-  out = json_pack("{s:s, s:s, s:s, s:s, s:O}", "id", id, "from", who, "to",
+  out = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "from", who, "to",
                   s->cfg->number, "text", text ? json_string_value(text) : "",
-                  "media", media ? media : json_array());
+                  "media", media ? json_incref(media) : json_array());
   body = out ? json_dumps(out, JSON_COMPACT) : NULL;
   if (!body) {
     sim_error(r, 503, "unavailable", "out of memory");
