@@ -1,15 +1,20 @@
 -- wrk script for bench/ingest.
 --
---   wrk ... -s bench/ingest.lua URL -- REQUESTS_FILE THREADS
+--   wrk -t THREADS ... -s bench/ingest.lua URL -- REQUESTS_PREFIX
 --
--- REQUESTS_FILE comes from bench/gen_requests.py: one request a line,
--- "<X-Sim-Signature>\t<JSON body>". Each wrk thread keeps the lines whose
--- index modulo THREADS is its own number, formats them once in init() and
--- cycles through them in request(), so threads never send the same id.
+-- bench/gen_requests.py --threads THREADS writes REQUESTS_PREFIX.<k>, one
+-- file per wrk thread, each a run of complete HTTP requests of equal length
+-- (signed sim webhooks, every one with its own carrier message id). Thread k
+-- reads its file in init() and cycles through its requests in request(), so
+-- threads never send the same id. init() is kept cheap on purpose: wrk
+-- runs each thread's init() on its main thread while the threads created
+-- before it are already sending, and before it starts the clock.
+--
 -- done() prints one parseable line:
 --   BENCH requests=.. non2xx=.. ... p50_us=.. p99_us=.. sent=.. pool=..
--- where sent is the number of requests the threads built and pool the number
--- of distinct requests they had; sent > pool means some ids were repeated.
+-- non2xx is wrk's count of statuses > 399; sent is the number of requests
+-- the threads built and pool the number of distinct ones they had, so
+-- sent > pool means some carrier ids were sent twice.
 
 local threads = {}
 local next_id = 0
@@ -20,43 +25,42 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
--- Per-thread state (each thread has its own Lua environment).
-local reqs = {}
-local n, i = 0, 0
+-- Per-thread state (each thread has its own Lua environment): the file,
+-- the length of one request, the number of requests and the next one's
+-- offset.
+local data, len, n, off = nil, 0, 0, 1
 sent, pool = 0, 0
 
 function init(args)
-  local file, nthreads = args[1], tonumber(args[2])
-  if not file or not nthreads then
-    error("usage: -- REQUESTS_FILE THREADS")
+  if not args[1] then
+    error("usage: -- REQUESTS_PREFIX")
   end
-  local me, k = thread_id or 0, 0
-  for line in io.lines(file) do
-    if k % nthreads == me then
-      local tab = line:find("\t", 1, true)
-      if tab then
-        n = n + 1
-        reqs[n] = wrk.format("POST", nil, {
-          ["Content-Type"] = "application/json",
-          ["X-Sim-Signature"] = line:sub(1, tab - 1),
-        }, line:sub(tab + 1))
-      end
-    end
-    k = k + 1
+  local path = args[1] .. "." .. (thread_id or 0)
+  local f = assert(io.open(path, "rb"))
+  data = f:read("*a")
+  f:close()
+  local hend = data:find("\r\n\r\n", 1, true)
+  local clen = hend and tonumber(data:sub(1, hend + 1):match(
+    "\r\nContent%-Length: (%d+)\r\n"))
+  if not clen then
+    error(path .. ": does not start with an HTTP request")
   end
-  if n == 0 then
-    error("no requests for thread " .. me .. " in " .. file)
+  len = hend + 3 + clen
+  if #data % len ~= 0 then
+    error(path .. ": requests are not all " .. len .. " bytes")
   end
+  n = #data / len
   pool = n
 end
 
 function request()
-  i = i + 1
-  if i > n then
-    i = 1
+  if off > #data then
+    off = 1
   end
+  local r = data:sub(off, off + len - 1)
+  off = off + len
   sent = sent + 1
-  return reqs[i]
+  return r
 end
 
 function done(summary, latency, requests)

@@ -75,7 +75,7 @@ def test_json_array_body_is_invalid_request(srv):
                  "invalid_request")
 
 
-@pytest.mark.parametrize("to", ["hello", "", "12", "+999123456", "+614915701569999",
+@pytest.mark.parametrize("to", ["hello", "12", "+999123456", "+614915701569999",
                                 "0491 570 15"])
 def test_invalid_number(srv, to):
     err = assert_error(srv.send(to, "hi"), 422, "invalid_number")
