@@ -84,8 +84,8 @@ int main(int argc, char **argv)
     return 1;
   }
 
-  ok_response = MHD_create_response_from_buffer(
-      sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+  ok_response = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
+                                                MHD_RESPMEM_PERSISTENT);
   if (!ok_response ||
       MHD_add_response_header(ok_response, MHD_HTTP_HEADER_CONTENT_TYPE,
                               "application/json") != MHD_YES) {
