@@ -39,7 +39,7 @@ static const struct key keys[] = {
     S("server", "public_url", public_url, "",
       "How providers and patients reach this server, e.g.\n"
       "https://sms.clinic.example. Empty: http://<listen>:<port>."),
-    I("server", "threads", threads, "16", 1, 256,
+    I("server", "threads", threads, "64", 1, 256,
       "HTTP worker threads (an epoll thread pool)."),
     I("server", "max_connections", max_connections, "1024", 16, 65536,
       "Open connections allowed at once."),

@@ -36,6 +36,7 @@ struct job {
   void *arg;
   int rc;
   int done;
+  pthread_cond_t cv; /* its own, so a commit wakes only its waiters */
   struct job *next;
 };
 
@@ -47,7 +48,6 @@ struct store {
   int writer_started;
   pthread_mutex_t mu;
   pthread_cond_t cv_job;
-  pthread_cond_t cv_done;
   struct job *head, *tail;
   int stop;
   pthread_key_t key;
@@ -201,9 +201,12 @@ static void *writer_main(void *arg)
           j->rc = LB_EDB;
     }
     pthread_mutex_lock(&s->mu);
-    for (j = batch; j; j = j->next)
+    for (j = batch; j;) {
+      struct job *next = j->next; /* j is gone once its owner wakes */
       j->done = 1;
-    pthread_cond_broadcast(&s->cv_done);
+      pthread_cond_signal(&j->cv);
+      j = next;
+    }
     pthread_mutex_unlock(&s->mu);
   }
   return NULL;
@@ -213,10 +216,11 @@ static void *writer_main(void *arg)
 static int write_tx(struct store *s, int (*fn)(struct conn *, void *),
                     void *arg)
 {
-  struct job j = {fn, arg, LB_OK, 0, NULL};
+  struct job j = {fn, arg, LB_OK, 0, PTHREAD_COND_INITIALIZER, NULL};
   pthread_mutex_lock(&s->mu);
   if (s->stop) {
     pthread_mutex_unlock(&s->mu);
+    pthread_cond_destroy(&j.cv);
     return LB_EDB;
   }
   if (s->tail)
@@ -226,8 +230,9 @@ static int write_tx(struct store *s, int (*fn)(struct conn *, void *),
   s->tail = &j;
   pthread_cond_signal(&s->cv_job);
   while (!j.done)
-    pthread_cond_wait(&s->cv_done, &s->mu);
+    pthread_cond_wait(&j.cv, &s->mu);
   pthread_mutex_unlock(&s->mu);
+  pthread_cond_destroy(&j.cv);
   return j.rc;
 }
 
@@ -244,7 +249,6 @@ int store_open(const struct store_options *opt, struct store **out)
   pthread_mutex_init(&s->mu, NULL);
   pthread_mutex_init(&s->rmu, NULL);
   pthread_cond_init(&s->cv_job, NULL);
-  pthread_cond_init(&s->cv_done, NULL);
   if (!s->path || pthread_key_create(&s->key, reader_destroy))
     goto fail;
   if ((rc = conn_open(s->path, s->full, &s->w)))
@@ -282,7 +286,6 @@ void store_free(struct store *s)
   pthread_mutex_destroy(&s->mu);
   pthread_mutex_destroy(&s->rmu);
   pthread_cond_destroy(&s->cv_job);
-  pthread_cond_destroy(&s->cv_done);
   free(s->path);
   free(s);
 }
@@ -508,19 +511,26 @@ int store_message_get(struct store *s, const char *id, struct message *out)
   return c ? load_message(c, id, out) : LB_EDB;
 }
 
-/* Ensures patient and conversation rows; writes the conversation id. */
-static int ensure_conversation(struct conn *c, const char *number,
-                               const char *patient, int64_t now,
+/* Ensures the patient and the conversation, and records m (when not NULL)
+ * as its latest message, adding unread_inc to its unread count: two
+ * statements. Writes the conversation id. */
+static int upsert_conversation(struct conn *c, const char *number,
+                               const char *patient, const struct message *m,
+                               int unread_inc, int64_t now,
                                char conv_id[LB_ID_SIZE])
 {
   static const char pat_sql[] =
       "INSERT INTO patients(e164, created_at, updated_at) VALUES (?, ?, ?) "
       "ON CONFLICT (e164) DO NOTHING";
   static const char conv_sql[] =
-      "INSERT INTO conversations(id, number_e164, patient_e164, created_at) "
-      "VALUES (?, ?, ?, ?) ON CONFLICT (number_e164, patient_e164) DO NOTHING";
-  static const char get_sql[] = "SELECT id FROM conversations WHERE "
-                                "number_e164 = ? AND patient_e164 = ?";
+      "INSERT INTO conversations(id, number_e164, patient_e164, "
+      "last_message_id, last_message_at, unread_count, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number_e164, patient_e164) "
+      "DO UPDATE SET last_message_id = COALESCE(excluded.last_message_id, "
+      "conversations.last_message_id), last_message_at = "
+      "COALESCE(excluded.last_message_at, conversations.last_message_at), "
+      "unread_count = conversations.unread_count + excluded.unread_count "
+      "RETURNING id";
   sqlite3_stmt *st;
   char id[LB_ID_SIZE];
   int rc;
@@ -538,16 +548,18 @@ static int ensure_conversation(struct conn *c, const char *number,
   bt(st, 1, id);
   bt(st, 2, number);
   bt(st, 3, patient);
-  bi(st, 4, now);
-  if ((rc = step_done(c, st)))
-    return rc;
-  if (!(st = stmt(c, get_sql)))
-    return LB_EDB;
-  bt(st, 1, number);
-  bt(st, 2, patient);
+  bt(st, 4, m ? m->id : NULL);
+  if (m)
+    bi(st, 5, m->created_at);
+  else
+    sqlite3_bind_null(st, 5);
+  bi(st, 6, unread_inc);
+  bi(st, 7, now);
   rc = sqlite3_step(st) == SQLITE_ROW ? LB_OK : LB_EDB;
   if (!rc)
     ct(st, 0, conv_id, LB_ID_SIZE);
+  else
+    log_error("store.sql", "upsert conversation: %s", sqlite3_errmsg(c->db));
   sqlite3_reset(st);
   return rc;
 }
@@ -611,22 +623,6 @@ static int link_media(struct conn *c, const struct message *m)
   return LB_OK;
 }
 
-static int touch_conversation(struct conn *c, const char *conv_id,
-                              const struct message *m, int unread_inc)
-{
-  static const char sql[] =
-      "UPDATE conversations SET last_message_id = ?, last_message_at = ?, "
-      "unread_count = unread_count + ? WHERE id = ?";
-  sqlite3_stmt *st = stmt(c, sql);
-  if (!st)
-    return LB_EDB;
-  bt(st, 1, m->id);
-  bi(st, 2, m->created_at);
-  bi(st, 3, unread_inc);
-  bt(st, 4, conv_id);
-  return step_done(c, st);
-}
-
 struct enqueue_arg {
   struct message *msg;
   const char *idem_key;
@@ -663,14 +659,14 @@ static int enqueue_job(struct conn *c, void *arg)
     }
     sqlite3_reset(st);
   }
-  if ((rc = ensure_conversation(c, m->from, m->to, m->created_at, conv)) ||
+  if ((rc = upsert_conversation(c, m->from, m->to, m, 0, m->created_at,
+                                conv)) ||
       (rc = insert_message(c, m, conv, &inserted)))
     return rc;
   if (!inserted)
     return LB_EDB;
   if ((rc = link_media(c, m)) ||
-      (rc = add_event(c, m->id, status_name(m->status), NULL, m->created_at)) ||
-      (rc = touch_conversation(c, conv, m, 0)))
+      (rc = add_event(c, m->id, status_name(m->status), NULL, m->created_at)))
     return rc;
   if (a->idem_key) {
     if (!(st = stmt(c, idem_put)))
@@ -724,7 +720,10 @@ static int receive_job(struct conn *c, void *arg)
   char conv[LB_ID_SIZE];
   int rc, inserted = 0;
 
-  if ((rc = ensure_conversation(c, m->to, m->from, m->created_at, conv)) ||
+  /* A duplicate undoes the conversation update: the job fails, and its
+   * savepoint is rolled back. */
+  if ((rc = upsert_conversation(c, m->to, m->from, m, 1, m->created_at,
+                                conv)) ||
       (rc = insert_message(c, m, conv, &inserted)))
     return rc;
   if (!inserted) {
@@ -742,8 +741,7 @@ static int receive_job(struct conn *c, void *arg)
     if ((rc = put_media(c, &a->media[i])))
       return rc;
   if ((rc = link_media(c, m)) ||
-      (rc = add_event(c, m->id, "received", NULL, m->created_at)) ||
-      (rc = touch_conversation(c, conv, m, 1)))
+      (rc = add_event(c, m->id, "received", NULL, m->created_at)))
     return rc;
   return LB_OK;
 }
@@ -846,7 +844,8 @@ static int conv_open_job(struct conn *c, void *arg)
 {
   struct conv_open_arg *a = arg;
   char id[LB_ID_SIZE];
-  return ensure_conversation(c, a->number, a->patient, clock_now_ms(), id);
+  return upsert_conversation(c, a->number, a->patient, NULL, 0, clock_now_ms(),
+                             id);
 }
 
 int store_conversation_open(struct store *s, const char *number,
