@@ -17,4 +17,16 @@ int cli_load_config(const char *path, struct config *c);
 /* Applies [log] level. */
 void cli_setup_logging(const struct config *c);
 
+/* Parses the options of a command that takes only --config FILE (required)
+ * and --help. Returns -1 to go on with *path set, or an exit code. */
+int cli_config_only(const char *cmd, int argc, char **argv,
+                    void (*usage)(FILE *f), const char **path);
+
+struct app;
+/* Opens the app from cfg, runs 'seed' (may be NULL) and then the app until
+ * a signal; 'ready' is called once it listens. Returns an exit code. */
+int cli_run_app(const char *cmd, const struct config *cfg,
+                int (*seed)(struct app *a), void (*ready)(struct app *, void *),
+                void *arg);
+
 #endif

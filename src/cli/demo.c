@@ -58,6 +58,20 @@ static int demo_key(const char *dir, char *out, size_t n)
   return 0;
 }
 
+static int seed(struct app *a)
+{
+  int rc = LB_OK;
+  for (size_t i = 0; i < sizeof demo_patients / sizeof demo_patients[0] && !rc;
+       i++) {
+    rc = store_patient_upsert(a->store, demo_patients[i].e164,
+                              demo_patients[i].name);
+    if (!rc)
+      rc = store_conversation_open(a->store, a->cfg->number,
+                                   demo_patients[i].e164);
+  }
+  return rc;
+}
+
 static void ready(struct app *a, void *arg)
 {
   const struct config *c = a->cfg;
@@ -95,7 +109,6 @@ int cmd_demo(int argc, char **argv)
   char path[1100], key[128], secret[64];
   struct config cfg;
   struct config_errors errs = {0};
-  struct app app;
   int o, rc;
 
   while ((o = getopt_long(argc, argv, "p:d:h", opts, NULL)) != -1) {
@@ -142,26 +155,7 @@ int cmd_demo(int argc, char **argv)
     config_release(&cfg);
     return 1;
   }
-  cli_setup_logging(&cfg);
-  rc = app_open(&app, &cfg);
-  if (rc) {
-    fprintf(stderr, "lyrebird demo: cannot start: %s\n", lb_strerror(rc));
-    config_release(&cfg);
-    return 1;
-  }
-  for (size_t i = 0; i < sizeof demo_patients / sizeof demo_patients[0] && !rc;
-       i++) {
-    rc = store_patient_upsert(app.store, demo_patients[i].e164,
-                              demo_patients[i].name);
-    if (!rc)
-      rc = store_conversation_open(app.store, cfg.number,
-                                   demo_patients[i].e164);
-  }
-  if (!rc)
-    rc = app_run(&app, ready, (void *)dir);
-  if (rc)
-    fprintf(stderr, "lyrebird demo: %s\n", lb_strerror(rc));
-  app_close(&app);
+  rc = cli_run_app("demo", &cfg, seed, ready, (void *)dir);
   config_release(&cfg);
-  return rc ? 1 : 0;
+  return rc;
 }

@@ -1,4 +1,3 @@
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,29 +17,14 @@ static void usage(FILE *f)
 
 int cmd_migrate(int argc, char **argv)
 {
-  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-  const char *path = NULL;
+  const char *path;
   struct config cfg;
   struct store *s = NULL;
-  int o, rc, from = 0, to = 0;
+  int rc = cli_config_only("migrate", argc, argv, usage, &path), from = 0,
+      to = 0;
 
-  while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-    if (o == 'c')
-      path = optarg;
-    else if (o == 'h') {
-      usage(stdout);
-      return 0;
-    } else {
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (!path) {
-    fprintf(stderr, "lyrebird migrate: --config FILE is required\n");
-    return 2;
-  }
+  if (rc >= 0)
+    return rc;
   if (cli_load_config(path, &cfg)) {
     config_release(&cfg);
     return 1;

@@ -1,9 +1,6 @@
-#include <getopt.h>
 #include <stdio.h>
 
-#include "api/app.h"
 #include "cli/cli.h"
-#include "util/err.h"
 
 static void usage(FILE *f)
 {
@@ -17,43 +14,15 @@ static void usage(FILE *f)
 
 int cmd_serve(int argc, char **argv)
 {
-  static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-  const char *path = NULL;
+  const char *path;
   struct config cfg;
-  struct app app;
-  int o, rc;
-
-  while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-    if (o == 'c')
-      path = optarg;
-    else if (o == 'h') {
-      usage(stdout);
-      return 0;
-    } else {
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (!path) {
-    fprintf(stderr, "lyrebird serve: --config FILE is required (see "
-                    "lyrebird.example.ini)\n");
-    return 2;
-  }
-  if (cli_load_config(path, &cfg)) {
-    config_release(&cfg);
-    return 1;
-  }
-  cli_setup_logging(&cfg);
-  rc = app_open(&app, &cfg);
-  if (rc) {
-    fprintf(stderr, "lyrebird serve: cannot start: %s\n", lb_strerror(rc));
-    config_release(&cfg);
-    return 1;
-  }
-  rc = app_run(&app, NULL, NULL);
-  app_close(&app);
+  int rc = cli_config_only("serve", argc, argv, usage, &path);
+  if (rc >= 0)
+    return rc;
+  if (cli_load_config(path, &cfg))
+    rc = 1;
+  else
+    rc = cli_run_app("serve", &cfg, NULL, NULL, NULL);
   config_release(&cfg);
-  return rc ? 1 : 0;
+  return rc;
 }

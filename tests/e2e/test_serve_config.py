@@ -1,0 +1,130 @@
+"""serve, migrate and check-config with a real configuration file: the
+path an operator takes, as opposed to the demo."""
+import os
+import signal
+import subprocess
+import time
+
+import requests
+
+from conftest import BIN, check_sanitizers, clean_env, free_port
+from e2e_helpers import wait_for
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KEY = "operator-key-0123456789abcdefghij"
+
+
+def write_config(tmp_path, port, extra=""):
+    (tmp_path / "api-key").write_text(KEY + "\n")
+    cfg = tmp_path / "lyrebird.ini"
+    cfg.write_text(f"""
+[server]
+listen = 127.0.0.1
+port = {port}
+
+[api]
+key_file = {tmp_path / 'api-key'}
+
+[store]
+path = {tmp_path / 'db.sqlite'}
+
+[media]
+dir = {tmp_path / 'media'}
+
+[clinic]
+name = WalkEasy Nexus Clinic
+number = 0488 868 772
+host = sim
+
+[sim]
+enabled = true
+secret = operator-sim-secret-0123456789
+dr_delay_ms = 50
+{extra}
+""")
+    return cfg
+
+
+def run(args, env=None):
+    return subprocess.run([BIN] + args, capture_output=True, text=True,
+                          timeout=30, env=clean_env(env))
+
+
+def test_example_file_is_what_the_binary_documents():
+    r = run(["check-config", "--example"])
+    assert r.returncode == 0
+    with open(os.path.join(ROOT, "lyrebird.example.ini")) as f:
+        assert r.stdout == f.read(), "regenerate lyrebird.example.ini"
+
+
+def test_example_file_validates_with_secrets_from_the_environment():
+    r = run(["check-config", "--config", os.path.join(ROOT, "lyrebird.example.ini")],
+            env={"LYREBIRD_API_KEY": KEY,
+                 "LYREBIRD_SIM_SECRET": "operator-sim-secret-0123456789"})
+    assert r.returncode == 0, r.stderr
+    assert "+61488868772" in r.stdout
+
+
+def test_check_config_names_each_bad_line(tmp_path):
+    cfg = write_config(tmp_path, 8080, extra="rate = lots\n[outbx]\nworkers = 2\n")
+    text = cfg.read_text().replace("[api]\n", "[api]\nkye = x\n")
+    cfg.write_text(text)
+    r = run(["check-config", "--config", str(cfg)])
+    assert r.returncode == 1
+    lines = text.splitlines()
+    kye = lines.index("kye = x") + 1
+    rate = lines.index("rate = lots") + 1
+    assert f"{cfg}:{kye}: [api] kye: unknown key 'kye' in [api]; did you mean 'key'?" in r.stderr
+    assert f"{cfg}:{rate}: [sim] rate:" in r.stderr
+    assert "did you mean [outbox]?" in r.stderr
+
+
+def test_check_config_refuses_a_landline_clinic_number_and_unknown_host(tmp_path):
+    cfg = write_config(tmp_path, 8080)
+    cfg.write_text(cfg.read_text().replace("0488 868 772", "12").replace(
+        "host = sim", "host = carrier-pigeon"))
+    r = run(["check-config", "--config", str(cfg)])
+    assert r.returncode == 1
+    assert "[clinic] number" in r.stderr and "[clinic] host" in r.stderr
+    assert "known providers: sim" in r.stderr
+
+
+def test_serve_with_a_config_file_and_an_environment_override(tmp_path):
+    file_port, port = free_port(), free_port()
+    cfg = write_config(tmp_path, file_port)
+    r = run(["migrate", "--config", str(cfg)])
+    assert r.returncode == 0 and "from version 0 to" in r.stdout, r.stdout + r.stderr
+    r = run(["migrate", "--config", str(cfg)])
+    assert r.returncode == 0 and "up to date" in r.stdout
+
+    err = open(tmp_path / "stderr.log", "wb")
+    # LYREBIRD_SERVER_PORT wins over the file's port.
+    proc = subprocess.Popen([BIN, "serve", "--config", str(cfg)], stdout=err,
+                            stderr=err, env=clean_env({"LYREBIRD_SERVER_PORT": str(port)}))
+    try:
+        base = f"http://127.0.0.1:{port}"
+
+        def up():
+            try:
+                return requests.get(base + "/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+        wait_for(up, timeout=20, desc="serve to listen on the overridden port")
+        auth = {"Authorization": "Bearer " + KEY}
+        m = requests.post(base + "/api/v1/messages", headers=auth, timeout=10,
+                          json={"to": "0491 570 156", "text": "from serve"}).json()
+        assert m["from"] == "+61488868772"
+
+        def delivered():
+            x = requests.get(base + "/api/v1/messages/" + m["id"], headers=auth,
+                             timeout=10).json()
+            return x if x["status"] == "delivered" else None
+        wait_for(delivered, timeout=10, desc="delivered")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=15)
+        err.close()
+    log = (tmp_path / "stderr.log").read_text()
+    check_sanitizers(log, "lyrebird serve")
+    assert rc == 0, log[-3000:]
+    assert KEY not in log, "the API key must never be logged"
