@@ -27,8 +27,8 @@ json_t *api_media_json(struct app *a, const char *id)
   char url[128];
   snprintf(url, sizeof url, "/api/v1/media/%s", id);
   if (store_media_get(a->store, id, &md) != LB_OK)
-    return json_pack("{s:s, s:n, s:n, s:s}", "id", id, "content_type",
-                     "bytes", "url", url);
+    return json_pack("{s:s, s:n, s:n, s:s}", "id", id, "content_type", "bytes",
+                     "url", url);
   return json_pack("{s:s, s:s, s:I, s:s}", "id", id, "content_type",
                    md.content_type, "bytes", (json_int_t)md.bytes, "url", url);
 }
@@ -60,18 +60,20 @@ json_t *api_message_json(struct app *a, const struct message *m,
     return NULL;
   }
   json_object_set_new(o, "id", json_string(m->id));
-  json_object_set_new(o, "direction", json_string(direction_name(m->direction)));
+  json_object_set_new(o, "direction",
+                      json_string(direction_name(m->direction)));
   json_object_set_new(o, "from", json_string(m->from));
   json_object_set_new(o, "to", json_string(m->to));
   json_object_set_new(o, "text", json_string(m->text ? m->text : ""));
   json_object_set_new(o, "status", json_string(status_name(m->status)));
   json_object_set_new(o, "provider", json_string(m->provider));
-  json_object_set_new(o, "provider_message_id", str_or_null(m->provider_msg_id));
+  json_object_set_new(o, "provider_message_id",
+                      str_or_null(m->provider_msg_id));
   if (m->error_code[0] || m->error_text[0])
-    json_object_set_new(
-        o, "error",
-        json_pack("{s:s, s:s, s:b}", "code", m->error_code, "message",
-                  m->error_text, "retryable", m->error_retryable));
+    json_object_set_new(o, "error",
+                        json_pack("{s:s, s:s, s:b}", "code", m->error_code,
+                                  "message", m->error_text, "retryable",
+                                  m->error_retryable));
   else
     json_object_set_new(o, "error", json_null());
   json_object_set_new(o, "attempts", json_integer(m->attempts));
@@ -110,7 +112,8 @@ static void h_health(void *cls, struct http_req *r)
   struct app *a = cls;
   int v = 0;
   if (store_schema_version(a->store, &v) != LB_OK) {
-    http_reply_error(r, 503, "store_unavailable", "the database is not readable");
+    http_reply_error(r, 503, "store_unavailable",
+                     "the database is not readable");
     return;
   }
   http_reply_json(r, 200,
@@ -123,7 +126,8 @@ void api_register(struct app *a)
   struct http_server *s = a->http;
   size_t media_cap = (size_t)a->cfg->media_max_bytes;
   /* Inline base64 media: 4/3 of the raw bytes, every item, plus JSON. */
-  size_t hook_cap = media_cap / 3 * 4 * (size_t)a->cfg->media_max_items + 64 * KB;
+  size_t hook_cap =
+      media_cap / 3 * 4 * (size_t)a->cfg->media_max_items + 64 * KB;
 
   http_server_route(s, "GET", "/healthz", h_health, a, 0, AUTH_NONE);
   http_server_route(s, "POST", "/api/v1/messages", h_messages_create, a,

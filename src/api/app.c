@@ -23,7 +23,8 @@ void app_block_signals(void)
 
 int app_open(struct app *a, const struct config *cfg)
 {
-  struct store_options so = {cfg->db_path, strcmp(cfg->synchronous, "full") == 0};
+  struct store_options so = {cfg->db_path,
+                             strcmp(cfg->synchronous, "full") == 0};
   int from = 0, to = 0, rc;
 
   memset(a, 0, sizeof *a);
@@ -77,9 +78,9 @@ static int host_dedupes(const char *provider)
 int app_run(struct app *a, void (*ready)(struct app *a, void *arg), void *arg)
 {
   const struct config *c = a->cfg;
-  struct http_server_options ho = {c->listen, c->port, c->threads,
-                                   c->max_connections, c->api_key,
-                                   c->access_log};
+  struct http_server_options ho = {c->listen,  c->port,
+                                   c->threads, c->max_connections,
+                                   c->api_key, c->access_log};
   int requeued = 0, unconfirmed = 0, rc, sig = 0;
   sigset_t set;
 

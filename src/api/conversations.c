@@ -71,7 +71,7 @@ static int on_msg(void *arg, const struct message *m)
 {
   struct list_ctx *l = arg;
   return json_array_append_new(l->arr, api_message_json(l->a, m, 0)) ? LB_ENOMEM
-                                                                      : LB_OK;
+                                                                     : LB_OK;
 }
 
 void h_conversation_messages(void *cls, struct http_req *r)
@@ -89,8 +89,7 @@ void h_conversation_messages(void *cls, struct http_req *r)
     return;
   }
   if (before && !id_valid(before)) {
-    http_reply_error(r, 400, "invalid_request",
-                     "before must be a message id");
+    http_reply_error(r, 400, "invalid_request", "before must be a message id");
     return;
   }
   l.arr = json_array();
@@ -122,6 +121,6 @@ void h_conversation_read(void *cls, struct http_req *r)
   else if (rc)
     api_store_error(r, rc);
   else
-    http_reply_json(r, 200, json_pack("{s:s, s:i}", "patient", patient,
-                                      "unread", 0));
+    http_reply_json(r, 200,
+                    json_pack("{s:s, s:i}", "patient", patient, "unread", 0));
 }

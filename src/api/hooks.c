@@ -50,8 +50,10 @@ static int hook_begin(struct app *a, struct http_req *r,
     return -1;
   }
   if (rc) {
-    log_warn("hook.signature", "rejected a %s webhook with a bad signature "
-             "from %s", a->host.ops->name, r->remote);
+    log_warn("hook.signature",
+             "rejected a %s webhook with a bad signature "
+             "from %s",
+             a->host.ops->name, r->remote);
     http_reply_error(r, 403, "bad_signature",
                      "the webhook signature does not verify");
     return -1;
@@ -137,8 +139,8 @@ void h_hook_inbound(void *cls, struct http_req *r)
     goto out;
   }
   http_reply_json(r, 200,
-                  json_pack("{s:b, s:s, s:b}", "ok", 1, "id", m.id,
-                            "duplicate", rc == LB_EDUPLICATE));
+                  json_pack("{s:b, s:s, s:b}", "ok", 1, "id", m.id, "duplicate",
+                            rc == LB_EDUPLICATE));
 out:
   message_release(&m);
   inbound_msg_release(&in);
@@ -174,6 +176,6 @@ void h_hook_status(void *cls, struct http_req *r)
     api_store_error(r, rc);
     return;
   }
-  http_reply_json(r, 200,
-                  json_pack("{s:b, s:b, s:s}", "ok", 1, "matched", 1, "id", id));
+  http_reply_json(
+      r, 200, json_pack("{s:b, s:b, s:s}", "ok", 1, "matched", 1, "id", id));
 }

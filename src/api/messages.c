@@ -65,8 +65,8 @@ void h_messages_create(void *cls, struct http_req *r)
                      "/api/v1/media");
     goto out;
   }
-  if (text && text_check(json_string_value(text), json_string_length(text),
-                         why, sizeof why)) {
+  if (text && text_check(json_string_value(text), json_string_length(text), why,
+                         sizeof why)) {
     http_reply_error(r, 400, "invalid_request", "%s", why);
     goto out;
   }
@@ -82,7 +82,8 @@ void h_messages_create(void *cls, struct http_req *r)
   }
   rc = phone_normalize(json_string_value(to), c->region, e164, why, sizeof why);
   if (rc) {
-    http_reply_error(r, 422, rc == LB_ENOTMOBILE ? "not_mobile" : "invalid_number",
+    http_reply_error(r, 422,
+                     rc == LB_ENOTMOBILE ? "not_mobile" : "invalid_number",
                      "%s", why);
     goto out;
   }
@@ -125,7 +126,8 @@ void h_messages_create(void *cls, struct http_req *r)
   idem = http_header(r, "Idempotency-Key");
   if (idem && (strlen(idem) == 0 || strlen(idem) > IDEM_KEY_MAX)) {
     http_reply_error(r, 400, "invalid_request",
-                     "Idempotency-Key must be 1 to %d characters", IDEM_KEY_MAX);
+                     "Idempotency-Key must be 1 to %d characters",
+                     IDEM_KEY_MAX);
     goto out;
   }
   crypto_sha256_hex(r->body.data ? r->body.data : "", r->body.len, hash);

@@ -60,8 +60,9 @@ int cli_config_only(const char *cmd, int argc, char **argv,
     }
   }
   if (!*path) {
-    fprintf(stderr, "lyrebird %s: --config FILE is required (see "
-                    "lyrebird.example.ini)\n",
+    fprintf(stderr,
+            "lyrebird %s: --config FILE is required (see "
+            "lyrebird.example.ini)\n",
             cmd);
     return 2;
   }

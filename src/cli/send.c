@@ -14,19 +14,18 @@
 
 static void usage(FILE *f)
 {
-  fprintf(f,
-          "usage: lyrebird send --to NUMBER [--text TEXT] [--image FILE]\n"
-          "                     [--server URL] [--idempotency-key KEY]\n\n"
-          "Sends a message through a running gateway's API and prints the\n"
-          "message as JSON. The API key comes from LYREBIRD_API_KEY.\n\n"
-          "  -t, --to NUMBER         the patient's mobile (0412 345 678 or "
-          "+61...)\n"
-          "  -m, --text TEXT         the text\n"
-          "  -i, --image FILE        an image (or PDF) to attach\n"
-          "  -s, --server URL        the gateway (default "
-          "http://127.0.0.1:8080)\n"
-          "  -k, --idempotency-key K send at most once for this key\n"
-          "  -h, --help              show this help\n");
+  fprintf(f, "usage: lyrebird send --to NUMBER [--text TEXT] [--image FILE]\n"
+             "                     [--server URL] [--idempotency-key KEY]\n\n"
+             "Sends a message through a running gateway's API and prints the\n"
+             "message as JSON. The API key comes from LYREBIRD_API_KEY.\n\n"
+             "  -t, --to NUMBER         the patient's mobile (0412 345 678 or "
+             "+61...)\n"
+             "  -m, --text TEXT         the text\n"
+             "  -i, --image FILE        an image (or PDF) to attach\n"
+             "  -s, --server URL        the gateway (default "
+             "http://127.0.0.1:8080)\n"
+             "  -k, --idempotency-key K send at most once for this key\n"
+             "  -h, --help              show this help\n");
 }
 
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
@@ -112,7 +111,8 @@ int cmd_send(int argc, char **argv)
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char *to = NULL, *text = NULL, *image = NULL, *idem = NULL;
-  const char *server = "http://127.0.0.1:8080", *key = getenv("LYREBIRD_API_KEY");
+  const char *server = "http://127.0.0.1:8080",
+             *key = getenv("LYREBIRD_API_KEY");
   struct buf file, resp;
   json_t *msg = NULL, *media = NULL;
   char *body = NULL;
@@ -123,13 +123,29 @@ int cmd_send(int argc, char **argv)
   buf_init(&resp, 1024 * 1024);
   while ((o = getopt_long(argc, argv, "t:m:i:s:k:h", opts, NULL)) != -1) {
     switch (o) {
-    case 't': to = optarg; break;
-    case 'm': text = optarg; break;
-    case 'i': image = optarg; break;
-    case 's': server = optarg; break;
-    case 'k': idem = optarg; break;
-    case 'h': usage(stdout); rc = 0; goto out;
-    default: usage(stderr); rc = 2; goto out;
+    case 't':
+      to = optarg;
+      break;
+    case 'm':
+      text = optarg;
+      break;
+    case 'i':
+      image = optarg;
+      break;
+    case 's':
+      server = optarg;
+      break;
+    case 'k':
+      idem = optarg;
+      break;
+    case 'h':
+      usage(stdout);
+      rc = 0;
+      goto out;
+    default:
+      usage(stderr);
+      rc = 2;
+      goto out;
     }
   }
   if (!to || (!text && !image)) {
@@ -149,8 +165,10 @@ int cmd_send(int argc, char **argv)
     const char *id = NULL;
     json_t *r;
     if (read_file(image, &file)) {
-      fprintf(stderr, "lyrebird send: cannot read %s (missing, or over 100 "
-                      "MB)\n", image);
+      fprintf(stderr,
+              "lyrebird send: cannot read %s (missing, or over 100 "
+              "MB)\n",
+              image);
       goto out;
     }
     status = post(server, "/api/v1/media", key, "application/octet-stream",
@@ -176,8 +194,8 @@ int cmd_send(int argc, char **argv)
   body = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
   if (!body)
     goto out;
-  status = post(server, "/api/v1/messages", key, "application/json", idem,
-                body, strlen(body), &resp);
+  status = post(server, "/api/v1/messages", key, "application/json", idem, body,
+                strlen(body), &resp);
   if (status < 0)
     goto out;
   if (status != 202) {

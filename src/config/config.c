@@ -26,11 +26,26 @@ struct key {
   const char *help;
 };
 
-#define S(sec, n, f, d, h) {sec, n, K_STR, offsetof(struct config, f), d, 0, 0, 0, h}
-#define SECRET(sec, n, f, d, h) {sec, n, K_STR, offsetof(struct config, f), d, 1, 0, 0, h}
-#define I(sec, n, f, d, lo, hi, h) {sec, n, K_INT, offsetof(struct config, f), d, 0, lo, hi, h}
-#define B(sec, n, f, d, h) {sec, n, K_BOOL, offsetof(struct config, f), d, 0, 0, 1, h}
-#define D(sec, n, f, d, h) {sec, n, K_DOUBLE, offsetof(struct config, f), d, 0, 0, 1, h}
+#define S(sec, n, f, d, h)                                                     \
+  {                                                                            \
+    sec, n, K_STR, offsetof(struct config, f), d, 0, 0, 0, h                   \
+  }
+#define SECRET(sec, n, f, d, h)                                                \
+  {                                                                            \
+    sec, n, K_STR, offsetof(struct config, f), d, 1, 0, 0, h                   \
+  }
+#define I(sec, n, f, d, lo, hi, h)                                             \
+  {                                                                            \
+    sec, n, K_INT, offsetof(struct config, f), d, 0, lo, hi, h                 \
+  }
+#define B(sec, n, f, d, h)                                                     \
+  {                                                                            \
+    sec, n, K_BOOL, offsetof(struct config, f), d, 0, 0, 1, h                  \
+  }
+#define D(sec, n, f, d, h)                                                     \
+  {                                                                            \
+    sec, n, K_DOUBLE, offsetof(struct config, f), d, 0, 0, 1, h                \
+  }
 
 static const struct key keys[] = {
     S("server", "listen", listen, "127.0.0.1",
@@ -102,7 +117,8 @@ static const struct key keys[] = {
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 static void add_error(struct config_errors *errs, int line, const char *where,
-                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void add_error(struct config_errors *errs, int line, const char *where,
                       const char *fmt, ...)
@@ -207,8 +223,8 @@ static int set_value(struct config *c, const struct key *k, const char *value,
     errno = 0;
     v = strtol(value, &end, 10);
     if (errno || end == value || *end || v < k->min || v > k->max) {
-      snprintf(msg, msglen, "'%s' is not a whole number from %ld to %ld",
-               value, k->min, k->max);
+      snprintf(msg, msglen, "'%s' is not a whole number from %ld to %ld", value,
+               k->min, k->max);
       return LB_ECONFIG;
     }
     *(int *)p = (int)v;
@@ -291,8 +307,10 @@ static int apply(struct config *c, const char *section, const char *name,
       return rc;
     }
     if (k) {
-      snprintf(msg, msglen, "'%s' is not a secret, so '%s' is not accepted; "
-               "set '%s' itself", k->name, name, k->name);
+      snprintf(msg, msglen,
+               "'%s' is not a secret, so '%s' is not accepted; "
+               "set '%s' itself",
+               k->name, name, k->name);
       return LB_ECONFIG;
     }
   }
@@ -391,8 +409,7 @@ static int on_ini(void *user, const char *section, const char *name,
   snprintf(where, sizeof where, "[%s] %s", section, name);
   if (!section[0]) {
     add_error(ctx->errs, lineno, where,
-              "'%s' is outside any section; put it under its [section]",
-              name);
+              "'%s' is outside any section; put it under its [section]", name);
     return 1;
   }
   if (apply(ctx->c, section, name, value, msg, sizeof msg))
@@ -481,8 +498,8 @@ int config_validate(struct config *c, struct config_errors *errs)
               "set an API key of at least 24 characters (e.g. the output of "
               "'openssl rand -base64 32'), or key_file = <path>");
   if (strcmp(c->synchronous, "full") && strcmp(c->synchronous, "normal"))
-    add_error(errs, 0, "[store] synchronous", "must be full or normal, not '%s'",
-              c->synchronous);
+    add_error(errs, 0, "[store] synchronous",
+              "must be full or normal, not '%s'", c->synchronous);
   if (!c->db_path[0])
     add_error(errs, 0, "[store] path", "set the SQLite database path");
   if (!c->media_dir[0])
@@ -595,10 +612,11 @@ static const char *example_for(const struct key *k, const char **name)
 void config_write_example(FILE *f)
 {
   const char *section = "";
-  fprintf(f, "; lyrebird configuration. Every key can also be set in the\n"
-             "; environment as LYREBIRD_<SECTION>_<KEY>, e.g. [api] key is\n"
-             "; LYREBIRD_API_KEY. Secrets can be given as <key>_file = <path>.\n"
-             "; Check a file with: lyrebird check-config --config FILE\n");
+  fprintf(f,
+          "; lyrebird configuration. Every key can also be set in the\n"
+          "; environment as LYREBIRD_<SECTION>_<KEY>, e.g. [api] key is\n"
+          "; LYREBIRD_API_KEY. Secrets can be given as <key>_file = <path>.\n"
+          "; Check a file with: lyrebird check-config --config FILE\n");
   for (size_t i = 0; i < NKEYS; i++) {
     const struct key *k = &keys[i];
     const char *h = k->help;

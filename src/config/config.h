@@ -47,7 +47,7 @@ struct config {
   /* [sim] -- the simulated carrier */
   int sim_enabled;
   char *sim_base_url; /* empty: public_url + "/sim" */
-  char *sim_secret; /* Bearer for sends, HMAC key for its webhooks */
+  char *sim_secret;   /* Bearer for sends, HMAC key for its webhooks */
   int sim_mms_out;
   int sim_mms_max_bytes;
   int sim_dr_delay_ms;

@@ -11,16 +11,26 @@
 static const char *type_name(int t)
 {
   switch (t) {
-  case LBSHIM_FIXED_LINE: return "a landline";
-  case LBSHIM_TOLL_FREE: return "a toll-free number";
-  case LBSHIM_PREMIUM_RATE: return "a premium-rate number";
-  case LBSHIM_SHARED_COST: return "a shared-cost number";
-  case LBSHIM_VOIP: return "a VoIP number";
-  case LBSHIM_PERSONAL_NUMBER: return "a personal (follow-me) number";
-  case LBSHIM_PAGER: return "a pager number";
-  case LBSHIM_UAN: return "a universal access number";
-  case LBSHIM_VOICEMAIL: return "a voicemail number";
-  default: return "not a number that can receive SMS";
+  case LBSHIM_FIXED_LINE:
+    return "a landline";
+  case LBSHIM_TOLL_FREE:
+    return "a toll-free number";
+  case LBSHIM_PREMIUM_RATE:
+    return "a premium-rate number";
+  case LBSHIM_SHARED_COST:
+    return "a shared-cost number";
+  case LBSHIM_VOIP:
+    return "a VoIP number";
+  case LBSHIM_PERSONAL_NUMBER:
+    return "a personal (follow-me) number";
+  case LBSHIM_PAGER:
+    return "a pager number";
+  case LBSHIM_UAN:
+    return "a universal access number";
+  case LBSHIM_VOICEMAIL:
+    return "a voicemail number";
+  default:
+    return "not a number that can receive SMS";
   }
 }
 

@@ -12,18 +12,30 @@ using i18n::phonenumbers::PhoneNumberUtil;
 static int map_type(PhoneNumberUtil::PhoneNumberType t)
 {
   switch (t) {
-  case PhoneNumberUtil::MOBILE: return LBSHIM_MOBILE;
-  case PhoneNumberUtil::FIXED_LINE: return LBSHIM_FIXED_LINE;
-  case PhoneNumberUtil::FIXED_LINE_OR_MOBILE: return LBSHIM_FIXED_LINE_OR_MOBILE;
-  case PhoneNumberUtil::TOLL_FREE: return LBSHIM_TOLL_FREE;
-  case PhoneNumberUtil::PREMIUM_RATE: return LBSHIM_PREMIUM_RATE;
-  case PhoneNumberUtil::SHARED_COST: return LBSHIM_SHARED_COST;
-  case PhoneNumberUtil::VOIP: return LBSHIM_VOIP;
-  case PhoneNumberUtil::PERSONAL_NUMBER: return LBSHIM_PERSONAL_NUMBER;
-  case PhoneNumberUtil::PAGER: return LBSHIM_PAGER;
-  case PhoneNumberUtil::UAN: return LBSHIM_UAN;
-  case PhoneNumberUtil::VOICEMAIL: return LBSHIM_VOICEMAIL;
-  default: return LBSHIM_UNKNOWN;
+  case PhoneNumberUtil::MOBILE:
+    return LBSHIM_MOBILE;
+  case PhoneNumberUtil::FIXED_LINE:
+    return LBSHIM_FIXED_LINE;
+  case PhoneNumberUtil::FIXED_LINE_OR_MOBILE:
+    return LBSHIM_FIXED_LINE_OR_MOBILE;
+  case PhoneNumberUtil::TOLL_FREE:
+    return LBSHIM_TOLL_FREE;
+  case PhoneNumberUtil::PREMIUM_RATE:
+    return LBSHIM_PREMIUM_RATE;
+  case PhoneNumberUtil::SHARED_COST:
+    return LBSHIM_SHARED_COST;
+  case PhoneNumberUtil::VOIP:
+    return LBSHIM_VOIP;
+  case PhoneNumberUtil::PERSONAL_NUMBER:
+    return LBSHIM_PERSONAL_NUMBER;
+  case PhoneNumberUtil::PAGER:
+    return LBSHIM_PAGER;
+  case PhoneNumberUtil::UAN:
+    return LBSHIM_UAN;
+  case PhoneNumberUtil::VOICEMAIL:
+    return LBSHIM_VOICEMAIL;
+  default:
+    return LBSHIM_UNKNOWN;
   }
 }
 

@@ -5,8 +5,8 @@
 #include "util/err.h"
 
 static const char *const names[ST__COUNT] = {
-    "queued", "sending", "sent", "delivered", "undelivered", "failed",
-    "received"};
+    "queued",      "sending", "sent",    "delivered",
+    "undelivered", "failed",  "received"};
 
 const char *status_name(enum msg_status s)
 {

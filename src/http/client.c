@@ -85,7 +85,8 @@ int http_client_perform(struct http_client *c, const struct wire_request *req,
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body.data ? req->body.data : "");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+                     req->body.data ? req->body.data : "");
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.len);
   }
   cc = curl_easy_perform(h);
@@ -102,7 +103,8 @@ int http_client_perform(struct http_client *c, const struct wire_request *req,
     snprintf(res->error_text, sizeof res->error_text, "%s",
              curl_easy_strerror(cc));
     if (res->status > 0 && cc != CURLE_OPERATION_TIMEDOUT)
-      res->error = LB_OK, res->maybe_sent = 1; /* body over cap: still answered */
+      res->error = LB_OK,
+      res->maybe_sent = 1; /* body over cap: still answered */
   }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
   curl_slist_free_all(hdrs);

@@ -128,8 +128,7 @@ void http_reply_static(struct http_req *r, int status, const char *ctype,
   set_response(r, status, resp, len);
 }
 
-void http_reply_header(struct http_req *r, const char *name,
-                       const char *value)
+void http_reply_header(struct http_req *r, const char *name, const char *value)
 {
   if (r->response)
     MHD_add_response_header(r->response, name, value);
@@ -137,8 +136,8 @@ void http_reply_header(struct http_req *r, const char *name,
 
 void http_reply_json(struct http_req *r, int status, json_t *body)
 {
-  char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER)
-                    : NULL;
+  char *text =
+      body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   json_decref(body);
   if (!text) {
     static const char oom[] =
@@ -159,9 +158,9 @@ void http_reply_error(struct http_req *r, int status, const char *code,
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   snprintf(r->error_code, sizeof r->error_code, "%s", code);
-  http_reply_json(r, status,
-                  json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
-                            msg));
+  http_reply_json(
+      r, status,
+      json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
 static int authorised(struct http_server *s, struct http_req *r)
@@ -204,8 +203,8 @@ static void route(struct http_server *s, struct http_req *r)
     }
   }
   if (path_matched)
-    http_reply_error(r, 405, "method_not_allowed",
-                     "%s is not allowed on %s", r->method, r->path);
+    http_reply_error(r, 405, "method_not_allowed", "%s is not allowed on %s",
+                     r->method, r->path);
   else
     http_reply_error(r, 404, "not_found", "no such endpoint: %s", r->path);
 }
@@ -283,19 +282,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   return queue(r);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
   struct http_server *s = cls;
   struct http_req *r = *con_cls;
   if (!r)
     return;
   if (s->opt.access_log) {
-    json_t *f = json_pack(
-        "{s:s, s:s, s:i, s:I, s:I, s:s}", "method", r->method, "route",
-        r->route ? r->route->pattern : "(none)", "status", r->status,
-        "ms", (json_int_t)(clock_mono_ms() - r->t0), "bytes",
-        (json_int_t)r->resp_bytes, "remote", r->remote);
+    json_t *f =
+        json_pack("{s:s, s:s, s:i, s:I, s:I, s:s}", "method", r->method,
+                  "route", r->route ? r->route->pattern : "(none)", "status",
+                  r->status, "ms", (json_int_t)(clock_mono_ms() - r->t0),
+                  "bytes", (json_int_t)r->resp_bytes, "remote", r->remote);
     if (f && r->error_code[0])
       json_object_set_new(f, "error", json_string(r->error_code));
     if (f && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -332,11 +331,11 @@ int http_server_start(struct http_server *s)
   s->d = MHD_start_daemon(
       MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)s->opt.port,
       NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.max_connections,
-      MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+      (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned)s->opt.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, s, MHD_OPTION_END);
   if (!s->d) {
     log_error("http.start", "cannot listen on %s:%d (in use, or not allowed)",
               s->opt.listen, s->opt.port);

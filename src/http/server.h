@@ -79,13 +79,13 @@ const char *http_query(struct http_req *r, const char *name);
 /* Replies. http_reply_json takes the reference to 'body'. */
 void http_reply_json(struct http_req *r, int status, json_t *body);
 void http_reply_error(struct http_req *r, int status, const char *code,
-                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Takes ownership of data (freed with free()). */
 void http_reply_bytes(struct http_req *r, int status, const char *ctype,
                       void *data, size_t len);
 void http_reply_static(struct http_req *r, int status, const char *ctype,
                        const void *data, size_t len);
-void http_reply_header(struct http_req *r, const char *name,
-                       const char *value);
+void http_reply_header(struct http_req *r, const char *name, const char *value);
 
 #endif

@@ -58,10 +58,9 @@ int media_sniff(const void *data, size_t len, char *ctype, size_t n)
   return rc;
 }
 
-static const char *const allowed[] = {"image/jpeg", "image/png",
-                                      "image/gif",  "image/webp",
-                                      "image/heic", "image/heif",
-                                      "application/pdf"};
+static const char *const allowed[] = {
+    "image/jpeg", "image/png",  "image/gif",      "image/webp",
+    "image/heic", "image/heif", "application/pdf"};
 
 int media_type_allowed(const char *ctype)
 {
@@ -81,8 +80,8 @@ int media_intake(struct blob_store *b, const void *data, size_t len,
     return LB_EINVAL;
   }
   if (len > max_bytes) {
-    snprintf(why, whylen, "the media item is %zu bytes; the limit is %zu",
-             len, max_bytes);
+    snprintf(why, whylen, "the media item is %zu bytes; the limit is %zu", len,
+             max_bytes);
     return LB_ETOOBIG;
   }
   if ((rc = media_sniff(data, len, out->content_type,

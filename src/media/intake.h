@@ -22,7 +22,6 @@ int media_type_allowed(const char *ctype);
 /* Sniffs, checks and stores; fills out (a new id). LB_EMEDIATYPE or
  * LB_ETOOBIG with 'why' set for input the user must change. */
 int media_intake(struct blob_store *b, const void *data, size_t len,
-                 size_t max_bytes, struct media *out, char *why,
-                 size_t whylen);
+                 size_t max_bytes, struct media *out, char *why, size_t whylen);
 
 #endif

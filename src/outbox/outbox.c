@@ -176,8 +176,8 @@ record:
   }
   rc = store_outbox_result(a->store, m, detail);
   if (rc && rc != LB_ETRANSITION)
-    log_error("outbox.record", "could not record the result for %s: %s",
-              m->id, lb_strerror(rc));
+    log_error("outbox.record", "could not record the result for %s: %s", m->id,
+              lb_strerror(rc));
   else
     log_event(sr.outcome == SEND_ACCEPTED ? LOG_INFO : LOG_WARN, "outbox.send",
               json_pack("{s:s, s:s, s:i}", "message", m->id, "status",

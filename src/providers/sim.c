@@ -75,24 +75,24 @@ static int sim_build_send(const struct provider *p, const struct send_input *in,
   if (!media)
     goto out;
   for (size_t i = 0; i < in->n_media; i++) {
-    size_t b64len = sodium_base64_encoded_len(
-        in->media[i].len, sodium_base64_VARIANT_ORIGINAL);
+    size_t b64len = sodium_base64_encoded_len(in->media[i].len,
+                                              sodium_base64_VARIANT_ORIGINAL);
     char *b64 = malloc(b64len);
     if (!b64)
       goto out;
     sodium_bin2base64(b64, b64len, in->media[i].data, in->media[i].len,
                       sodium_base64_VARIANT_ORIGINAL);
-    if (json_array_append_new(
-            media, json_pack("{s:s, s:s}", "content_type",
-                             in->media[i].content_type, "data", b64))) {
+    if (json_array_append_new(media, json_pack("{s:s, s:s}", "content_type",
+                                               in->media[i].content_type,
+                                               "data", b64))) {
       free(b64);
       goto out;
     }
     free(b64);
   }
   o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:O}", "from", m->from, "to", m->to,
-                "text", m->text ? m->text : "", "ref", m->id,
-                "status_callback", in->status_url, "media", media);
+                "text", m->text ? m->text : "", "ref", m->id, "status_callback",
+                in->status_url, "media", media);
   if (!o)
     goto out;
   body = json_dumps(o, JSON_COMPACT);
@@ -121,8 +121,8 @@ out:
 static void error_from_body(const struct wire_response *res,
                             struct send_result *out)
 {
-  json_t *o = json_loadb(res->body.data ? res->body.data : "", res->body.len,
-                         0, NULL);
+  json_t *o =
+      json_loadb(res->body.data ? res->body.data : "", res->body.len, 0, NULL);
   const char *code = NULL, *msg = NULL;
   if (o)
     json_unpack(o, "{s:{s?s, s?s}}", "error", "code", &code, "message", &msg);
@@ -141,7 +141,8 @@ static int sim_parse_send(const struct provider *p,
                           struct send_result *out)
 {
   memset(out, 0, sizeof *out);
-  out->retry_after_ms = res->retry_after_s >= 0 ? res->retry_after_s * 1000 : -1;
+  out->retry_after_ms =
+      res->retry_after_s >= 0 ? res->retry_after_s * 1000 : -1;
   if (res->error) {
     out->outcome = res->maybe_sent ? SEND_UNKNOWN : SEND_RETRY;
     snprintf(out->error_code, sizeof out->error_code, "%s",
@@ -247,8 +248,8 @@ static json_t *load_object(const struct hook_request *req, char *why,
                            size_t whylen)
 {
   json_error_t jerr;
-  json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-                         &jerr);
+  json_t *o =
+      json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
   if (!o) {
     snprintf(why, whylen, "body is not valid JSON: %s (line %d)", jerr.text,
              jerr.line);
@@ -307,8 +308,8 @@ static int sim_parse_inbound(const struct provider *p,
     size_t dlen = 0, maxlen;
     if (json_unpack(it, "{s:s, s:s%}", "content_type", &ct, "data", &data,
                     &dlen)) {
-      snprintf(why, whylen,
-               "media[%zu] needs 'content_type' and base64 'data'", i);
+      snprintf(why, whylen, "media[%zu] needs 'content_type' and base64 'data'",
+               i);
       goto out;
     }
     /* dlen only bounds the size (padding, ignored line breaks): refuse
@@ -359,10 +360,10 @@ static int sim_parse_status(const struct provider *p,
                        sizeof out->provider_msg_id, 1, why, whylen)) ||
       (rc = copy_field(o, "ref", out->ref, sizeof out->ref, 0, why, whylen)) ||
       (rc = copy_field(o, "status", status, sizeof status, 1, why, whylen)) ||
-      (rc = copy_field(o, "error_code", out->error_code,
-                       sizeof out->error_code, 0, why, whylen)) ||
-      (rc = copy_field(o, "error_text", out->error_text,
-                       sizeof out->error_text, 0, why, whylen)))
+      (rc = copy_field(o, "error_code", out->error_code, sizeof out->error_code,
+                       0, why, whylen)) ||
+      (rc = copy_field(o, "error_text", out->error_text, sizeof out->error_text,
+                       0, why, whylen)))
     goto out;
   if (strcmp(status, "delivered") == 0)
     out->status = ST_DELIVERED;

@@ -135,7 +135,8 @@ static int post_signed(struct sim_carrier *s, struct http_client *hc,
   http_client_perform(hc, &req, &res);
   ok = !res.error && res.status >= 200 && res.status < 300;
   if (!ok)
-    log_warn("sim.deliver", "lyrebird answered %ld (%s) to the simulated "
+    log_warn("sim.deliver",
+             "lyrebird answered %ld (%s) to the simulated "
              "carrier's webhook; will retry",
              res.status, res.error ? res.error_text : "http");
 out:
@@ -241,9 +242,9 @@ static void h_api_send(void *cls, struct http_req *r)
     goto out;
   }
   o = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
-  if (!o || json_unpack(o, "{s:s, s:s, s?s, s?s, s?s}", "from", &from, "to",
-                        &to, "text", &text, "ref", &ref, "status_callback",
-                        &cb)) {
+  if (!o ||
+      json_unpack(o, "{s:s, s:s, s?s, s?s, s?s}", "from", &from, "to", &to,
+                  "text", &text, "ref", &ref, "status_callback", &cb)) {
     sim_error(r, 400, "invalid_request", "from and to are required strings");
     goto out;
   }
@@ -262,8 +263,9 @@ static void h_api_send(void *cls, struct http_req *r)
     snprintf(id, sizeof id, "%s", m->id);
     pthread_mutex_unlock(&s->mu);
     m = NULL;
-    http_reply_json(r, 202, json_pack("{s:s, s:s, s:b}", "id", id, "status",
-                                      "accepted", "duplicate", 1));
+    http_reply_json(r, 202,
+                    json_pack("{s:s, s:s, s:b}", "id", id, "status", "accepted",
+                              "duplicate", 1));
     goto out;
   }
   pthread_mutex_unlock(&s->mu);
@@ -282,11 +284,11 @@ static void h_api_send(void *cls, struct http_req *r)
     const char *ct = NULL, *data = NULL;
     size_t dlen = 0;
     struct sim_media *sm;
-    if (i >= LB_MEDIA_MAX ||
-        json_unpack(it, "{s:s, s:s%}", "content_type", &ct, "data", &data,
-                    &dlen)) {
-      sim_error(r, 400, "invalid_media", "media items need content_type and "
-                                         "base64 data (at most 10)");
+    if (i >= LB_MEDIA_MAX || json_unpack(it, "{s:s, s:s%}", "content_type", &ct,
+                                         "data", &data, &dlen)) {
+      sim_error(r, 400, "invalid_media",
+                "media items need content_type and "
+                "base64 data (at most 10)");
       goto out;
     }
     sm = &m->media[m->n_media];
@@ -337,8 +339,8 @@ static void h_api_send(void *cls, struct http_req *r)
   }
   pthread_mutex_unlock(&s->mu);
   m = NULL;
-  http_reply_json(r, 202, json_pack("{s:s, s:s}", "id", id, "status",
-                                    "accepted"));
+  http_reply_json(r, 202,
+                  json_pack("{s:s, s:s}", "id", id, "status", "accepted"));
 out:
   msg_free(m);
   json_decref(o);
@@ -353,8 +355,9 @@ static void h_handset_messages(void *cls, struct http_req *r)
   json_t *arr = json_array();
   if (!phone_is_e164(who)) {
     json_decref(arr);
-    sim_error(r, 400, "invalid_number", "handset numbers are E.164, e.g. "
-                                        "+61491570156");
+    sim_error(r, 400, "invalid_number",
+              "handset numbers are E.164, e.g. "
+              "+61491570156");
     return;
   }
   pthread_mutex_lock(&s->mu);
@@ -380,8 +383,8 @@ static void h_handset_messages(void *cls, struct http_req *r)
     json_array_append_new(arr, o);
   }
   pthread_mutex_unlock(&s->mu);
-  http_reply_json(r, 200, json_pack("{s:s, s:o}", "handset", who, "messages",
-                                    arr));
+  http_reply_json(r, 200,
+                  json_pack("{s:s, s:o}", "handset", who, "messages", arr));
 }
 
 static void h_media(void *cls, struct http_req *r)
@@ -458,8 +461,8 @@ static void h_handset_send(void *cls, struct http_req *r)
   pthread_mutex_lock(&s->mu);
   task_add(s, s->inbound_url, body, clock_now_ms());
   pthread_mutex_unlock(&s->mu);
-  http_reply_json(r, 202, json_pack("{s:s, s:s}", "id", id, "status",
-                                    "accepted"));
+  http_reply_json(r, 202,
+                  json_pack("{s:s, s:s}", "id", id, "status", "accepted"));
 done:
   json_decref(out);
   json_decref(o);

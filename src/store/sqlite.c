@@ -74,10 +74,9 @@ static int conn_open(const char *path, int full, struct conn **out)
   int rc;
   if (!c)
     return LB_ENOMEM;
-  rc = sqlite3_open_v2(path, &c->db,
-                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                           SQLITE_OPEN_NOMUTEX,
-                       NULL);
+  rc = sqlite3_open_v2(
+      path, &c->db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     log_error("store.open", "cannot open %s: %s", path,
               c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
@@ -436,9 +435,9 @@ static int add_event(struct conn *c, const char *msg_id, const char *status,
 
 /* ---- messages --------------------------------------------------------- */
 
-#define MSG_COLS                                                              \
-  "m.id, m.direction, m.from_e164, m.to_e164, m.body, m.status, m.provider,"  \
-  " m.provider_message_id, m.error_code, m.error_text, m.error_retryable,"    \
+#define MSG_COLS                                                               \
+  "m.id, m.direction, m.from_e164, m.to_e164, m.body, m.status, m.provider,"   \
+  " m.provider_message_id, m.error_code, m.error_text, m.error_retryable,"     \
   " m.attempts, m.next_attempt_at, m.created_at, m.updated_at"
 
 static int row_to_message(struct conn *c, sqlite3_stmt *st, int col,
@@ -490,7 +489,8 @@ static int row_to_message(struct conn *c, sqlite3_stmt *st, int col,
 
 static int load_message(struct conn *c, const char *id, struct message *out)
 {
-  static const char sql[] = "SELECT " MSG_COLS " FROM messages m WHERE m.id = ?";
+  static const char sql[] =
+      "SELECT " MSG_COLS " FROM messages m WHERE m.id = ?";
   sqlite3_stmt *st = stmt(c, sql);
   int rc;
   if (!st)
@@ -659,8 +659,8 @@ static int enqueue_job(struct conn *c, void *arg)
     }
     sqlite3_reset(st);
   }
-  if ((rc = upsert_conversation(c, m->from, m->to, m, 0, m->created_at,
-                                conv)) ||
+  if ((rc =
+           upsert_conversation(c, m->from, m->to, m, 0, m->created_at, conv)) ||
       (rc = insert_message(c, m, conv, &inserted)))
     return rc;
   if (!inserted)
@@ -722,8 +722,8 @@ static int receive_job(struct conn *c, void *arg)
 
   /* A duplicate undoes the conversation update: the job fails, and its
    * savepoint is rolled back. */
-  if ((rc = upsert_conversation(c, m->to, m->from, m, 1, m->created_at,
-                                conv)) ||
+  if ((rc =
+           upsert_conversation(c, m->to, m->from, m, 1, m->created_at, conv)) ||
       (rc = insert_message(c, m, conv, &inserted)))
     return rc;
   if (!inserted) {
@@ -910,8 +910,8 @@ int store_outbox_claim(struct store *s, int64_t now, struct message *out,
   return rc;
 }
 
-static int current_status(struct conn *c, const char *id, enum msg_status *st_out,
-                          char *pmid, size_t pmidlen)
+static int current_status(struct conn *c, const char *id,
+                          enum msg_status *st_out, char *pmid, size_t pmidlen)
 {
   static const char sql[] = "SELECT status, provider_message_id FROM messages "
                             "WHERE id = ?";

@@ -50,8 +50,8 @@ int store_message_receive(struct store *s, struct message *msg,
 
 int store_message_get(struct store *s, const char *id, struct message *out);
 
-typedef int (*store_event_cb)(void *arg, const char *status,
-                              const char *detail, int64_t at);
+typedef int (*store_event_cb)(void *arg, const char *status, const char *detail,
+                              int64_t at);
 int store_message_events(struct store *s, const char *id, store_event_cb cb,
                          void *arg);
 

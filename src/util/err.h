@@ -5,26 +5,26 @@
 #ifndef LB_ERR_H
 #define LB_ERR_H
 
-#define LB_ERRORS(X)                                                          \
-  X(LB_OK, "ok")                                                              \
-  X(LB_ENOMEM, "out of memory")                                               \
-  X(LB_EINVAL, "invalid argument")                                            \
-  X(LB_ETOOBIG, "too large")                                                  \
-  X(LB_ENOTFOUND, "not found")                                                \
-  X(LB_EDUPLICATE, "already exists")                                          \
-  X(LB_ECONFLICT, "conflicts with an earlier request")                        \
-  X(LB_EIO, "input/output error")                                             \
-  X(LB_EDB, "database error")                                                 \
-  X(LB_EAUTH, "not authorised")                                               \
-  X(LB_ESIGNATURE, "signature does not verify")                               \
-  X(LB_EPHONE, "not a valid phone number")                                    \
-  X(LB_ENOTMOBILE, "not a mobile number")                                     \
-  X(LB_ETRANSITION, "status change not allowed")                              \
-  X(LB_EPROVIDER, "provider error")                                           \
-  X(LB_ETIMEOUT, "timed out")                                                 \
-  X(LB_EUNSUPPORTED, "not supported")                                         \
-  X(LB_EMEDIATYPE, "media type not allowed")                                  \
-  X(LB_ECONFIG, "configuration error")                                        \
+#define LB_ERRORS(X)                                                           \
+  X(LB_OK, "ok")                                                               \
+  X(LB_ENOMEM, "out of memory")                                                \
+  X(LB_EINVAL, "invalid argument")                                             \
+  X(LB_ETOOBIG, "too large")                                                   \
+  X(LB_ENOTFOUND, "not found")                                                 \
+  X(LB_EDUPLICATE, "already exists")                                           \
+  X(LB_ECONFLICT, "conflicts with an earlier request")                         \
+  X(LB_EIO, "input/output error")                                              \
+  X(LB_EDB, "database error")                                                  \
+  X(LB_EAUTH, "not authorised")                                                \
+  X(LB_ESIGNATURE, "signature does not verify")                                \
+  X(LB_EPHONE, "not a valid phone number")                                     \
+  X(LB_ENOTMOBILE, "not a mobile number")                                      \
+  X(LB_ETRANSITION, "status change not allowed")                               \
+  X(LB_EPROVIDER, "provider error")                                            \
+  X(LB_ETIMEOUT, "timed out")                                                  \
+  X(LB_EUNSUPPORTED, "not supported")                                          \
+  X(LB_EMEDIATYPE, "media type not allowed")                                   \
+  X(LB_ECONFIG, "configuration error")                                         \
   X(LB_EPARSE, "cannot parse")
 
 enum lb_err {

@@ -27,9 +27,9 @@ struct wire_request {
 };
 
 struct wire_response {
-  long status;        /* HTTP status, 0 if no answer */
-  int error;          /* LB_OK, or LB_ETIMEOUT / LB_EIO for transport */
-  int maybe_sent;     /* 1 if the request may have reached the provider */
+  long status;    /* HTTP status, 0 if no answer */
+  int error;      /* LB_OK, or LB_ETIMEOUT / LB_EIO for transport */
+  int maybe_sent; /* 1 if the request may have reached the provider */
   char error_text[256];
   char content_type[128];
   long retry_after_s; /* from Retry-After, -1 if absent */

@@ -148,22 +148,21 @@ static void test_file_values(void **state)
 {
   struct config c;
   struct config_errors errs = {.n = 0};
-  const char *path = write_file("good.ini",
-                                "; a comment\n"
-                                "# another\n"
-                                "[server]\n"
-                                "port = 9090\n"
-                                "listen=0.0.0.0\n"
-                                "\n"
-                                "[clinic]\n"
-                                "name = Harbour Street Clinic\n"
-                                "number = 0488 868 772\n"
-                                "[sim]\n"
-                                "enabled = yes\n"
-                                "mms_out = off\n"
-                                "dr_failure_rate = 0.25\n"
-                                "[log]\n"
-                                "access = false\n");
+  const char *path = write_file("good.ini", "; a comment\n"
+                                            "# another\n"
+                                            "[server]\n"
+                                            "port = 9090\n"
+                                            "listen=0.0.0.0\n"
+                                            "\n"
+                                            "[clinic]\n"
+                                            "name = Harbour Street Clinic\n"
+                                            "number = 0488 868 772\n"
+                                            "[sim]\n"
+                                            "enabled = yes\n"
+                                            "mms_out = off\n"
+                                            "dr_failure_rate = 0.25\n"
+                                            "[log]\n"
+                                            "access = false\n");
   assert_int_equal(config_init(&c), LB_OK);
   assert_int_equal(config_load_file(&c, path, &errs), LB_OK);
   assert_int_equal(errs.n, 0);
@@ -188,20 +187,19 @@ static void test_unknown_key_line_and_suggestion(void **state)
 {
   struct config c;
   struct config_errors errs = {.n = 0};
-  const char *path = write_file("typo.ini",
-                                "; lyrebird\n"          /* 1 */
-                                "[server]\n"            /* 2 */
-                                "port = 8081\n"         /* 3 */
-                                "\n"                    /* 4 */
-                                "[api]\n"               /* 5 */
-                                "kye = 0123456789\n"    /* 6 */
-                                "[sevrer]\n"            /* 7 */
-                                "port = 1\n"            /* 8 */
-                                "[clinic]\n"            /* 9 */
-                                "zzzzzzzzzzzz = 1\n"    /* 10 */
-                                "nmuber = 0412345678\n" /* 11 */
-                                "[server]\n"            /* 12 */
-                                "listen_file = /x\n");  /* 13 */
+  const char *path = write_file("typo.ini", "; lyrebird\n"          /* 1 */
+                                            "[server]\n"            /* 2 */
+                                            "port = 8081\n"         /* 3 */
+                                            "\n"                    /* 4 */
+                                            "[api]\n"               /* 5 */
+                                            "kye = 0123456789\n"    /* 6 */
+                                            "[sevrer]\n"            /* 7 */
+                                            "port = 1\n"            /* 8 */
+                                            "[clinic]\n"            /* 9 */
+                                            "zzzzzzzzzzzz = 1\n"    /* 10 */
+                                            "nmuber = 0412345678\n" /* 11 */
+                                            "[server]\n"            /* 12 */
+                                            "listen_file = /x\n");  /* 13 */
   const struct config_error *e;
   assert_int_equal(config_init(&c), LB_OK);
   assert_int_equal(config_load_file(&c, path, &errs), LB_ECONFIG);
@@ -244,18 +242,18 @@ static void test_bad_values_name_line(void **state)
   struct config c;
   struct config_errors errs = {.n = 0};
   const struct config_error *e;
-  const char *path = write_file("badvalues.ini",
-                                "[server]\n"                 /* 1 */
-                                "port = eighty\n"            /* 2 */
-                                "threads = 0\n"              /* 3 */
-                                "max_connections = 100k\n"   /* 4 */
-                                "[log]\n"                    /* 5 */
-                                "access = maybe\n"           /* 6 */
-                                "[sim]\n"                    /* 7 */
-                                "dr_failure_rate = 2\n"      /* 8 */
-                                "rate = 99999999999999999\n" /* 9 */
-                                "[outbox]\n"                 /* 10 */
-                                "workers = 4\n");            /* 11 */
+  const char *path =
+      write_file("badvalues.ini", "[server]\n"                 /* 1 */
+                                  "port = eighty\n"            /* 2 */
+                                  "threads = 0\n"              /* 3 */
+                                  "max_connections = 100k\n"   /* 4 */
+                                  "[log]\n"                    /* 5 */
+                                  "access = maybe\n"           /* 6 */
+                                  "[sim]\n"                    /* 7 */
+                                  "dr_failure_rate = 2\n"      /* 8 */
+                                  "rate = 99999999999999999\n" /* 9 */
+                                  "[outbox]\n"                 /* 10 */
+                                  "workers = 4\n");            /* 11 */
   assert_int_equal(config_init(&c), LB_OK);
   assert_int_equal(config_load_file(&c, path, &errs), LB_ECONFIG);
   assert_int_equal(errs.n, 6);
@@ -292,10 +290,9 @@ static void test_syntax_error_and_outside_section(void **state)
   struct config c;
   struct config_errors errs = {.n = 0};
   const struct config_error *e;
-  const char *path = write_file("syntax.ini",
-                                "port = 1\n"            /* 1 */
-                                "[server]\n"            /* 2 */
-                                "this line is junk\n"); /* 3 */
+  const char *path = write_file("syntax.ini", "port = 1\n"            /* 1 */
+                                              "[server]\n"            /* 2 */
+                                              "this line is junk\n"); /* 3 */
   assert_int_equal(config_init(&c), LB_OK);
   assert_int_equal(config_load_file(&c, path, &errs), LB_ECONFIG);
   e = find_error(&errs, "[] port");
@@ -376,12 +373,11 @@ static void test_env_overrides_file(void **state)
 {
   struct config c;
   struct config_errors errs = {.n = 0};
-  const char *path = write_file("env.ini",
-                                "[api]\n"
-                                "key = from-the-file-000000000000\n"
-                                "[server]\n"
-                                "port = 9000\n"
-                                "threads = 4\n");
+  const char *path = write_file("env.ini", "[api]\n"
+                                           "key = from-the-file-000000000000\n"
+                                           "[server]\n"
+                                           "port = 9000\n"
+                                           "threads = 4\n");
   assert_int_equal(config_init(&c), LB_OK);
   assert_int_equal(config_load_file(&c, path, &errs), LB_OK);
   assert_string_equal(c.api_key, "from-the-file-000000000000");
@@ -584,8 +580,7 @@ static void test_validate_refusals(void **state)
       {"server", "public_url", "ftp://files.example", "[server] public_url",
        "ftp://files.example", NULL},
       {"server", "public_url", "not a url", "[server] public_url", NULL, NULL},
-      {"sim", "base_url", "mailto:x@example.com", "[sim] base_url", NULL,
-       NULL},
+      {"sim", "base_url", "mailto:x@example.com", "[sim] base_url", NULL, NULL},
       {"store", "synchronous", "off", "[store] synchronous", "'off'", NULL},
       {"store", "path", "", "[store] path", NULL, NULL},
       {"media", "dir", "", "[media] dir", NULL, NULL},
@@ -600,9 +595,8 @@ static void test_validate_refusals(void **state)
     print_message("validate: [%s] %s = '%s'\n", rows[i].section, rows[i].key,
                   rows[i].value);
     make_valid(&c);
-    assert_int_equal(config_set(&c, rows[i].section, rows[i].key,
-                                rows[i].value),
-                     LB_OK);
+    assert_int_equal(
+        config_set(&c, rows[i].section, rows[i].key, rows[i].value), LB_OK);
     assert_int_equal(config_validate(&c, &errs), LB_ECONFIG);
     assert_int_equal(errs.n, 1);
     e = find_error(&errs, rows[i].where);

@@ -30,9 +30,9 @@ static void test_normalize_mobile(void **state)
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     char out[LB_E164_SIZE], why[256] = "";
     print_message("normalize '%s' (%s)\n", rows[i].input, rows[i].region);
-    assert_int_equal(phone_normalize(rows[i].input, rows[i].region, out, why,
-                                     sizeof why),
-                     LB_OK);
+    assert_int_equal(
+        phone_normalize(rows[i].input, rows[i].region, out, why, sizeof why),
+        LB_OK);
     assert_string_equal(out, rows[i].want);
     assert_true(phone_is_e164(out));
   }
@@ -66,8 +66,12 @@ static void test_normalize_refuses_toll_free(void **state)
 static void test_normalize_refuses_garbage(void **state)
 {
   static const char *const inputs[] = {
-      "hello", "", "+", "04", "0412 345 67", /* one digit short */
-      "+61 412 345 678 999 999",             /* too many digits */
+      "hello",
+      "",
+      "+",
+      "04",
+      "0412 345 67",             /* one digit short */
+      "+61 412 345 678 999 999", /* too many digits */
   };
   for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
     char out[LB_E164_SIZE], why[256] = "";
@@ -130,8 +134,7 @@ static void test_parse_accepts_landline(void **state)
   assert_int_equal(phone_parse("0412 345 678", "AU", out, why, sizeof why),
                    LB_OK);
   assert_string_equal(out, "+61412345678");
-  assert_int_equal(phone_parse("hello", "AU", out, why, sizeof why),
-                   LB_EPHONE);
+  assert_int_equal(phone_parse("hello", "AU", out, why, sizeof why), LB_EPHONE);
   assert_int_equal(phone_parse("", "AU", out, why, sizeof why), LB_EPHONE);
 }
 
@@ -144,8 +147,8 @@ static void test_local_number_needs_region(void **state)
   assert_int_equal(phone_normalize("0412 345 678", NULL, out, why, sizeof why),
                    LB_EPHONE);
   /* The international form does not. */
-  assert_int_equal(
-      phone_normalize("+61412345678", NULL, out, why, sizeof why), LB_OK);
+  assert_int_equal(phone_normalize("+61412345678", NULL, out, why, sizeof why),
+                   LB_OK);
   assert_string_equal(out, "+61412345678");
 }
 
@@ -157,13 +160,13 @@ static void test_is_e164(void **state)
   } rows[] = {
       {"+61412345678", 1},
       {"+12025550123", 1},
-      {"+12345678", 1},          /* 8 digits: shortest */
-      {"+123456789012345", 1},   /* 15 digits: longest */
-      {"+1234567", 0},           /* 7 digits */
-      {"+1234567890123456", 0},  /* 16 digits */
-      {"61412345678", 0},        /* no + */
+      {"+12345678", 1},         /* 8 digits: shortest */
+      {"+123456789012345", 1},  /* 15 digits: longest */
+      {"+1234567", 0},          /* 7 digits */
+      {"+1234567890123456", 0}, /* 16 digits */
+      {"61412345678", 0},       /* no + */
       {"0412345678", 0},
-      {"+61 412 345 678", 0},    /* spaces */
+      {"+61 412 345 678", 0}, /* spaces */
       {"+61-412-345-678", 0},
       {"+6141234567a", 0},
       {"++61412345678", 0},

@@ -44,33 +44,33 @@ static struct provider sim;
 
 /* ---- helpers ------------------------------------------------------------ */
 
-#define CHECK_INT(row, got, want)                                             \
-  do {                                                                        \
-    long long g_ = (long long)(got), w_ = (long long)(want);                  \
-    if (g_ != w_)                                                             \
-      fail_msg("%s: %s = %lld, want %lld", (row), #got, g_, w_);              \
+#define CHECK_INT(row, got, want)                                              \
+  do {                                                                         \
+    long long g_ = (long long)(got), w_ = (long long)(want);                   \
+    if (g_ != w_)                                                              \
+      fail_msg("%s: %s = %lld, want %lld", (row), #got, g_, w_);               \
   } while (0)
 
-#define CHECK_RC(row, got, want)                                              \
-  do {                                                                        \
-    int g_ = (got), w_ = (want);                                              \
-    if (g_ != w_)                                                             \
-      fail_msg("%s: %s = %s, want %s", (row), #got, lb_errname(g_),           \
-               lb_errname(w_));                                               \
+#define CHECK_RC(row, got, want)                                               \
+  do {                                                                         \
+    int g_ = (got), w_ = (want);                                               \
+    if (g_ != w_)                                                              \
+      fail_msg("%s: %s = %s, want %s", (row), #got, lb_errname(g_),            \
+               lb_errname(w_));                                                \
   } while (0)
 
-#define CHECK_STR(row, got, want)                                             \
-  do {                                                                        \
-    const char *g_ = (got), *w_ = (want);                                     \
-    if (strcmp(g_, w_) != 0)                                                  \
-      fail_msg("%s: %s = '%s', want '%s'", (row), #got, g_, w_);              \
+#define CHECK_STR(row, got, want)                                              \
+  do {                                                                         \
+    const char *g_ = (got), *w_ = (want);                                      \
+    if (strcmp(g_, w_) != 0)                                                   \
+      fail_msg("%s: %s = '%s', want '%s'", (row), #got, g_, w_);               \
   } while (0)
 
-#define CHECK_HAS(row, got, needle)                                           \
-  do {                                                                        \
-    const char *g_ = (got), *n_ = (needle);                                   \
-    if (!strstr(g_, n_))                                                      \
-      fail_msg("%s: %s = '%s' lacks '%s'", (row), #got, g_, n_);              \
+#define CHECK_HAS(row, got, needle)                                            \
+  do {                                                                         \
+    const char *g_ = (got), *n_ = (needle);                                    \
+    if (!strstr(g_, n_))                                                       \
+      fail_msg("%s: %s = '%s' lacks '%s'", (row), #got, g_, n_);               \
   } while (0)
 
 /* Reads tests/fixtures/sim/<name>; the caller frees. */
@@ -237,8 +237,8 @@ static json_t *request_as_json(const struct wire_request *req)
       fail_msg("header %s sent twice", name);
     json_object_set_new(headers, name, json_string(sep + 2));
   }
-  body = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES,
-                    &err);
+  body =
+      json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &err);
   if (!body)
     fail_msg("the body is not JSON: %s: %s", err.text, req->body.data);
   return json_pack("{s:s, s:s, s:o, s:o}", "method", req->method, "url",
@@ -248,13 +248,11 @@ static json_t *request_as_json(const struct wire_request *req)
 static void test_build_send_mms(void **state)
 {
   json_t *want = fixture_json("send_request.json"), *got, *media;
-  const char *text = json_string_value(
-      json_object_get(json_object_get(want, "body"), "text"));
+  const char *text =
+      json_string_value(json_object_get(json_object_get(want, "body"), "text"));
   struct message m;
-  struct send_media sm = {.content_type = "image/png",
-                          .data = png,
-                          .len = sizeof png,
-                          .url = NULL};
+  struct send_media sm = {
+      .content_type = "image/png", .data = png, .len = sizeof png, .url = NULL};
   struct send_input in = {
       .msg = &m, .media = &sm, .n_media = 1, .status_url = STATUS_URL};
   struct wire_request req;
@@ -283,8 +281,8 @@ static void test_build_send_mms(void **state)
   /* Independently of the fixture: the media decodes to the input bytes. */
   media = json_object_get(json_object_get(got, "body"), "media");
   assert_int_equal(json_array_size(media), 1);
-  const char *b64 = json_string_value(
-      json_object_get(json_array_get(media, 0), "data"));
+  const char *b64 =
+      json_string_value(json_object_get(json_array_get(media, 0), "data"));
   assert_non_null(b64);
   assert_int_equal(sodium_base642bin(decoded, sizeof decoded, b64, strlen(b64),
                                      NULL, &dlen, NULL,
@@ -369,16 +367,16 @@ static void test_build_send_default_base(void **state)
 /* What each carrier answer means for the outbox. */
 static const struct send_row {
   const char *name;
-  long status;       /* HTTP status; 0 for no answer */
-  int error;         /* transport error */
-  int maybe_sent;    /* the request may have reached the carrier */
-  long retry_after;  /* Retry-After in seconds, -1 for none */
-  const char *body;  /* fixture file, or NULL for no body */
+  long status;      /* HTTP status; 0 for no answer */
+  int error;        /* transport error */
+  int maybe_sent;   /* the request may have reached the carrier */
+  long retry_after; /* Retry-After in seconds, -1 for none */
+  const char *body; /* fixture file, or NULL for no body */
   enum send_outcome outcome;
-  const char *id;    /* provider_msg_id, for SEND_ACCEPTED */
-  const char *code;  /* error_code, or NULL for "" */
-  const char *text;  /* error_text contains this, or NULL */
-  long retry_ms;     /* retry_after_ms */
+  const char *id;   /* provider_msg_id, for SEND_ACCEPTED */
+  const char *code; /* error_code, or NULL for "" */
+  const char *text; /* error_text contains this, or NULL */
+  long retry_ms;    /* retry_after_ms */
 } send_rows[] = {
     {"202 accepted", 202, LB_OK, 0, -1, "send_response_accepted.json",
      SEND_ACCEPTED, "SM1", NULL, NULL, -1},
@@ -389,9 +387,8 @@ static const struct send_row {
      "+61299999999 cannot receive SMS", -1},
     {"401 bad secret", 401, LB_OK, 0, -1, "send_response_unauthorized.json",
      SEND_FINAL, "", "unauthorized", "bad bearer token", -1},
-    {"403 no message", 403, LB_OK, 0, -1,
-     "send_response_error_no_message.json", SEND_FINAL, "", "blocked",
-     "HTTP 403", -1},
+    {"403 no message", 403, LB_OK, 0, -1, "send_response_error_no_message.json",
+     SEND_FINAL, "", "blocked", "HTTP 403", -1},
     {"400 empty body", 400, LB_OK, 0, -1, NULL, SEND_FINAL, "", "http_error",
      "HTTP 400", -1},
     {"503 unavailable", 503, LB_OK, 0, -1, "send_response_unavailable.json",
@@ -408,8 +405,8 @@ static const struct send_row {
      "http_error", NULL, -1},
     {"timeout after sending", 0, LB_ETIMEOUT, 1, -1, NULL, SEND_UNKNOWN, "",
      "timeout", NULL, -1},
-    {"reset after sending", 0, LB_EIO, 1, -1, NULL, SEND_UNKNOWN, "",
-     "network", NULL, -1},
+    {"reset after sending", 0, LB_EIO, 1, -1, NULL, SEND_UNKNOWN, "", "network",
+     NULL, -1},
     {"connection refused", 0, LB_EIO, 0, -1, NULL, SEND_RETRY, "", "network",
      NULL, -1},
     {"connect timeout", 0, LB_ETIMEOUT, 0, -1, NULL, SEND_RETRY, "", "timeout",
@@ -418,8 +415,8 @@ static const struct send_row {
      SEND_UNKNOWN, "", "bad_response", NULL, -1},
     {"202 empty id", 202, LB_OK, 0, -1, "send_response_empty_id.json",
      SEND_UNKNOWN, "", "bad_response", NULL, -1},
-    {"202 not json", 202, LB_OK, 0, -1, "send_response_html.html",
-     SEND_UNKNOWN, "", "bad_response", NULL, -1},
+    {"202 not json", 202, LB_OK, 0, -1, "send_response_html.html", SEND_UNKNOWN,
+     "", "bad_response", NULL, -1},
     {"202 no body", 202, LB_OK, 0, -1, NULL, SEND_UNKNOWN, "", "bad_response",
      NULL, -1},
 };
@@ -529,8 +526,8 @@ static void test_verify_hook(void **state)
   snprintf(bad[nb++], 200, "t=%lld,v1=%064d", NOW, 0);
   snprintf(bad[nb++], 200, "t=9999999999999999999,v1=%s", hexpart);
   for (int i = 0; i < nb; i++) {
-    struct fake_hook h = {.names = {"X-Sim-Signature"}, .values = {bad[i]},
-                          .n = 1};
+    struct fake_hook h = {
+        .names = {"X-Sim-Signature"}, .values = {bad[i]}, .n = 1};
     struct hook_request req = hook(&h, "/hooks/sim/inbound", body, len);
     CHECK_RC(bad[i], sim.ops->verify_hook(&sim, &req), LB_ESIGNATURE);
   }
@@ -538,8 +535,8 @@ static void test_verify_hook(void **state)
   /* An empty body signs and verifies like any other. */
   sign(sig, sizeof sig, SECRET, NOW, "", 0);
   {
-    struct fake_hook h = {.names = {"X-Sim-Signature"}, .values = {sig},
-                          .n = 1};
+    struct fake_hook h = {
+        .names = {"X-Sim-Signature"}, .values = {sig}, .n = 1};
     struct hook_request req = hook(&h, "/hooks/sim/status", "", 0);
     CHECK_RC("empty body", sim.ops->verify_hook(&sim, &req), LB_OK);
   }
@@ -616,8 +613,7 @@ static void test_parse_inbound_media_at_limit(void **state)
 {
   struct inbound_msg m;
   char why[256];
-  int rc = parse_inbound_file("inbound_mms_at_limit.json", &m, why,
-                              sizeof why);
+  int rc = parse_inbound_file("inbound_mms_at_limit.json", &m, why, sizeof why);
   if (rc != LB_OK) {
     inbound_msg_release(&m);
     fail_msg("a %d-byte item with max_bytes = %d was refused: %s: %s",
@@ -685,8 +681,7 @@ static void test_parse_status(void **state)
       {"status_bad_missing_status.json", LB_EINVAL, NULL, NULL, 0, NULL,
        "'status'"},
       {"status_bad_missing_id.json", LB_EINVAL, NULL, NULL, 0, NULL, "'id'"},
-      {"status_bad_ref_too_long.json", LB_EINVAL, NULL, NULL, 0, NULL,
-       "'ref'"},
+      {"status_bad_ref_too_long.json", LB_EINVAL, NULL, NULL, 0, NULL, "'ref'"},
       {"inbound_bad_not_json.txt", LB_EPARSE, NULL, NULL, 0, NULL, "JSON"},
   };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

@@ -68,7 +68,7 @@ static void test_transition_stories(void **state)
 static void test_transition_out_of_range(void **state)
 {
   assert_false(status_can_move(ST__COUNT, Q));
-  assert_false(status_can_move((enum msg_status)-1, SG));
+  assert_false(status_can_move((enum msg_status) - 1, SG));
   assert_false(status_can_move(Q, ST__COUNT));
   assert_false(status_can_move(SG, (enum msg_status)99));
 }
@@ -87,8 +87,8 @@ static void test_final_matches_table(void **state)
 static void test_names_round_trip(void **state)
 {
   static const char *const want[ST__COUNT] = {
-      "queued", "sending", "sent", "delivered", "undelivered", "failed",
-      "received"};
+      "queued",      "sending", "sent",    "delivered",
+      "undelivered", "failed",  "received"};
   for (int s = 0; s < ST__COUNT; s++) {
     enum msg_status back = ST__COUNT;
     assert_string_equal(status_name((enum msg_status)s), want[s]);
@@ -99,8 +99,8 @@ static void test_names_round_trip(void **state)
 
 static void test_parse_unknown(void **state)
 {
-  static const char *const bad[] = {"", "QUEUED", "Delivered", "deliver",
-                                    "delivered ", "unknown", "lost"};
+  static const char *const bad[] = {
+      "", "QUEUED", "Delivered", "deliver", "delivered ", "unknown", "lost"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     enum msg_status out = ST_SENT;
     assert_int_equal(status_parse(bad[i], &out), LB_EINVAL);
@@ -141,11 +141,7 @@ static void test_retry_delay_bounds(void **state)
     long base, max;
   } cfgs[] = {
       {2000, 600000}, /* the defaults */
-      {1, 86400000},
-      {1000, 1000},
-      {3, 1000},
-      {999, 7777},
-      {3600000, 86400000},
+      {1, 86400000},  {1000, 1000}, {3, 1000}, {999, 7777}, {3600000, 86400000},
   };
   uint32_t seed = 0x9E3779B9u;
   for (size_t c = 0; c < sizeof cfgs / sizeof cfgs[0]; c++)
@@ -155,8 +151,8 @@ static void test_retry_delay_bounds(void **state)
         unsigned r = k == 0 ? 0u : k == 1 ? UINT_MAX : xorshift(&seed);
         long got = retry_delay_ms(n, cfgs[c].base, cfgs[c].max, r);
         if (got < d / 2 || got > d)
-          fail_msg("retry_delay_ms(%d, %ld, %ld, %u) = %ld, want [%ld, %ld]",
-                   n, cfgs[c].base, cfgs[c].max, r, got, d / 2, d);
+          fail_msg("retry_delay_ms(%d, %ld, %ld, %u) = %ld, want [%ld, %ld]", n,
+                   cfgs[c].base, cfgs[c].max, r, got, d / 2, d);
       }
     }
 }

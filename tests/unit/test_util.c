@@ -108,8 +108,7 @@ static void test_id_new_sorted(void **state)
     if (!id_valid(ids[i]))
       fail_msg("id %d '%s' is not valid", i, ids[i]);
     if (i && strcmp(ids[i - 1], ids[i]) >= 0)
-      fail_msg("ids out of order at %d: '%s' then '%s'", i, ids[i - 1],
-               ids[i]);
+      fail_msg("ids out of order at %d: '%s' then '%s'", i, ids[i - 1], ids[i]);
   }
   free(ids);
 }
@@ -187,9 +186,9 @@ static void test_hmac_rfc4231(void **state)
   unsigned char mac[LB_SHA256_LEN];
   char h[LB_SHA256_HEX];
 
-  assert_int_equal(crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?",
-                                      28, mac),
-                   LB_OK);
+  assert_int_equal(
+      crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac),
+      LB_OK);
   hex(mac, sizeof mac, h);
   assert_string_equal(
       h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
@@ -243,9 +242,10 @@ static void test_token(void **state)
   assert_int_equal(strlen(a), 43); /* 32 bytes, base64 without padding */
   assert_string_not_equal(a, b);
   for (const char *p = a; *p; p++)
-    assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                           "0123456789-_",
-                           *p));
+    assert_non_null(
+        strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+               "0123456789-_",
+               *p));
 }
 
 /* ---- text_check / str_copy ---------------------------------------------- */
@@ -282,7 +282,10 @@ static void test_text_check_utf8(void **state)
       {"above U+10FFFF", "\xf4\x90\x80\x80", 4, LB_EINVAL},
       {"lone continuation", "\x80", 1, LB_EINVAL},
       {"truncated sequence", "caf\xc3", 4, LB_EINVAL},
-      {"bad continuation", "\xe6\x97" "a", 3, LB_EINVAL},
+      {"bad continuation",
+       "\xe6\x97"
+       "a",
+       3, LB_EINVAL},
       {"NUL inside", "ab\0cd", 5, LB_EINVAL},
       {"NUL at end", "ab\0", 3, LB_EINVAL},
   };
