@@ -107,7 +107,7 @@ static void test_defaults(void **state)
   assert_string_equal(c.listen, "127.0.0.1");
   assert_int_equal(c.port, 8080);
   assert_string_equal(c.public_url, "");
-  assert_int_equal(c.threads, 16);
+  assert_int_equal(c.threads, 64);
   assert_int_equal(c.max_connections, 1024);
   assert_string_equal(c.api_key, "");
   assert_string_equal(c.db_path, "/var/lib/lyrebird/lyrebird.db");
@@ -176,7 +176,7 @@ static void test_file_values(void **state)
   assert_int_equal(c.access_log, 0);
   assert_string_equal(c.path, path);
   /* Untouched keys keep their defaults. */
-  assert_int_equal(c.threads, 16);
+  assert_int_equal(c.threads, 64);
   assert_string_equal(c.region, "AU");
   config_release(&c);
 }
@@ -276,7 +276,7 @@ static void test_bad_values_name_line(void **state)
   assert_int_equal(e->line, 9);
 
   assert_int_equal(c.port, 8080);
-  assert_int_equal(c.threads, 16);
+  assert_int_equal(c.threads, 64);
   assert_int_equal(c.max_connections, 1024);
   assert_int_equal(c.access_log, 1);
   assert_true(c.sim_dr_failure_rate == 0.0);
