@@ -125,9 +125,10 @@ void api_register(struct app *a)
 {
   struct http_server *s = a->http;
   size_t media_cap = (size_t)a->cfg->media_max_bytes;
-  /* Inline base64 media: 4/3 of the raw bytes, every item, plus JSON. */
-  size_t hook_cap =
-      media_cap / 3 * 4 * (size_t)a->cfg->media_max_items + 64 * KB;
+  /* Inline base64 media: 4/3 of [media] max_bytes for the whole message,
+   * plus the JSON around it. Carriers cap an MMS well below this; the cap
+   * is checked before the signature, so it must stay modest. */
+  size_t hook_cap = media_cap / 3 * 4 + 64 * KB;
 
   http_server_route(s, "GET", "/healthz", h_health, a, 0, AUTH_NONE);
   http_server_route(s, "POST", "/api/v1/messages", h_messages_create, a,

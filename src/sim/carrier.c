@@ -472,7 +472,7 @@ int sim_carrier_new(const struct config *cfg, struct http_server *srv,
                     struct sim_carrier **out)
 {
   struct sim_carrier *s = calloc(1, sizeof *s);
-  size_t cap = (size_t)cfg->media_max_bytes / 3 * 4 * LB_MEDIA_MAX + MB;
+  size_t cap = (size_t)cfg->media_max_bytes / 3 * 4 + MB;
   if (!s)
     return LB_ENOMEM;
   s->cfg = cfg;

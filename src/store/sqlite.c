@@ -124,13 +124,6 @@ static sqlite3_stmt *stmt(struct conn *c, const char *sql)
   return st;
 }
 
-static void reader_destroy(void *p)
-{
-  struct conn *c = p;
-  /* Called at thread exit; the store may unlink it under rmu. */
-  (void)c;
-}
-
 static struct conn *rconn(struct store *s)
 {
   struct conn *c = pthread_getspecific(s->key);
@@ -248,7 +241,7 @@ int store_open(const struct store_options *opt, struct store **out)
   pthread_mutex_init(&s->mu, NULL);
   pthread_mutex_init(&s->rmu, NULL);
   pthread_cond_init(&s->cv_job, NULL);
-  if (!s->path || pthread_key_create(&s->key, reader_destroy))
+  if (!s->path || pthread_key_create(&s->key, NULL))
     goto fail;
   if ((rc = conn_open(s->path, s->full, &s->w)))
     goto fail;
