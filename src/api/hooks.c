@@ -61,20 +61,59 @@ static int hook_begin(struct app *a, struct http_req *r,
   return 0;
 }
 
+/* An inbound message between its parse and its commit. It lives on the
+ * heap because the request is parked (http_suspend) while the store's
+ * writer commits it, so no HTTP thread waits. */
+struct inbound_ctx {
+  struct http_req *r;
+  struct message m;
+  struct media md[LB_MEDIA_MAX];
+  int rc; /* the commit's result */
+};
+
+static void inbound_ctx_free(void *p)
+{
+  struct inbound_ctx *x = p;
+  if (!x)
+    return;
+  message_release(&x->m);
+  free(x);
+}
+
+/* Runs on an HTTP thread once the commit is done: only now answer 200. */
+static void inbound_committed(void *cls, struct http_req *r)
+{
+  struct inbound_ctx *x = r->ctx;
+  if (x->rc && x->rc != LB_EDUPLICATE) {
+    api_store_error(r, x->rc);
+    return;
+  }
+  http_reply_json(r, 200,
+                  json_pack("{s:b, s:s, s:b}", "ok", 1, "id", x->m.id,
+                            "duplicate", x->rc == LB_EDUPLICATE));
+}
+
+/* Runs on the store's writer thread. */
+static void inbound_done(void *arg, int rc)
+{
+  struct inbound_ctx *x = arg;
+  x->rc = rc;
+  http_resume(x->r);
+}
+
 void h_hook_inbound(void *cls, struct http_req *r)
 {
   struct app *a = cls;
   const struct config *c = a->cfg;
   struct hook_request hr;
   struct inbound_msg in;
-  struct media md[LB_MEDIA_MAX];
-  struct message m;
+  struct inbound_ctx *x = NULL;
+  struct message *m;
   char why[300], from[LB_E164_SIZE], to[LB_E164_SIZE], rejected[LB_ERRTEXT_MAX];
   size_t n = 0;
   int rc;
 
   inbound_msg_init(&in);
-  message_init(&m);
   rejected[0] = '\0';
   if (hook_begin(a, r, &hr))
     goto out;
@@ -100,11 +139,18 @@ void h_hook_inbound(void *cls, struct http_req *r)
                      "this gateway hosts %s, not '%s'", c->number, in.to);
     goto out;
   }
+  x = calloc(1, sizeof *x);
+  if (!x) {
+    http_reply_error(r, 503, "overloaded", "out of memory; try again");
+    goto out;
+  }
+  x->r = r;
+  m = &x->m;
   /* Media that cannot be accepted never costs the message: it is stored
    * without it, with the reason. */
   for (size_t i = 0; i < in.n_media; i++) {
     rc = media_intake(a->blobs, in.media[i].data, in.media[i].len,
-                      (size_t)c->media_max_bytes, &md[n], why, sizeof why);
+                      (size_t)c->media_max_bytes, &x->md[n], why, sizeof why);
     if (rc == LB_EMEDIATYPE || rc == LB_ETOOBIG || rc == LB_EINVAL) {
       snprintf(rejected, sizeof rejected, "media item %zu not kept: %s", i + 1,
                why);
@@ -115,34 +161,34 @@ void h_hook_inbound(void *cls, struct http_req *r)
                        "media could not be stored; retry later");
       goto out;
     }
-    snprintf(m.media_ids[n], LB_ID_SIZE, "%s", md[n].id);
+    snprintf(m->media_ids[n], LB_ID_SIZE, "%s", x->md[n].id);
     n++;
   }
-  m.n_media = n;
-  id_new(m.id);
-  m.direction = DIR_INBOUND;
-  snprintf(m.from, sizeof m.from, "%s", from);
-  snprintf(m.to, sizeof m.to, "%s", to);
-  m.text = in.text;
+  m->n_media = n;
+  id_new(m->id);
+  m->direction = DIR_INBOUND;
+  snprintf(m->from, sizeof m->from, "%s", from);
+  snprintf(m->to, sizeof m->to, "%s", to);
+  m->text = in.text;
   in.text = NULL;
-  m.status = ST_RECEIVED;
-  snprintf(m.provider, sizeof m.provider, "%s", a->host.ops->name);
-  snprintf(m.provider_msg_id, sizeof m.provider_msg_id, "%s",
+  m->status = ST_RECEIVED;
+  snprintf(m->provider, sizeof m->provider, "%s", a->host.ops->name);
+  snprintf(m->provider_msg_id, sizeof m->provider_msg_id, "%s",
            in.provider_msg_id);
   if (rejected[0])
-    message_set_error(&m, "media_rejected", rejected, 0);
-  m.created_at = m.updated_at = clock_now_ms();
+    message_set_error(m, "media_rejected", rejected, 0);
+  m->created_at = m->updated_at = clock_now_ms();
 
-  rc = store_message_receive(a->store, &m, md, n);
-  if (rc && rc != LB_EDUPLICATE) {
-    api_store_error(r, rc);
-    goto out;
+  /* Park first, then hand over: the commit may finish at once. */
+  http_suspend(r, inbound_committed, x, inbound_ctx_free);
+  rc = store_message_receive_async(a->store, m, x->md, n, inbound_done, x);
+  if (rc) {
+    x->rc = rc;
+    http_resume(r);
   }
-  http_reply_json(r, 200,
-                  json_pack("{s:b, s:s, s:b}", "ok", 1, "id", m.id, "duplicate",
-                            rc == LB_EDUPLICATE));
+  x = NULL; /* the request owns it now */
 out:
-  message_release(&m);
+  inbound_ctx_free(x);
   inbound_msg_release(&in);
 }
 

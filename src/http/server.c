@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +21,8 @@
 
 struct http_server {
   struct http_server_options opt;
+  pthread_mutex_t mu;
+  int suspended; /* requests parked by http_suspend() */
   char *api_key;
   struct http_route routes[MAX_ROUTES];
   int n_routes;
@@ -31,6 +36,7 @@ int http_server_new(const struct http_server_options *opt,
   if (!s)
     return LB_ENOMEM;
   s->opt = *opt;
+  pthread_mutex_init(&s->mu, NULL);
   s->api_key = strdup(opt->api_key ? opt->api_key : "");
   if (!s->api_key) {
     free(s);
@@ -77,6 +83,23 @@ static int match(const char *pattern, const char *path, struct http_req *r)
     return 0;
   r->n_params = n;
   return 1;
+}
+
+void http_suspend(struct http_req *r, http_handler cont, void *ctx,
+                  void (*ctx_free)(void *ctx))
+{
+  r->cont = cont;
+  r->ctx = ctx;
+  r->ctx_free = ctx_free;
+  pthread_mutex_lock(&r->srv->mu);
+  r->srv->suspended++;
+  pthread_mutex_unlock(&r->srv->mu);
+  MHD_suspend_connection(r->conn);
+}
+
+void http_resume(struct http_req *r)
+{
+  MHD_resume_connection(r->conn);
 }
 
 const char *http_header(struct http_req *r, const char *name)
@@ -272,6 +295,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   }
   if (r->response) /* answered early; MHD calls again after the body */
     return queue(r);
+  if (r->cont) { /* resumed after http_suspend() */
+    http_handler cont = r->cont;
+    r->cont = NULL;
+    pthread_mutex_lock(&s->mu);
+    s->suspended--;
+    pthread_mutex_unlock(&s->mu);
+    cont(r->route->cls, r);
+    return queue(r);
+  }
   if (r->too_large)
     http_reply_error(r, 413, "body_too_large",
                      "the body is larger than the %zu bytes this endpoint "
@@ -279,6 +311,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                      r->route->body_max);
   else
     r->route->fn(r->route->cls, r);
+  if (r->cont && !r->response)
+    return MHD_YES; /* parked; answered when resumed */
   return queue(r);
 }
 
@@ -304,6 +338,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   }
   if (r->response)
     MHD_destroy_response(r->response);
+  if (r->ctx_free)
+    r->ctx_free(r->ctx);
   buf_release(&r->body);
   free(r);
   *con_cls = NULL;
@@ -329,9 +365,11 @@ int http_server_start(struct http_server *s)
     return LB_ECONFIG;
   }
   s->d = MHD_start_daemon(
-      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)s->opt.port,
-      NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+          MHD_ALLOW_SUSPEND_RESUME,
+      (uint16_t)s->opt.port, NULL, NULL, on_request, s,
+      MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
       (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned)s->opt.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u, MHD_OPTION_NOTIFY_COMPLETED,
@@ -354,7 +392,23 @@ int http_server_port(const struct http_server *s)
 void http_server_stop(struct http_server *s)
 {
   if (s && s->d) {
+    /* Stop accepting, then let parked requests finish: MHD must not be
+     * stopped with suspended connections. Their work (a commit) is quick;
+     * ten seconds is a generous bound. */
+    MHD_socket lsock = MHD_quiesce_daemon(s->d);
+    for (int i = 0; i < 1000; i++) {
+      int n;
+      struct timespec ts = {0, 10 * 1000000L};
+      pthread_mutex_lock(&s->mu);
+      n = s->suspended;
+      pthread_mutex_unlock(&s->mu);
+      if (!n)
+        break;
+      nanosleep(&ts, NULL);
+    }
     MHD_stop_daemon(s->d);
+    if (lsock != MHD_INVALID_SOCKET) /* quiesce made it ours */
+      close(lsock);
     s->d = NULL;
   }
 }
@@ -364,6 +418,7 @@ void http_server_free(struct http_server *s)
   if (!s)
     return;
   http_server_stop(s);
+  pthread_mutex_destroy(&s->mu);
   free(s->api_key);
   free(s);
 }

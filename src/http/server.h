@@ -41,6 +41,10 @@ struct http_req {
   size_t resp_bytes;
   char remote[64];
   char error_code[48];
+  /* Set by http_suspend(); see there. */
+  http_handler cont;
+  void *ctx;
+  void (*ctx_free)(void *ctx);
 };
 
 struct http_route {
@@ -71,6 +75,16 @@ int http_server_start(struct http_server *s);
 int http_server_port(const struct http_server *s);
 void http_server_stop(struct http_server *s);
 void http_server_free(struct http_server *s);
+
+/* Parks a request that waits for work on another thread, without holding
+ * an HTTP thread: the handler returns without answering, and that other
+ * thread later calls http_resume(r). Then 'cont' runs on an HTTP thread and
+ * must answer. 'ctx' (freed with ctx_free when the request ends) carries
+ * the state across. Call it before handing the work over. */
+void http_suspend(struct http_req *r, http_handler cont, void *ctx,
+                  void (*ctx_free)(void *ctx));
+/* Thread-safe; once per http_suspend(). */
+void http_resume(struct http_req *r);
 
 /* Request accessors. NULL when absent. */
 const char *http_header(struct http_req *r, const char *name);

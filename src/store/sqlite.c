@@ -37,6 +37,9 @@ struct job {
   int rc;
   int done;
   pthread_cond_t cv; /* its own, so a commit wakes only its waiters */
+  /* Asynchronous jobs: called on the writer thread after the commit;
+   * the job is then freed. NULL for a job someone waits on. */
+  void (*on_done)(void *arg, int rc);
   struct job *next;
 };
 
@@ -158,7 +161,7 @@ static void *writer_main(void *arg)
 {
   struct store *s = arg;
   for (;;) {
-    struct job *batch, *j;
+    struct job *batch, *j, *async;
     int rc;
     pthread_mutex_lock(&s->mu);
     while (!s->head && !s->stop)
@@ -192,14 +195,28 @@ static void *writer_main(void *arg)
         if (j->rc == LB_OK)
           j->rc = LB_EDB;
     }
+    /* A waited-for job lives on its owner's stack and is gone once the
+     * owner wakes, so the asynchronous ones are set aside first. */
+    async = NULL;
     pthread_mutex_lock(&s->mu);
     for (j = batch; j;) {
-      struct job *next = j->next; /* j is gone once its owner wakes */
-      j->done = 1;
-      pthread_cond_signal(&j->cv);
+      struct job *next = j->next;
+      if (j->on_done) {
+        j->next = async;
+        async = j;
+      } else {
+        j->done = 1;
+        pthread_cond_signal(&j->cv);
+      }
       j = next;
     }
     pthread_mutex_unlock(&s->mu);
+    while (async) {
+      j = async;
+      async = j->next;
+      j->on_done(j->arg, j->rc);
+      free(j);
+    }
   }
   return NULL;
 }
@@ -208,7 +225,7 @@ static void *writer_main(void *arg)
 static int write_tx(struct store *s, int (*fn)(struct conn *, void *),
                     void *arg)
 {
-  struct job j = {fn, arg, LB_OK, 0, PTHREAD_COND_INITIALIZER, NULL};
+  struct job j = {fn, arg, LB_OK, 0, PTHREAD_COND_INITIALIZER, NULL, NULL};
   pthread_mutex_lock(&s->mu);
   if (s->stop) {
     pthread_mutex_unlock(&s->mu);
@@ -226,6 +243,33 @@ static int write_tx(struct store *s, int (*fn)(struct conn *, void *),
   pthread_mutex_unlock(&s->mu);
   pthread_cond_destroy(&j.cv);
   return j.rc;
+}
+
+/* Queues fn and returns at once; on_done(arg, rc) runs on the writer
+ * thread once the transaction is committed (or has failed). */
+static int write_tx_async(struct store *s, int (*fn)(struct conn *, void *),
+                          void *arg, void (*on_done)(void *arg, int rc))
+{
+  struct job *j = calloc(1, sizeof *j);
+  if (!j)
+    return LB_ENOMEM;
+  j->fn = fn;
+  j->arg = arg;
+  j->on_done = on_done;
+  pthread_mutex_lock(&s->mu);
+  if (s->stop) {
+    pthread_mutex_unlock(&s->mu);
+    free(j);
+    return LB_EDB;
+  }
+  if (s->tail)
+    s->tail->next = j;
+  else
+    s->head = j;
+  s->tail = j;
+  pthread_cond_signal(&s->cv_job);
+  pthread_mutex_unlock(&s->mu);
+  return LB_OK;
 }
 
 /* ---- open / close / migrate ------------------------------------------- */
@@ -744,6 +788,43 @@ int store_message_receive(struct store *s, struct message *msg,
 {
   struct receive_arg a = {msg, media, n_media};
   return write_tx(s, receive_job, &a);
+}
+
+struct receive_async {
+  struct receive_arg a;
+  void (*done)(void *arg, int rc);
+  void *arg;
+};
+
+static int receive_async_job(struct conn *c, void *arg)
+{
+  return receive_job(c, &((struct receive_async *)arg)->a);
+}
+
+static void receive_async_done(void *arg, int rc)
+{
+  struct receive_async *ra = arg;
+  void (*done)(void *, int) = ra->done;
+  void *darg = ra->arg;
+  free(ra);
+  done(darg, rc);
+}
+
+int store_message_receive_async(struct store *s, struct message *msg,
+                                const struct media *media, size_t n_media,
+                                void (*done)(void *arg, int rc), void *arg)
+{
+  struct receive_async *ra = calloc(1, sizeof *ra);
+  int rc;
+  if (!ra)
+    return LB_ENOMEM;
+  ra->a = (struct receive_arg){msg, media, n_media};
+  ra->done = done;
+  ra->arg = arg;
+  rc = write_tx_async(s, receive_async_job, ra, receive_async_done);
+  if (rc)
+    free(ra);
+  return rc;
 }
 
 int store_message_events(struct store *s, const char *id, store_event_cb cb,

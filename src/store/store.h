@@ -48,6 +48,14 @@ int store_message_enqueue(struct store *s, struct message *msg,
 int store_message_receive(struct store *s, struct message *msg,
                           const struct media *media, size_t n_media);
 
+/* The same without waiting: returns at once, and done(arg, rc) runs on the
+ * store's writer thread after the commit, with what store_message_receive
+ * would have returned. msg and media must stay valid until then. If this
+ * returns an error, done is not called. */
+int store_message_receive_async(struct store *s, struct message *msg,
+                                const struct media *media, size_t n_media,
+                                void (*done)(void *arg, int rc), void *arg);
+
 int store_message_get(struct store *s, const char *id, struct message *out);
 
 typedef int (*store_event_cb)(void *arg, const char *status, const char *detail,
