@@ -67,12 +67,13 @@ void app_close(struct app *a)
   media_intake_cleanup();
 }
 
-static int host_dedupes(const char *provider)
+/* May a send caught mid-way to 'provider' be resent? Only when the
+ * provider says it recognises a resend by our reference. A message queued
+ * for a provider that no longer hosts the number is never resent here. */
+static int host_dedupes(void *arg, const char *provider)
 {
-  const struct provider_ops *ops = provider_find(provider);
-  /* Only the sim adapter exists yet; it dedupes by our reference. Real
-   * providers declare it in their caps when they arrive. */
-  return ops && strcmp(ops->name, "sim") == 0;
+  const struct provider *host = arg;
+  return strcmp(provider, host->ops->name) == 0 && host->caps.dedupes_by_ref;
 }
 
 int app_run(struct app *a, void (*ready)(struct app *a, void *arg), void *arg)
@@ -84,7 +85,7 @@ int app_run(struct app *a, void (*ready)(struct app *a, void *arg), void *arg)
   int requeued = 0, unconfirmed = 0, rc, sig = 0;
   sigset_t set;
 
-  if ((rc = store_outbox_recover(a->store, host_dedupes, &requeued,
+  if ((rc = store_outbox_recover(a->store, host_dedupes, &a->host, &requeued,
                                  &unconfirmed)))
     return rc;
   if (requeued || unconfirmed)

@@ -193,13 +193,13 @@ static void *worker(void *arg)
 {
   struct outbox *o = arg;
   struct http_client *hc = NULL;
-  struct message batch[4];
+  struct message m;
 
   if (http_client_new(o->a->cfg->send_timeout_ms, &hc)) {
     log_error("outbox.worker", "cannot create an HTTP client");
     return NULL;
   }
-  memset(batch, 0, sizeof batch);
+  message_init(&m);
   for (;;) {
     size_t n = 0;
     int64_t due = -1, now;
@@ -213,15 +213,15 @@ static void *worker(void *arg)
     o->wakeups = 0;
     pthread_mutex_unlock(&o->mu);
 
-    rc = store_outbox_claim(o->a->store, clock_now_ms(), batch, 1, &n);
+    /* One at a time: another worker can take the next one meanwhile. */
+    rc = store_outbox_claim(o->a->store, clock_now_ms(), &m, 1, &n);
     if (rc)
       log_error("outbox.claim", "cannot claim messages: %s", lb_strerror(rc));
-    for (size_t i = 0; i < n; i++) {
-      send_one(o, hc, &batch[i]);
-      message_release(&batch[i]);
-    }
-    if (n)
+    if (n) {
+      send_one(o, hc, &m);
+      message_release(&m);
       continue;
+    }
 
     /* Nothing due: sleep until the next due message, a wake-up or a
      * poll (other nodes may queue too). */

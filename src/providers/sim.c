@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "providers/provider.h"
+#include "providers/sim.h"
 #include "util/crypto.h"
 #include "util/err.h"
 
@@ -176,6 +177,17 @@ static int sim_parse_send(const struct provider *p,
   return LB_OK;
 }
 
+int sim_signature(const char *secret, const char *t, size_t tlen,
+                  const void *body, size_t len, char out[LB_SHA256_HEX])
+{
+  struct crypto_part parts[] = {{t, tlen}, {".", 1}, {body, len}};
+  unsigned char mac[LB_SHA256_LEN];
+  int rc = crypto_hmac_sha256_parts(secret, strlen(secret), parts, 3, mac);
+  if (!rc)
+    crypto_hex(mac, sizeof mac, out);
+  return rc;
+}
+
 /* Parses "t=<digits>,v1=<64 hex>" and checks it in constant time. */
 static int sim_verify_hook(const struct provider *p,
                            const struct hook_request *req)
@@ -183,12 +195,9 @@ static int sim_verify_hook(const struct provider *p,
   const struct sim_priv *s = p->priv;
   const char *h = req->header(req->ctx, "X-Sim-Signature");
   const char *v1;
-  unsigned char mac[LB_SHA256_LEN];
   char want[LB_SHA256_HEX], got[LB_SHA256_HEX];
   long long t = 0;
   size_t tlen = 0;
-  struct buf signed_part;
-  int rc;
 
   if (!h || !*h)
     return LB_EAUTH;
@@ -208,20 +217,9 @@ static int sim_verify_hook(const struct provider *p,
     if (*c >= 'A' && *c <= 'F')
       *c = (char)(*c - 'A' + 'a');
 
-  buf_init(&signed_part, LB_WIRE_BODY_MAX + 32);
-  if ((rc = buf_append(&signed_part, h, tlen)) ||
-      (rc = buf_append(&signed_part, ".", 1)) ||
-      (rc = buf_append(&signed_part, req->body, req->body_len)))
-    goto out;
-  rc = crypto_hmac_sha256(s->secret, strlen(s->secret), signed_part.data,
-                          signed_part.len, mac);
-  if (rc)
-    goto out;
-  crypto_hex(mac, sizeof mac, want);
-  rc = crypto_streq(want, got) ? LB_OK : LB_ESIGNATURE;
-out:
-  buf_release(&signed_part);
-  return rc;
+  if (sim_signature(s->secret, h, tlen, req->body, req->body_len, want))
+    return LB_ESIGNATURE;
+  return crypto_streq(want, got) ? LB_OK : LB_ESIGNATURE;
 }
 
 static int copy_field(json_t *o, const char *key, char *dst, size_t n,

@@ -10,6 +10,7 @@
 
 #include "core/message.h"
 #include "http/client.h"
+#include "providers/sim.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/err.h"
@@ -110,21 +111,15 @@ static int post_signed(struct sim_carrier *s, struct http_client *hc,
 {
   struct wire_request req;
   struct wire_response res;
-  struct buf signed_part;
-  unsigned char mac[LB_SHA256_LEN];
   char hex[LB_SHA256_HEX], sig[128], ts[24];
   int ok = 0;
 
   wire_request_init(&req);
   wire_response_init(&res);
-  buf_init(&signed_part, strlen(t->body) + 32);
   snprintf(ts, sizeof ts, "%lld", (long long)(clock_now_ms() / 1000));
-  if (buf_puts(&signed_part, ts) || buf_puts(&signed_part, ".") ||
-      buf_puts(&signed_part, t->body))
+  if (sim_signature(s->cfg->sim_secret, ts, strlen(ts), t->body,
+                    strlen(t->body), hex))
     goto out;
-  crypto_hmac_sha256(s->cfg->sim_secret, strlen(s->cfg->sim_secret),
-                     signed_part.data, signed_part.len, mac);
-  crypto_hex(mac, sizeof mac, hex);
   snprintf(sig, sizeof sig, "t=%s,v1=%s", ts, hex);
   req.method = "POST";
   snprintf(req.url, sizeof req.url, "%s", t->url);
@@ -140,7 +135,6 @@ static int post_signed(struct sim_carrier *s, struct http_client *hc,
              "carrier's webhook; will retry",
              res.status, res.error ? res.error_text : "http");
 out:
-  buf_release(&signed_part);
   wire_request_release(&req);
   wire_response_release(&res);
   return ok;

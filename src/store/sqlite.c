@@ -510,8 +510,7 @@ static int row_to_message(struct conn *c, sqlite3_stmt *st, int col,
   m->created_at = sqlite3_column_int64(st, col + 13);
   m->updated_at = sqlite3_column_int64(st, col + 14);
 
-  /* A second statement on the same connection, while st is mid-step: use
-   * an uncached one only if the cache hands back st itself. */
+  /* A second cached statement, while the caller's st is mid-step. */
   ms = stmt(c, media_sql);
   if (!ms)
     return LB_EDB;
@@ -781,13 +780,6 @@ static int receive_job(struct conn *c, void *arg)
       (rc = add_event(c, m->id, "received", NULL, m->created_at)))
     return rc;
   return LB_OK;
-}
-
-int store_message_receive(struct store *s, struct message *msg,
-                          const struct media *media, size_t n_media)
-{
-  struct receive_arg a = {msg, media, n_media};
-  return write_tx(s, receive_job, &a);
 }
 
 struct receive_async {
@@ -1090,7 +1082,8 @@ int store_outbox_next_due(struct store *s, int64_t *at)
 }
 
 struct recover_arg {
-  int (*dedupes)(const char *provider);
+  int (*dedupes)(void *arg, const char *provider);
+  void *dedupes_arg;
   int requeued, unconfirmed;
 };
 
@@ -1125,7 +1118,7 @@ static int recover_job(struct conn *c, void *arg)
   }
   sqlite3_reset(st);
   for (size_t i = 0; i < n; i++) {
-    int dd = a->dedupes(provs[i]);
+    int dd = a->dedupes(a->dedupes_arg, provs[i]);
     if (!(st = stmt(c, dd ? requeue_sql : unconf_sql)))
       return LB_EDB;
     if (dd) {
@@ -1154,14 +1147,16 @@ static int recover_job(struct conn *c, void *arg)
   return LB_OK;
 }
 
-int store_outbox_recover(struct store *s, int (*dedupes)(const char *provider),
-                         int *requeued, int *unconfirmed)
+int store_outbox_recover(struct store *s,
+                         int (*dedupes)(void *arg, const char *provider),
+                         void *arg, int *requeued, int *unconfirmed)
 {
   struct recover_arg *a = calloc(1, sizeof *a);
   int rc;
   if (!a)
     return LB_ENOMEM;
   a->dedupes = dedupes;
+  a->dedupes_arg = arg;
   rc = write_tx(s, recover_job, a);
   *requeued = a->requeued;
   *unconfirmed = a->unconfirmed;

@@ -43,15 +43,11 @@ int store_message_enqueue(struct store *s, struct message *msg,
                           const char *idem_key, const char *request_hash);
 
 /* Stores an inbound message with its media, unless (provider,
- * provider_msg_id) is already stored: then LB_EDUPLICATE, and msg->id is
- * the stored id. */
-int store_message_receive(struct store *s, struct message *msg,
-                          const struct media *media, size_t n_media);
-
-/* The same without waiting: returns at once, and done(arg, rc) runs on the
- * store's writer thread after the commit, with what store_message_receive
- * would have returned. msg and media must stay valid until then. If this
- * returns an error, done is not called. */
+ * provider_msg_id) is already stored: then the result is LB_EDUPLICATE, and
+ * msg->id is the stored id. Returns at once; done(arg, rc) runs on the
+ * store's writer thread after the commit (so a webhook can be answered
+ * without an HTTP thread waiting). msg and media must stay valid until
+ * then. If this call itself fails, done is not called. */
 int store_message_receive_async(struct store *s, struct message *msg,
                                 const struct media *media, size_t n_media,
                                 void (*done)(void *arg, int rc), void *arg);
@@ -74,11 +70,13 @@ int store_outbox_result(struct store *s, const struct message *m,
                         const char *detail);
 /* Earliest next_attempt_at among queued messages, or -1 if none. */
 int store_outbox_next_due(struct store *s, int64_t *at);
-/* After a restart: messages left in "sending". For providers that dedupe
- * by our reference they go back to queued; for the others they stay in
- * sending, marked unconfirmed, for a receipt to settle. */
-int store_outbox_recover(struct store *s, int (*dedupes)(const char *provider),
-                         int *requeued, int *unconfirmed);
+/* After a restart: messages left in "sending". Those whose provider
+ * dedupes by our reference (dedupes(arg, provider) returns 1) go back to
+ * queued; the others stay in sending, marked unconfirmed, for a receipt to
+ * settle. */
+int store_outbox_recover(struct store *s,
+                         int (*dedupes)(void *arg, const char *provider),
+                         void *arg, int *requeued, int *unconfirmed);
 
 /* Applies a delivery receipt. Finds the message by our id ('ref') or by
  * (provider, provider_msg_id). LB_ENOTFOUND if neither matches. A move the

@@ -12,6 +12,14 @@
 int crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
                        size_t msglen, unsigned char out[LB_SHA256_LEN])
 {
+  struct crypto_part part = {msg, msglen};
+  return crypto_hmac_sha256_parts(key, keylen, &part, 1, out);
+}
+
+int crypto_hmac_sha256_parts(const void *key, size_t keylen,
+                             const struct crypto_part *parts, size_t n,
+                             unsigned char out[LB_SHA256_LEN])
+{
   size_t outlen = 0;
   int rc = LB_EINVAL;
   EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -22,9 +30,12 @@ int crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
 
   if (!ctx)
     goto out;
-  if (!EVP_MAC_init(ctx, key, keylen, params) ||
-      !EVP_MAC_update(ctx, msg, msglen) ||
-      !EVP_MAC_final(ctx, out, &outlen, LB_SHA256_LEN) ||
+  if (!EVP_MAC_init(ctx, key, keylen, params))
+    goto out;
+  for (size_t i = 0; i < n; i++)
+    if (!EVP_MAC_update(ctx, parts[i].data, parts[i].len))
+      goto out;
+  if (!EVP_MAC_final(ctx, out, &outlen, LB_SHA256_LEN) ||
       outlen != LB_SHA256_LEN)
     goto out;
   rc = LB_OK;

@@ -10,6 +10,16 @@
 
 int crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
                        size_t msglen, unsigned char out[LB_SHA256_LEN]);
+
+/* One part of a message that is signed as the concatenation of its parts
+ * (so large bodies need not be copied to be signed). */
+struct crypto_part {
+  const void *data;
+  size_t len;
+};
+int crypto_hmac_sha256_parts(const void *key, size_t keylen,
+                             const struct crypto_part *parts, size_t n,
+                             unsigned char out[LB_SHA256_LEN]);
 int crypto_sha256(const void *msg, size_t len,
                   unsigned char out[LB_SHA256_LEN]);
 void crypto_hex(const unsigned char *in, size_t n, char *out /* 2n+1 */);
