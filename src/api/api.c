@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/auth.h"
 #include "api/handlers.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -90,6 +91,45 @@ json_t *api_message_json(struct app *a, const struct message *m,
   return o;
 }
 
+json_t *api_json_object(struct http_req *r, const char *const *fields)
+{
+  json_error_t jerr;
+  json_t *body, *v;
+  const char *key;
+  body = json_loadb(r->body.data ? r->body.data : "", r->body.len,
+                    JSON_REJECT_DUPLICATES, &jerr);
+  if (!body) {
+    http_reply_error(r, 400, "invalid_json",
+                     "the body is not valid JSON: %s (line %d, column %d)",
+                     jerr.text, jerr.line, jerr.column);
+    return NULL;
+  }
+  if (!json_is_object(body)) {
+    json_decref(body);
+    http_reply_error(r, 400, "invalid_request",
+                     "the body must be a JSON object");
+    return NULL;
+  }
+  json_object_foreach(body, key, v)
+  {
+    size_t i;
+    char list[200] = "";
+    for (i = 0; fields[i] && strcmp(fields[i], key); i++)
+      ;
+    if (fields[i])
+      continue;
+    for (i = 0; fields[i]; i++) {
+      size_t n = strlen(list);
+      snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", fields[i]);
+    }
+    http_reply_error(r, 400, "invalid_request",
+                     "unknown field '%s'; the fields are %s", key, list);
+    json_decref(body);
+    return NULL;
+  }
+  return body;
+}
+
 void api_store_error(struct http_req *r, int rc)
 {
   switch (rc) {
@@ -131,6 +171,19 @@ void api_register(struct app *a)
   size_t hook_cap = media_cap / 3 * 4 + 64 * KB;
 
   http_server_route(s, "GET", "/healthz", h_health, a, 0, AUTH_NONE);
+  http_server_route(s, "POST", "/api/v1/session", h_session_create, a, 4 * KB,
+                    AUTH_NONE);
+  http_server_route(s, "GET", "/api/v1/session", h_session_get, a, 0, AUTH_API);
+  http_server_route(s, "DELETE", "/api/v1/session", h_session_delete, a, 0,
+                    AUTH_API);
+  http_server_route(s, "GET", "/api/v1/users", h_users_list, a, 0, AUTH_ADMIN);
+  http_server_route(s, "POST", "/api/v1/users", h_users_create, a, 4 * KB,
+                    AUTH_ADMIN);
+  http_server_route(s, "PATCH", "/api/v1/users/{username}", h_users_update, a,
+                    4 * KB, AUTH_ADMIN);
+  http_server_route(s, "PATCH", "/api/v1/patients/{patient}", h_patients_update,
+                    a, 4 * KB, AUTH_API);
+  http_server_route(s, "GET", "/api/v1/events", h_events, a, 0, AUTH_API);
   http_server_route(s, "POST", "/api/v1/messages", h_messages_create, a,
                     64 * KB, AUTH_API);
   http_server_route(s, "GET", "/api/v1/messages/{id}", h_messages_get, a, 0,
@@ -149,4 +202,5 @@ void api_register(struct app *a)
                     hook_cap, AUTH_NONE);
   http_server_route(s, "POST", "/hooks/{provider}/status", h_hook_status, a,
                     64 * KB, AUTH_NONE);
+  web_register(a);
 }

@@ -5,6 +5,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "api/auth.h"
+#include "http/sse.h"
 #include "media/intake.h"
 #include "outbox/outbox.h"
 #include "sim/carrier.h"
@@ -56,9 +58,14 @@ fail:
 
 void app_close(struct app *a)
 {
+  sse_hub_close(a->events);
   if (a->http)
     http_server_free(a->http);
   a->http = NULL;
+  sse_hub_free(a->events);
+  a->events = NULL;
+  auth_free(a->auth);
+  a->auth = NULL;
   provider_release(&a->host);
   blob_store_free(a->blobs);
   a->blobs = NULL;
@@ -95,6 +102,9 @@ int app_run(struct app *a, void (*ready)(struct app *a, void *arg), void *arg)
              requeued + unconfirmed, requeued, unconfirmed);
   if ((rc = http_server_new(&ho, &a->http)))
     return rc;
+  if ((rc = sse_hub_new(&a->events)) || (rc = auth_new(a, &a->auth)))
+    return rc;
+  http_server_set_sessions(a->http, AUTH_COOKIE, auth_session, a);
   api_register(a);
   if (c->sim_enabled && (rc = sim_carrier_new(c, a->http, &a->sim)))
     return rc;
@@ -114,7 +124,9 @@ int app_run(struct app *a, void (*ready)(struct app *a, void *arg), void *arg)
   log_info("app.stop", "signal %d: stopping (finishing sends in progress)",
            sig);
 out:
-  /* Stop taking requests first, then finish sends, then the carrier. */
+  /* Stop taking requests first (event streams end before the server can
+   * stop), then finish sends, then the carrier. */
+  sse_hub_close(a->events);
   http_server_stop(a->http);
   outbox_stop(a->outbox);
   a->outbox = NULL;

@@ -17,6 +17,8 @@
 
 struct outbox;
 struct sim_carrier;
+struct sse_hub;
+struct auth;
 
 struct app {
   const struct config *cfg;
@@ -26,6 +28,8 @@ struct app {
   struct outbox *outbox;
   struct sim_carrier *sim;
   struct http_server *http;
+  struct sse_hub *events; /* /api/v1/events */
+  struct auth *auth;      /* staff sign-in: sessions and throttles */
 };
 
 /* Opens the store (migrating it), the blob store and the host adapter, and
@@ -45,5 +49,12 @@ void app_block_signals(void);
 json_t *api_message_json(struct app *a, const struct message *m,
                          int with_history);
 void api_register(struct app *a);
+
+/* Tells every open event stream that message 'id' was stored or changed
+ * (it is read back from the store). Safe from any thread but the store's
+ * writer. */
+void app_notify_message(struct app *a, const char *id);
+/* ... that a conversation changed otherwise (read, renamed). */
+void app_notify_conversation(struct app *a, const char *patient);
 
 #endif

@@ -48,17 +48,60 @@ static int limit_param(struct http_req *r, int def)
   return (int)v;
 }
 
+/* A search as the store wants it: a number-like query ("0491 570",
+ * "+61 491") becomes its digits, less a local leading 0, so it matches
+ * inside the E.164 form; anything else is matched against names. */
+static int search_param(struct http_req *r, char *out, size_t n)
+{
+  const char *q = http_query(r, "q");
+  size_t j = 0, digits = 0, len;
+  int numeric = 1;
+  out[0] = '\0';
+  if (!q)
+    return 0;
+  len = strlen(q);
+  if (len >= n)
+    return -1;
+  for (const char *p = q; *p; p++) {
+    if (*p >= '0' && *p <= '9')
+      digits++;
+    else if (!strchr(" +-()", *p))
+      numeric = 0;
+  }
+  if (!numeric || !digits) {
+    /* trim spaces */
+    while (*q == ' ')
+      q++;
+    snprintf(out, n, "%s", q);
+    for (j = strlen(out); j && out[j - 1] == ' ';)
+      out[--j] = '\0';
+    return 0;
+  }
+  for (const char *p = q; *p; p++)
+    if (*p >= '0' && *p <= '9' && !(j == 0 && *p == '0'))
+      out[j++] = *p;
+  out[j] = '\0';
+  return 0;
+}
+
 void h_conversations_list(void *cls, struct http_req *r)
 {
   struct app *a = cls;
   struct list_ctx l = {a, json_array()};
+  char q[101];
   int limit = limit_param(r, 100), rc;
+  if (search_param(r, q, sizeof q)) {
+    json_decref(l.arr);
+    http_reply_error(r, 400, "invalid_request", "q is at most %zu characters",
+                     sizeof q - 1);
+    return;
+  }
   if (limit < 0) {
     json_decref(l.arr);
     http_reply_error(r, 400, "invalid_request", "limit must be 1 to 200");
     return;
   }
-  rc = store_conversations(a->store, a->cfg->number, limit, on_conv, &l);
+  rc = store_conversations(a->store, a->cfg->number, q, limit, on_conv, &l);
   if (rc) {
     json_decref(l.arr);
     api_store_error(r, rc);
@@ -120,7 +163,9 @@ void h_conversation_read(void *cls, struct http_req *r)
     http_reply_error(r, 404, "not_found", "no conversation with %s", patient);
   else if (rc)
     api_store_error(r, rc);
-  else
+  else {
     http_reply_json(r, 200,
                     json_pack("{s:s, s:i}", "patient", patient, "unread", 0));
+    app_notify_conversation(a, patient);
+  }
 }

@@ -14,7 +14,16 @@ void h_media_get(void *cls, struct http_req *r);
 void h_hook_inbound(void *cls, struct http_req *r);
 void h_hook_status(void *cls, struct http_req *r);
 
+void h_patients_update(void *cls, struct http_req *r);
+void h_events(void *cls, struct http_req *r);
+/* The pages and /static/ (web.c). */
+void web_register(struct app *a);
+
 json_t *api_media_json(struct app *a, const char *id);
+/* Parses the body as a JSON object whose keys are all in 'fields'
+ * (NULL-terminated). Answers 400 itself and returns NULL otherwise. The
+ * caller owns the result. */
+json_t *api_json_object(struct http_req *r, const char *const *fields);
 /* Answers for a store failure (404, 503). */
 void api_store_error(struct http_req *r, int rc);
 /* Parses a patient number from a path segment (E.164 or local form);

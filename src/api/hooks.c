@@ -91,6 +91,8 @@ static void inbound_committed(void *cls, struct http_req *r)
   http_reply_json(r, 200,
                   json_pack("{s:b, s:s, s:b}", "ok", 1, "id", x->m.id,
                             "duplicate", x->rc == LB_EDUPLICATE));
+  if (x->rc != LB_EDUPLICATE)
+    app_notify_message(cls, x->m.id);
 }
 
 /* Runs on the store's writer thread. */
@@ -224,4 +226,5 @@ void h_hook_status(void *cls, struct http_req *r)
   }
   http_reply_json(
       r, 200, json_pack("{s:b, s:b, s:s}", "ok", 1, "matched", 1, "id", id));
+  app_notify_message(a, id);
 }

@@ -160,8 +160,10 @@ void h_messages_create(void *cls, struct http_req *r)
   http_reply_json(r, 202, api_message_json(a, &m, 0));
   if (rc == LB_EDUPLICATE)
     http_reply_header(r, "Idempotent-Replayed", "true");
-  else
+  else {
     outbox_wake(a->outbox);
+    app_notify_message(a, m.id);
+  }
 out:
   message_release(&m);
   json_decref(body);

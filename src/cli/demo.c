@@ -9,9 +9,15 @@
 #include "cli/cli.h"
 #include "util/crypto.h"
 #include "util/err.h"
+#include "util/password.h"
 
 #define DEMO_NUMBER "+61488868772"
 #define DEMO_CLINIC "WalkEasy Nexus Clinic"
+#define DEMO_USER "reception"
+
+/* The demo staff member's password: LYREBIRD_DEMO_PASSWORD, else the one
+ * kept in DIR/staff-password (made on first use). */
+static char demo_password[LB_PASSWORD_MAX + 2];
 
 /* Numbers from the range ACMA reserves for fiction: they reach nobody. */
 static const struct {
@@ -27,7 +33,10 @@ static void usage(FILE *f)
           "DIR, the simulated carrier under /sim/, and the clinic number\n"
           "%s (%s) with two demo patients.\n"
           "LYREBIRD_API_KEY fixes the API key (otherwise one is made and\n"
-          "kept in DIR/api-key). Any LYREBIRD_<SECTION>_<KEY> applies, e.g.\n"
+          "kept in DIR/api-key). The staff sign-in is '" DEMO_USER
+          "' with the\n"
+          "password in DIR/staff-password, or LYREBIRD_DEMO_PASSWORD.\n"
+          "Any LYREBIRD_<SECTION>_<KEY> applies, e.g.\n"
           "LYREBIRD_SIM_MMS_OUT=false makes the carrier SMS-only.\n\n"
           "  -p, --port N    port on 127.0.0.1 (default 8080)\n"
           "  -d, --data DIR  data directory (default ./demo-data)\n"
@@ -35,21 +44,23 @@ static void usage(FILE *f)
           DEMO_NUMBER, DEMO_CLINIC);
 }
 
-/* The key in DIR/api-key, made on first use. */
-static int demo_key(const char *dir, char *out, size_t n)
+/* A secret kept in DIR/<file> (at least 'min' characters), made with
+ * 'bytes' bytes of entropy on first use. */
+static int demo_secret(const char *dir, const char *file, size_t min,
+                       size_t bytes, char *out, size_t n)
 {
   char path[1100];
   FILE *f;
-  snprintf(path, sizeof path, "%s/api-key", dir);
+  snprintf(path, sizeof path, "%s/%s", dir, file);
   f = fopen(path, "r");
   if (f) {
     int ok = fgets(out, (int)n, f) != NULL;
     fclose(f);
     out[strcspn(out, "\r\n")] = '\0';
-    if (ok && strlen(out) >= 24)
+    if (ok && strlen(out) >= min)
       return 0;
   }
-  crypto_token(out, n, 32);
+  crypto_token(out, n, bytes);
   f = fopen(path, "w");
   if (!f)
     return -1;
@@ -58,9 +69,35 @@ static int demo_key(const char *dir, char *out, size_t n)
   return 0;
 }
 
+/* The demo staff member exists, is enabled and has the demo password. */
+static int seed_user(struct app *a)
+{
+  struct user u;
+  int rc = store_user_get(a->store, DEMO_USER, &u);
+  if (rc == LB_ENOTFOUND) {
+    memset(&u, 0, sizeof u);
+    snprintf(u.username, sizeof u.username, "%s", DEMO_USER);
+    snprintf(u.name, sizeof u.name, "Reception");
+    u.role = ROLE_STAFF;
+    if ((rc = password_hash(demo_password, u.password_hash)))
+      return rc;
+    return store_user_add(a->store, &u);
+  }
+  if (rc)
+    return rc;
+  if (u.disabled || password_verify(u.password_hash, demo_password)) {
+    char hash[LB_PWHASH_MAX];
+    struct user_change ch = {hash, NULL, -1, 0};
+    if ((rc = password_hash(demo_password, hash)))
+      return rc;
+    rc = store_user_update(a->store, DEMO_USER, &ch);
+  }
+  return rc;
+}
+
 static int seed(struct app *a)
 {
-  int rc = LB_OK;
+  int rc = seed_user(a);
   for (size_t i = 0; i < sizeof demo_patients / sizeof demo_patients[0] && !rc;
        i++) {
     rc = store_patient_upsert(a->store, demo_patients[i].e164,
@@ -80,6 +117,9 @@ static void ready(struct app *a, void *arg)
   printf("\nlyrebird demo is running: %s, %s, simulated carrier%s\n\n",
          c->clinic_name, c->number,
          c->sim_mms_out ? " (MMS on)" : " (SMS only)");
+  printf("  Inbox      %s/inbox  (sign in as %s / %s)\n", u, DEMO_USER,
+         demo_password);
+  printf("  Phone      %s/sim/phone  (play the patient)\n", u);
   printf("  API        %s/api/v1\n", u);
   printf("  API key    %s\n", c->api_key);
   printf("  Health     %s/healthz\n", u);
@@ -129,9 +169,24 @@ int cmd_demo(int argc, char **argv)
             strerror(errno));
     return 1;
   }
-  if (demo_key(dir, key, sizeof key)) {
+  if (demo_secret(dir, "api-key", 24, 32, key, sizeof key)) {
     fprintf(stderr, "lyrebird demo: cannot write %s/api-key\n", dir);
     return 1;
+  }
+  if (getenv("LYREBIRD_DEMO_PASSWORD")) {
+    snprintf(demo_password, sizeof demo_password, "%s",
+             getenv("LYREBIRD_DEMO_PASSWORD"));
+  } else if (demo_secret(dir, "staff-password", LB_PASSWORD_MIN, 12,
+                         demo_password, sizeof demo_password)) {
+    fprintf(stderr, "lyrebird demo: cannot write %s/staff-password\n", dir);
+    return 1;
+  }
+  {
+    char why[200];
+    if (password_check(demo_password, why, sizeof why)) {
+      fprintf(stderr, "lyrebird demo: LYREBIRD_DEMO_PASSWORD: %s\n", why);
+      return 1;
+    }
   }
   crypto_token(secret, sizeof secret, 24);
   if (config_init(&cfg))

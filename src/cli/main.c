@@ -19,6 +19,7 @@ static const struct {
     {"send", cmd_send, "send a message through a running gateway's API"},
     {"migrate", cmd_migrate, "bring the database schema up to date"},
     {"check-config", cmd_check_config, "validate a configuration file"},
+    {"user", cmd_user, "add, list and disable staff accounts"},
 };
 
 static void usage(FILE *f)

@@ -41,6 +41,12 @@ struct config {
   int backoff_base_ms;
   int backoff_max_ms;
   int send_timeout_ms;
+  /* [web] -- staff sign-in */
+  int session_idle_minutes;
+  int session_max_hours;
+  int login_max_failures;
+  int login_lockout_seconds;
+  int login_ip_max_failures;
   /* [log] */
   char *log_level;
   int access_log;

@@ -24,6 +24,9 @@ struct http_server {
   pthread_mutex_t mu;
   int suspended; /* requests parked by http_suspend() */
   char *api_key;
+  char cookie[64];
+  http_session_fn session_fn;
+  void *session_cls;
   struct http_route routes[MAX_ROUTES];
   int n_routes;
   struct MHD_Daemon *d;
@@ -55,6 +58,14 @@ int http_server_route(struct http_server *s, const char *method,
   s->routes[s->n_routes++] =
       (struct http_route){method, pattern, fn, cls, body_max, auth};
   return LB_OK;
+}
+
+void http_server_set_sessions(struct http_server *s, const char *cookie,
+                              http_session_fn fn, void *cls)
+{
+  snprintf(s->cookie, sizeof s->cookie, "%s", cookie);
+  s->session_fn = fn;
+  s->session_cls = cls;
 }
 
 /* Matches path against pattern; fills params. 1 on match. */
@@ -112,6 +123,11 @@ const char *http_query(struct http_req *r, const char *name)
   return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+const char *http_cookie(struct http_req *r, const char *name)
+{
+  return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
 static void set_response(struct http_req *r, int status,
                          struct MHD_Response *resp, size_t len)
 {
@@ -123,6 +139,13 @@ static void set_response(struct http_req *r, int status,
   r->status = status;
   r->response = resp;
   r->resp_bytes = len;
+}
+
+void http_reply_response(struct http_req *r, int status,
+                         struct MHD_Response *resp)
+{
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  set_response(r, status, resp, 0);
 }
 
 void http_reply_bytes(struct http_req *r, int status, const char *ctype,
@@ -186,12 +209,53 @@ void http_reply_error(struct http_req *r, int status, const char *code,
       json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
-static int authorised(struct http_server *s, struct http_req *r)
+static int safe_method(const char *m)
+{
+  return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+}
+
+/* Establishes r->who for a route that needs it. Returns 1, or answers the
+ * request (401/403) and returns 0. */
+static int authenticate(struct http_server *s, struct http_req *r)
 {
   const char *h = http_header(r, "Authorization");
-  if (!h || strncmp(h, "Bearer ", 7) != 0 || !s->api_key[0])
+  const char *token = s->cookie[0] ? http_cookie(r, s->cookie) : NULL;
+
+  if (h) { /* the key, and only the key: no falling back to the cookie */
+    if (strncmp(h, "Bearer ", 7) == 0 && s->api_key[0] &&
+        crypto_streq(h + 7, s->api_key)) {
+      r->who.kind = PRINCIPAL_KEY;
+      r->who.admin = 1;
+      return 1;
+    }
+    http_reply_error(r, 401, "unauthorized",
+                     "wrong API key: send 'Authorization: Bearer <[api] "
+                     "key>'");
+    http_reply_header(r, "WWW-Authenticate", "Bearer");
     return 0;
-  return crypto_streq(h + 7, s->api_key);
+  }
+  if (token && s->session_fn && s->session_fn(s->session_cls, token, &r->who)) {
+    const char *csrf = http_header(r, "X-CSRF-Token");
+    if (!safe_method(r->method) &&
+        (!csrf || !r->who.csrf[0] || !crypto_streq(csrf, r->who.csrf))) {
+      http_reply_error(r, 403, "csrf_failed",
+                       "this request needs your session's X-CSRF-Token "
+                       "header; reload the page and try again");
+      return 0;
+    }
+    if (r->route->auth == AUTH_ADMIN && !r->who.admin) {
+      http_reply_error(r, 403, "forbidden", "only an admin may do this");
+      return 0;
+    }
+    return 1;
+  }
+  memset(&r->who, 0, sizeof r->who);
+  http_reply_error(r, 401, "unauthorized",
+                   token ? "your sign-in has ended; sign in again"
+                         : "sign in, or send 'Authorization: Bearer <[api] "
+                           "key>'");
+  http_reply_header(r, "WWW-Authenticate", "Bearer");
+  return 0;
 }
 
 static void client_addr(struct MHD_Connection *c, char *out, size_t n)
@@ -269,13 +333,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     if (r->response)
       return queue(r);
     buf_init(&r->body, r->route->body_max);
-    if (r->route->auth == AUTH_API && !authorised(s, r)) {
-      http_reply_error(r, 401, "unauthorized",
-                       "missing or wrong API key: send 'Authorization: "
-                       "Bearer <[api] key>'");
-      http_reply_header(r, "WWW-Authenticate", "Bearer");
+    if (r->route->auth != AUTH_NONE && !authenticate(s, r))
       return queue(r);
-    }
     cl = http_header(r, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > r->route->body_max) {
       http_reply_error(r, 413, "body_too_large",

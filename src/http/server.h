@@ -18,7 +18,29 @@
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX 256
 
-enum http_auth { AUTH_NONE, AUTH_API };
+/* Who may call a route. AUTH_API: the API key, or a signed-in staff
+ * member. AUTH_ADMIN: the API key, or a signed-in admin. A request made
+ * with a session cookie that changes something (any method but GET and
+ * HEAD) must also carry the session's X-CSRF-Token. */
+enum http_auth { AUTH_NONE, AUTH_API, AUTH_ADMIN };
+
+enum http_principal_kind { PRINCIPAL_NONE, PRINCIPAL_KEY, PRINCIPAL_SESSION };
+
+/* Who made a request, once authenticated. */
+struct http_principal {
+  enum http_principal_kind kind;
+  int admin;
+  char user_id[32];
+  char username[72];
+  char csrf[64];
+  char token_hash[65]; /* SHA-256 hex of the session token */
+};
+
+/* Looks up a session cookie's token. Returns 1 and fills p (kind, admin,
+ * user, csrf, token_hash) for a live session, 0 otherwise. Runs on an HTTP
+ * thread before the body is read. */
+typedef int (*http_session_fn)(void *cls, const char *token,
+                               struct http_principal *p);
 
 struct http_server;
 struct http_req;
@@ -41,6 +63,7 @@ struct http_req {
   size_t resp_bytes;
   char remote[64];
   char error_code[48];
+  struct http_principal who;
   /* Set by http_suspend(); see there. */
   http_handler cont;
   void *ctx;
@@ -71,6 +94,9 @@ int http_server_new(const struct http_server_options *opt,
 int http_server_route(struct http_server *s, const char *method,
                       const char *pattern, http_handler fn, void *cls,
                       size_t body_max, enum http_auth auth);
+/* Accepts sessions: the cookie named 'cookie' is checked by fn. */
+void http_server_set_sessions(struct http_server *s, const char *cookie,
+                              http_session_fn fn, void *cls);
 int http_server_start(struct http_server *s);
 int http_server_port(const struct http_server *s);
 void http_server_stop(struct http_server *s);
@@ -89,6 +115,7 @@ void http_resume(struct http_req *r);
 /* Request accessors. NULL when absent. */
 const char *http_header(struct http_req *r, const char *name);
 const char *http_query(struct http_req *r, const char *name);
+const char *http_cookie(struct http_req *r, const char *name);
 
 /* Replies. http_reply_json takes the reference to 'body'. */
 void http_reply_json(struct http_req *r, int status, json_t *body);
@@ -101,5 +128,9 @@ void http_reply_bytes(struct http_req *r, int status, const char *ctype,
 void http_reply_static(struct http_req *r, int status, const char *ctype,
                        const void *data, size_t len);
 void http_reply_header(struct http_req *r, const char *name, const char *value);
+/* Answers with a response built by the caller (a stream); takes it. */
+struct MHD_Response;
+void http_reply_response(struct http_req *r, int status,
+                         struct MHD_Response *resp);
 
 #endif

@@ -183,6 +183,8 @@ record:
               json_pack("{s:s, s:s, s:i}", "message", m->id, "status",
                         status_name(m->status), "attempt", m->attempts),
               "%s", detail);
+  if (rc == LB_OK)
+    app_notify_message(a, m->id);
   for (size_t i = 0; i < n_bufs; i++)
     buf_release(&bufs[i]);
   wire_request_release(&req);

@@ -19,6 +19,7 @@
 #define SIM_MAX_MESSAGES 2000
 #define SIM_MAX_TASKS 10000
 #define SIM_TASK_TRIES 6
+#define SIM_MAX_OFF 64
 #define MB (1024u * 1024u)
 
 struct sim_media {
@@ -28,9 +29,9 @@ struct sim_media {
   size_t len;
 };
 
-/* A message a handset received. */
+/* A message a handset received (or, with from_phone, sent). */
 struct sim_msg {
-  char id[40];
+  char id[64];
   char ref[LB_ID_SIZE + 8];
   char from[LB_E164_SIZE];
   char to[LB_E164_SIZE];
@@ -38,6 +39,8 @@ struct sim_msg {
   struct sim_media media[LB_MEDIA_MAX];
   size_t n_media;
   int64_t at;
+  int from_phone;
+  int lost; /* reported undelivered: the handset never shows it */
 };
 
 /* A webhook post due at 'due'. */
@@ -58,6 +61,8 @@ struct sim_carrier {
   size_t n_msgs, head;
   struct sim_task *tasks; /* sorted by due */
   size_t n_tasks;
+  char off[SIM_MAX_OFF][LB_E164_SIZE]; /* handsets switched off */
+  size_t n_off;
   int stop;
   pthread_t thread;
   int started;
@@ -214,15 +219,63 @@ static struct sim_msg *find_ref(struct sim_carrier *s, const char *ref)
   return NULL;
 }
 
+/* Decodes [{content_type, data (base64)}] into m->media. Nonzero with
+ * 'err' set on bad input. */
+static int decode_media(json_t *media, struct sim_msg *m, size_t *total,
+                        char *err, size_t errlen)
+{
+  json_t *it;
+  size_t i;
+  *total = 0;
+  json_array_foreach(media, i, it)
+  {
+    const char *ct = NULL, *data = NULL;
+    size_t dlen = 0;
+    struct sim_media *sm;
+    if (i >= LB_MEDIA_MAX || json_unpack(it, "{s:s, s:s%}", "content_type", &ct,
+                                         "data", &data, &dlen)) {
+      snprintf(err, errlen,
+               "media items need content_type and base64 data "
+               "(at most 10)");
+      return -1;
+    }
+    sm = &m->media[m->n_media];
+    sm->data = malloc(dlen / 4 * 3 + 3);
+    if (!sm->data) {
+      snprintf(err, errlen, "out of memory");
+      return -1;
+    }
+    m->n_media++;
+    if (sodium_base642bin(sm->data, dlen / 4 * 3 + 3, data, dlen, NULL,
+                          &sm->len, NULL, sodium_base64_VARIANT_ORIGINAL)) {
+      snprintf(err, errlen, "media data is not base64");
+      return -1;
+    }
+    str_copy(sm->content_type, sizeof sm->content_type, ct);
+    id_new(sm->id);
+    *total += sm->len;
+  }
+  return 0;
+}
+
+/* Caller holds mu. */
+static int is_off(const struct sim_carrier *s, const char *e164)
+{
+  for (size_t i = 0; i < s->n_off; i++)
+    if (strcmp(s->off[i], e164) == 0)
+      return 1;
+  return 0;
+}
+
 static void h_api_send(void *cls, struct http_req *r)
 {
   struct sim_carrier *s = cls;
   const char *auth = http_header(r, "Authorization");
-  json_t *o = NULL, *media, *it;
+  json_t *o = NULL, *media;
   const char *from = NULL, *to = NULL, *text = "", *ref = "", *cb = NULL;
   struct sim_msg *m = NULL;
-  size_t i, total = 0;
-  char id[40];
+  size_t total = 0;
+  char id[64], err[160];
 
   if (!auth || strncmp(auth, "Bearer ", 7) ||
       !crypto_streq(auth + 7, s->cfg->sim_secret)) {
@@ -273,33 +326,9 @@ static void h_api_send(void *cls, struct http_req *r)
     sim_error(r, 503, "unavailable", "out of memory");
     goto out;
   }
-  json_array_foreach(media, i, it)
-  {
-    const char *ct = NULL, *data = NULL;
-    size_t dlen = 0;
-    struct sim_media *sm;
-    if (i >= LB_MEDIA_MAX || json_unpack(it, "{s:s, s:s%}", "content_type", &ct,
-                                         "data", &data, &dlen)) {
-      sim_error(r, 400, "invalid_media",
-                "media items need content_type and "
-                "base64 data (at most 10)");
-      goto out;
-    }
-    sm = &m->media[m->n_media];
-    sm->data = malloc(dlen / 4 * 3 + 3);
-    if (!sm->data) {
-      sim_error(r, 503, "unavailable", "out of memory");
-      goto out;
-    }
-    m->n_media++;
-    if (sodium_base642bin(sm->data, dlen / 4 * 3 + 3, data, dlen, NULL,
-                          &sm->len, NULL, sodium_base64_VARIANT_ORIGINAL)) {
-      sim_error(r, 400, "invalid_media", "media data is not base64");
-      goto out;
-    }
-    str_copy(sm->content_type, sizeof sm->content_type, ct);
-    id_new(sm->id);
-    total += sm->len;
+  if (decode_media(media, m, &total, err, sizeof err)) {
+    sim_error(r, 400, "invalid_media", err);
+    goto out;
   }
   if (total > (size_t)s->cfg->sim_mms_max_bytes) {
     char msg[160];
@@ -317,15 +346,17 @@ static void h_api_send(void *cls, struct http_req *r)
   snprintf(id, sizeof id, "%s", m->id);
 
   pthread_mutex_lock(&s->mu);
+  m->lost = is_off(s, to) || (s->cfg->sim_dr_failure_rate > 0 &&
+                              rand01() < s->cfg->sim_dr_failure_rate);
   store_msg(s, m);
   if (cb && *cb) {
-    int fail = s->cfg->sim_dr_failure_rate > 0 &&
-               rand01() < s->cfg->sim_dr_failure_rate;
+    int fail = m->lost;
     json_t *dr = json_pack(
         "{s:s, s:s, s:s, s:s?, s:s?}", "id", id, "ref", ref, "status",
         fail ? "undelivered" : "delivered", "error_code",
         fail ? "absent_subscriber" : NULL, "error_text",
-        fail ? "handset switched off or out of coverage (simulated)" : NULL);
+        fail ? "the handset is switched off or out of coverage (simulated)"
+             : NULL);
     char *body = dr ? json_dumps(dr, JSON_COMPACT) : NULL;
     json_decref(dr);
     if (body)
@@ -342,11 +373,32 @@ out:
 
 /* ---- handsets --------------------------------------------------------- */
 
+static json_t *handset_msg_json(const struct sim_msg *m)
+{
+  json_t *media = json_array();
+  char at[LB_ISO8601_LEN];
+  for (size_t k = 0; k < m->n_media; k++) {
+    char url[80];
+    snprintf(url, sizeof url, "/sim/media/%s", m->media[k].id);
+    json_array_append_new(media,
+                          json_pack("{s:s, s:s, s:I}", "content_type",
+                                    m->media[k].content_type, "url", url,
+                                    "bytes", (json_int_t)m->media[k].len));
+  }
+  clock_iso8601(m->at, at, sizeof at);
+  /* received_at: the name before sent messages were listed too */
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s}", "id", m->id,
+                   "direction", m->from_phone ? "sent" : "received", "from",
+                   m->from, "to", m->to, "text", m->text, "media", media, "at",
+                   at, "received_at", at);
+}
+
 static void h_handset_messages(void *cls, struct http_req *r)
 {
   struct sim_carrier *s = cls;
   const char *who = r->params[0];
   json_t *arr = json_array();
+  int off;
   if (!phone_is_e164(who)) {
     json_decref(arr);
     sim_error(r, 400, "invalid_number",
@@ -357,28 +409,82 @@ static void h_handset_messages(void *cls, struct http_req *r)
   pthread_mutex_lock(&s->mu);
   for (size_t i = 0; i < s->n_msgs; i++) {
     struct sim_msg *m = s->msgs[(s->head + i) % SIM_MAX_MESSAGES];
-    json_t *media, *o;
-    char at[LB_ISO8601_LEN];
-    if (strcmp(m->to, who) != 0)
-      continue;
-    media = json_array();
-    for (size_t k = 0; k < m->n_media; k++) {
-      char url[80];
-      snprintf(url, sizeof url, "/sim/media/%s", m->media[k].id);
-      json_array_append_new(media,
-                            json_pack("{s:s, s:s, s:I}", "content_type",
-                                      m->media[k].content_type, "url", url,
-                                      "bytes", (json_int_t)m->media[k].len));
-    }
-    clock_iso8601(m->at, at, sizeof at);
-    o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "id", m->id, "from",
-                  m->from, "to", m->to, "text", m->text, "media", media,
-                  "received_at", at);
-    json_array_append_new(arr, o);
+    int mine = m->from_phone ? strcmp(m->from, who) == 0
+                             : strcmp(m->to, who) == 0 && !m->lost;
+    if (mine)
+      json_array_append_new(arr, handset_msg_json(m));
   }
+  off = is_off(s, who);
   pthread_mutex_unlock(&s->mu);
   http_reply_json(r, 200,
-                  json_pack("{s:s, s:o}", "handset", who, "messages", arr));
+                  json_pack("{s:s, s:b, s:o}", "handset", who, "switched_off",
+                            off, "messages", arr));
+}
+
+/* GET /sim/handsets: every handset the carrier has seen. */
+static void h_handsets(void *cls, struct http_req *r)
+{
+  struct sim_carrier *s = cls;
+  json_t *seen = json_object(), *arr = json_array(), *v;
+  const char *k;
+  pthread_mutex_lock(&s->mu);
+  for (size_t i = 0; i < s->n_msgs; i++) {
+    struct sim_msg *m = s->msgs[(s->head + i) % SIM_MAX_MESSAGES];
+    json_object_set_new(seen, m->from_phone ? m->from : m->to, json_true());
+  }
+  for (size_t i = 0; i < s->n_off; i++)
+    json_object_set_new(seen, s->off[i], json_true());
+  pthread_mutex_unlock(&s->mu);
+  json_object_foreach(seen, k, v) json_array_append_new(arr, json_string(k));
+  json_decref(seen);
+  http_reply_json(r, 200, json_pack("{s:o}", "handsets", arr));
+}
+
+/* POST /sim/handsets/{e164}/state {"switched_off": bool} */
+static void h_handset_state(void *cls, struct http_req *r)
+{
+  struct sim_carrier *s = cls;
+  const char *who = r->params[0];
+  json_t *o = NULL, *v;
+  int want, ok = 1;
+  if (!phone_is_e164(who)) {
+    sim_error(r, 400, "invalid_number",
+              "handset numbers are E.164, e.g. +61491570156");
+    return;
+  }
+  o = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+  v = json_object_get(o, "switched_off");
+  if (!json_is_boolean(v)) {
+    json_decref(o);
+    sim_error(r, 400, "invalid_request",
+              "send {\"switched_off\": true} or false");
+    return;
+  }
+  want = json_is_true(v);
+  json_decref(o);
+  pthread_mutex_lock(&s->mu);
+  if (want && !is_off(s, who)) {
+    if (s->n_off < SIM_MAX_OFF)
+      str_copy(s->off[s->n_off++], LB_E164_SIZE, who);
+    else
+      ok = 0;
+  } else if (!want) {
+    for (size_t i = 0; i < s->n_off; i++)
+      if (strcmp(s->off[i], who) == 0) {
+        memmove(&s->off[i], &s->off[i + 1],
+                (s->n_off - i - 1) * sizeof s->off[0]);
+        s->n_off--;
+        break;
+      }
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (!ok) {
+    sim_error(r, 409, "too_many",
+              "at most 64 handsets can be switched off at once");
+    return;
+  }
+  http_reply_json(
+      r, 200, json_pack("{s:s, s:b}", "handset", who, "switched_off", want));
 }
 
 static void h_media(void *cls, struct http_req *r)
@@ -414,7 +520,9 @@ static void h_handset_send(void *cls, struct http_req *r)
   const char *who = r->params[0];
   json_error_t jerr;
   json_t *o = NULL, *text, *media, *idv, *out = NULL;
-  char id[LB_PROVIDER_ID_MAX], *body;
+  char id[LB_PROVIDER_ID_MAX], *body, err[160];
+  struct sim_msg *kept;
+  size_t total;
 
   if (!phone_is_e164(who)) {
     sim_error(r, 400, "invalid_number",
@@ -452,8 +560,30 @@ static void h_handset_send(void *cls, struct http_req *r)
     sim_error(r, 503, "unavailable", "out of memory");
     goto done;
   }
+  /* The handset keeps what it sent, to show the conversation. */
+  kept = calloc(1, sizeof *kept);
+  if (kept && (kept->text = strdup(text ? json_string_value(text) : "")) &&
+      !decode_media(media, kept, &total, err, sizeof err)) {
+    str_copy(kept->id, sizeof kept->id, id);
+    str_copy(kept->from, sizeof kept->from, who);
+    snprintf(kept->to, sizeof kept->to, "%s", s->cfg->number);
+    kept->from_phone = 1;
+    kept->at = clock_now_ms();
+  } else {
+    msg_free(kept);
+    kept = NULL;
+  }
   pthread_mutex_lock(&s->mu);
   task_add(s, s->inbound_url, body, clock_now_ms());
+  for (size_t i = 0; kept && i < s->n_msgs; i++) {
+    struct sim_msg *m = s->msgs[(s->head + i) % SIM_MAX_MESSAGES];
+    if (m->from_phone && strcmp(m->id, id) == 0) { /* a redelivery */
+      msg_free(kept);
+      kept = NULL;
+    }
+  }
+  if (kept)
+    store_msg(s, kept);
   pthread_mutex_unlock(&s->mu);
   http_reply_json(r, 202,
                   json_pack("{s:s, s:s}", "id", id, "status", "accepted"));
@@ -476,6 +606,9 @@ int sim_carrier_new(const struct config *cfg, struct http_server *srv,
   pthread_cond_init(&s->cv, NULL);
   http_server_route(srv, "POST", "/sim/api/messages", h_api_send, s, cap,
                     AUTH_NONE);
+  http_server_route(srv, "GET", "/sim/handsets", h_handsets, s, 0, AUTH_NONE);
+  http_server_route(srv, "POST", "/sim/handsets/{e164}/state", h_handset_state,
+                    s, 4096, AUTH_NONE);
   http_server_route(srv, "GET", "/sim/handsets/{e164}/messages",
                     h_handset_messages, s, 0, AUTH_NONE);
   http_server_route(srv, "POST", "/sim/handsets/{e164}/send", h_handset_send, s,

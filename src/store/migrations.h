@@ -75,6 +75,23 @@ static const char *const migrations[] = {
     " request_sha256 TEXT NOT NULL,"
     " message_id TEXT NOT NULL REFERENCES messages(id),"
     " created_at BIGINT NOT NULL);",
+    /* 2: staff accounts and their sign-in sessions */
+    "CREATE TABLE users ("
+    " id TEXT PRIMARY KEY,"
+    " username TEXT NOT NULL UNIQUE,"
+    " display_name TEXT,"
+    " role TEXT NOT NULL CHECK (role IN ('staff', 'admin')),"
+    " password_hash TEXT NOT NULL,"
+    " disabled_at BIGINT,"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL);"
+    "CREATE TABLE sessions ("
+    " token_sha256 TEXT PRIMARY KEY,"
+    " user_id TEXT NOT NULL REFERENCES users(id),"
+    " csrf_token TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " last_seen_at BIGINT NOT NULL);"
+    "CREATE INDEX sessions_user ON sessions(user_id);",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -13,50 +13,10 @@
 #include <string.h>
 
 #include "store/migrations.h"
-#include "store/store.h"
+#include "store/sqlite_int.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
-
-#define STMT_CACHE 48
-#define LIST_MAX 200
-
-struct conn {
-  sqlite3 *db;
-  struct {
-    const char *sql;
-    sqlite3_stmt *st;
-  } cache[STMT_CACHE];
-  int n;
-  struct conn *next, *prev;
-};
-
-struct job {
-  int (*fn)(struct conn *c, void *arg);
-  void *arg;
-  int rc;
-  int done;
-  pthread_cond_t cv; /* its own, so a commit wakes only its waiters */
-  /* Asynchronous jobs: called on the writer thread after the commit;
-   * the job is then freed. NULL for a job someone waits on. */
-  void (*on_done)(void *arg, int rc);
-  struct job *next;
-};
-
-struct store {
-  char *path;
-  int full;
-  struct conn *w;
-  pthread_t writer;
-  int writer_started;
-  pthread_mutex_t mu;
-  pthread_cond_t cv_job;
-  struct job *head, *tail;
-  int stop;
-  pthread_key_t key;
-  pthread_mutex_t rmu;
-  struct conn *readers;
-};
 
 /* ---- connections ------------------------------------------------------ */
 
@@ -102,7 +62,7 @@ static int conn_open(const char *path, int full, struct conn **out)
 }
 
 /* A cached prepared statement, reset and ready to bind. */
-static sqlite3_stmt *stmt(struct conn *c, const char *sql)
+sqlite3_stmt *sq_stmt(struct conn *c, const char *sql)
 {
   sqlite3_stmt *st = NULL;
   for (int i = 0; i < c->n; i++)
@@ -127,7 +87,7 @@ static sqlite3_stmt *stmt(struct conn *c, const char *sql)
   return st;
 }
 
-static struct conn *rconn(struct store *s)
+struct conn *sq_rconn(struct store *s)
 {
   struct conn *c = pthread_getspecific(s->key);
   if (c)
@@ -222,8 +182,7 @@ static void *writer_main(void *arg)
 }
 
 /* Runs fn in a committed transaction on the writer thread. */
-static int write_tx(struct store *s, int (*fn)(struct conn *, void *),
-                    void *arg)
+int sq_write_tx(struct store *s, int (*fn)(struct conn *, void *), void *arg)
 {
   struct job j = {fn, arg, LB_OK, 0, PTHREAD_COND_INITIALIZER, NULL, NULL};
   pthread_mutex_lock(&s->mu);
@@ -383,7 +342,7 @@ static int migrate_job(struct conn *c, void *arg)
 int store_migrate(struct store *s, int *from, int *to)
 {
   struct migrate_arg a = {0, 0};
-  int rc = write_tx(s, migrate_job, &a);
+  int rc = sq_write_tx(s, migrate_job, &a);
   if (from)
     *from = a.from;
   if (to)
@@ -393,7 +352,7 @@ int store_migrate(struct store *s, int *from, int *to)
 
 int store_schema_version(struct store *s, int *version)
 {
-  struct conn *c = rconn(s);
+  struct conn *c = sq_rconn(s);
   sqlite3_stmt *st;
   int rc = LB_EDB;
   *version = 0;
@@ -414,7 +373,7 @@ int store_schema_version(struct store *s, int *version)
 
 /* ---- binding helpers -------------------------------------------------- */
 
-static void bt(sqlite3_stmt *st, int i, const char *v)
+void sq_bt(sqlite3_stmt *st, int i, const char *v)
 {
   if (v)
     sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -423,24 +382,24 @@ static void bt(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* Binds "" as NULL. */
-static void bt0(sqlite3_stmt *st, int i, const char *v)
+void sq_bt0(sqlite3_stmt *st, int i, const char *v)
 {
-  bt(st, i, v && *v ? v : NULL);
+  sq_bt(st, i, v && *v ? v : NULL);
 }
 
-static void bi(sqlite3_stmt *st, int i, int64_t v)
+void sq_bi(sqlite3_stmt *st, int i, int64_t v)
 {
   sqlite3_bind_int64(st, i, v);
 }
 
-static void ct(sqlite3_stmt *st, int i, char *dst, size_t n)
+void sq_ct(sqlite3_stmt *st, int i, char *dst, size_t n)
 {
   const unsigned char *v = sqlite3_column_text(st, i);
   str_copy(dst, n, v ? (const char *)v : "");
 }
 
 /* Steps a statement that returns no rows. */
-static int step_done(struct conn *c, sqlite3_stmt *st)
+int sq_step_done(struct conn *c, sqlite3_stmt *st)
 {
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -457,17 +416,17 @@ static int add_event(struct conn *c, const char *msg_id, const char *status,
 {
   static const char sql[] = "INSERT INTO message_events(id, message_id, "
                             "status, detail, at) VALUES (?, ?, ?, ?, ?)";
-  sqlite3_stmt *st = stmt(c, sql);
+  sqlite3_stmt *st = sq_stmt(c, sql);
   char id[LB_ID_SIZE];
   if (!st)
     return LB_EDB;
   id_new(id);
-  bt(st, 1, id);
-  bt(st, 2, msg_id);
-  bt(st, 3, status);
-  bt0(st, 4, detail);
-  bi(st, 5, at);
-  return step_done(c, st);
+  sq_bt(st, 1, id);
+  sq_bt(st, 2, msg_id);
+  sq_bt(st, 3, status);
+  sq_bt0(st, 4, detail);
+  sq_bi(st, 5, at);
+  return sq_step_done(c, st);
 }
 
 /* ---- messages --------------------------------------------------------- */
@@ -488,22 +447,22 @@ static int row_to_message(struct conn *c, sqlite3_stmt *st, int col,
 
   message_release(m);
   message_init(m);
-  ct(st, col + 0, m->id, sizeof m->id);
-  ct(st, col + 1, buf, sizeof buf);
+  sq_ct(st, col + 0, m->id, sizeof m->id);
+  sq_ct(st, col + 1, buf, sizeof buf);
   m->direction = strcmp(buf, "inbound") == 0 ? DIR_INBOUND : DIR_OUTBOUND;
-  ct(st, col + 2, m->from, sizeof m->from);
-  ct(st, col + 3, m->to, sizeof m->to);
+  sq_ct(st, col + 2, m->from, sizeof m->from);
+  sq_ct(st, col + 3, m->to, sizeof m->to);
   text = sqlite3_column_text(st, col + 4);
   m->text = strdup(text ? (const char *)text : "");
   if (!m->text)
     return LB_ENOMEM;
-  ct(st, col + 5, buf, sizeof buf);
+  sq_ct(st, col + 5, buf, sizeof buf);
   if (status_parse(buf, &m->status))
     m->status = ST_FAILED;
-  ct(st, col + 6, m->provider, sizeof m->provider);
-  ct(st, col + 7, m->provider_msg_id, sizeof m->provider_msg_id);
-  ct(st, col + 8, m->error_code, sizeof m->error_code);
-  ct(st, col + 9, m->error_text, sizeof m->error_text);
+  sq_ct(st, col + 6, m->provider, sizeof m->provider);
+  sq_ct(st, col + 7, m->provider_msg_id, sizeof m->provider_msg_id);
+  sq_ct(st, col + 8, m->error_code, sizeof m->error_code);
+  sq_ct(st, col + 9, m->error_text, sizeof m->error_text);
   m->error_retryable = sqlite3_column_int(st, col + 10);
   m->attempts = sqlite3_column_int(st, col + 11);
   m->next_attempt_at = sqlite3_column_int64(st, col + 12);
@@ -511,12 +470,12 @@ static int row_to_message(struct conn *c, sqlite3_stmt *st, int col,
   m->updated_at = sqlite3_column_int64(st, col + 14);
 
   /* A second cached statement, while the caller's st is mid-step. */
-  ms = stmt(c, media_sql);
+  ms = sq_stmt(c, media_sql);
   if (!ms)
     return LB_EDB;
-  bt(ms, 1, m->id);
+  sq_bt(ms, 1, m->id);
   while (sqlite3_step(ms) == SQLITE_ROW && m->n_media < LB_MEDIA_MAX) {
-    ct(ms, 0, m->media_ids[m->n_media], LB_ID_SIZE);
+    sq_ct(ms, 0, m->media_ids[m->n_media], LB_ID_SIZE);
     m->n_media++;
   }
   sqlite3_reset(ms);
@@ -527,11 +486,11 @@ static int load_message(struct conn *c, const char *id, struct message *out)
 {
   static const char sql[] =
       "SELECT " MSG_COLS " FROM messages m WHERE m.id = ?";
-  sqlite3_stmt *st = stmt(c, sql);
+  sqlite3_stmt *st = sq_stmt(c, sql);
   int rc;
   if (!st)
     return LB_EDB;
-  bt(st, 1, id);
+  sq_bt(st, 1, id);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     rc = row_to_message(c, st, 0, out);
@@ -543,7 +502,7 @@ static int load_message(struct conn *c, const char *id, struct message *out)
 
 int store_message_get(struct store *s, const char *id, struct message *out)
 {
-  struct conn *c = rconn(s);
+  struct conn *c = sq_rconn(s);
   return c ? load_message(c, id, out) : LB_EDB;
 }
 
@@ -571,29 +530,29 @@ static int upsert_conversation(struct conn *c, const char *number,
   char id[LB_ID_SIZE];
   int rc;
 
-  if (!(st = stmt(c, pat_sql)))
+  if (!(st = sq_stmt(c, pat_sql)))
     return LB_EDB;
-  bt(st, 1, patient);
-  bi(st, 2, now);
-  bi(st, 3, now);
-  if ((rc = step_done(c, st)))
+  sq_bt(st, 1, patient);
+  sq_bi(st, 2, now);
+  sq_bi(st, 3, now);
+  if ((rc = sq_step_done(c, st)))
     return rc;
-  if (!(st = stmt(c, conv_sql)))
+  if (!(st = sq_stmt(c, conv_sql)))
     return LB_EDB;
   id_new(id);
-  bt(st, 1, id);
-  bt(st, 2, number);
-  bt(st, 3, patient);
-  bt(st, 4, m ? m->id : NULL);
+  sq_bt(st, 1, id);
+  sq_bt(st, 2, number);
+  sq_bt(st, 3, patient);
+  sq_bt(st, 4, m ? m->id : NULL);
   if (m)
-    bi(st, 5, m->created_at);
+    sq_bi(st, 5, m->created_at);
   else
     sqlite3_bind_null(st, 5);
-  bi(st, 6, unread_inc);
-  bi(st, 7, now);
+  sq_bi(st, 6, unread_inc);
+  sq_bi(st, 7, now);
   rc = sqlite3_step(st) == SQLITE_ROW ? LB_OK : LB_EDB;
   if (!rc)
-    ct(st, 0, conv_id, LB_ID_SIZE);
+    sq_ct(st, 0, conv_id, LB_ID_SIZE);
   else
     log_error("store.sql", "upsert conversation: %s", sqlite3_errmsg(c->db));
   sqlite3_reset(st);
@@ -609,26 +568,26 @@ static int insert_message(struct conn *c, const struct message *m,
       "error_text, error_retryable, attempts, next_attempt_at, created_at, "
       "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
       "ON CONFLICT (provider, provider_message_id) DO NOTHING RETURNING id";
-  sqlite3_stmt *st = stmt(c, sql);
+  sqlite3_stmt *st = sq_stmt(c, sql);
   int rc;
   if (!st)
     return LB_EDB;
-  bt(st, 1, m->id);
-  bt(st, 2, conv_id);
-  bt(st, 3, direction_name(m->direction));
-  bt(st, 4, m->from);
-  bt(st, 5, m->to);
-  bt(st, 6, m->text ? m->text : "");
-  bt(st, 7, status_name(m->status));
-  bt(st, 8, m->provider);
-  bt0(st, 9, m->provider_msg_id);
-  bt0(st, 10, m->error_code);
-  bt0(st, 11, m->error_text);
-  bi(st, 12, m->error_retryable);
-  bi(st, 13, m->attempts);
-  bi(st, 14, m->next_attempt_at);
-  bi(st, 15, m->created_at);
-  bi(st, 16, m->updated_at);
+  sq_bt(st, 1, m->id);
+  sq_bt(st, 2, conv_id);
+  sq_bt(st, 3, direction_name(m->direction));
+  sq_bt(st, 4, m->from);
+  sq_bt(st, 5, m->to);
+  sq_bt(st, 6, m->text ? m->text : "");
+  sq_bt(st, 7, status_name(m->status));
+  sq_bt(st, 8, m->provider);
+  sq_bt0(st, 9, m->provider_msg_id);
+  sq_bt0(st, 10, m->error_code);
+  sq_bt0(st, 11, m->error_text);
+  sq_bi(st, 12, m->error_retryable);
+  sq_bi(st, 13, m->attempts);
+  sq_bi(st, 14, m->next_attempt_at);
+  sq_bi(st, 15, m->created_at);
+  sq_bi(st, 16, m->updated_at);
   rc = sqlite3_step(st);
   *inserted = rc == SQLITE_ROW;
   if (rc == SQLITE_ROW)
@@ -646,14 +605,14 @@ static int link_media(struct conn *c, const struct message *m)
   static const char sql[] = "INSERT INTO message_media(message_id, position, "
                             "media_id) VALUES (?, ?, ?)";
   for (size_t i = 0; i < m->n_media; i++) {
-    sqlite3_stmt *st = stmt(c, sql);
+    sqlite3_stmt *st = sq_stmt(c, sql);
     int rc;
     if (!st)
       return LB_EDB;
-    bt(st, 1, m->id);
-    bi(st, 2, (int64_t)i);
-    bt(st, 3, m->media_ids[i]);
-    if ((rc = step_done(c, st)))
+    sq_bt(st, 1, m->id);
+    sq_bi(st, 2, (int64_t)i);
+    sq_bt(st, 3, m->media_ids[i]);
+    if ((rc = sq_step_done(c, st)))
       return rc;
   }
   return LB_OK;
@@ -680,13 +639,13 @@ static int enqueue_job(struct conn *c, void *arg)
 
   if (a->idem_key) {
     char hash[65], first[LB_ID_SIZE];
-    if (!(st = stmt(c, idem_get)))
+    if (!(st = sq_stmt(c, idem_get)))
       return LB_EDB;
-    bt(st, 1, a->idem_key);
+    sq_bt(st, 1, a->idem_key);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-      ct(st, 0, hash, sizeof hash);
-      ct(st, 1, first, sizeof first);
+      sq_ct(st, 0, hash, sizeof hash);
+      sq_ct(st, 1, first, sizeof first);
       sqlite3_reset(st);
       rc = load_message(c, first, m);
       if (rc)
@@ -705,13 +664,13 @@ static int enqueue_job(struct conn *c, void *arg)
       (rc = add_event(c, m->id, status_name(m->status), NULL, m->created_at)))
     return rc;
   if (a->idem_key) {
-    if (!(st = stmt(c, idem_put)))
+    if (!(st = sq_stmt(c, idem_put)))
       return LB_EDB;
-    bt(st, 1, a->idem_key);
-    bt(st, 2, a->hash);
-    bt(st, 3, m->id);
-    bi(st, 4, m->created_at);
-    if ((rc = step_done(c, st)))
+    sq_bt(st, 1, a->idem_key);
+    sq_bt(st, 2, a->hash);
+    sq_bt(st, 3, m->id);
+    sq_bi(st, 4, m->created_at);
+    if ((rc = sq_step_done(c, st)))
       return rc;
   }
   return LB_OK;
@@ -721,7 +680,7 @@ int store_message_enqueue(struct store *s, struct message *msg,
                           const char *idem_key, const char *request_hash)
 {
   struct enqueue_arg a = {msg, idem_key, request_hash ? request_hash : ""};
-  return write_tx(s, enqueue_job, &a);
+  return sq_write_tx(s, enqueue_job, &a);
 }
 
 struct receive_arg {
@@ -735,16 +694,16 @@ static int put_media(struct conn *c, const struct media *md)
   static const char sql[] =
       "INSERT INTO media(id, sha256, content_type, bytes, blob_key, "
       "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
-  sqlite3_stmt *st = stmt(c, sql);
+  sqlite3_stmt *st = sq_stmt(c, sql);
   if (!st)
     return LB_EDB;
-  bt(st, 1, md->id);
-  bt(st, 2, md->sha256);
-  bt(st, 3, md->content_type);
-  bi(st, 4, md->bytes);
-  bt(st, 5, md->blob_key);
-  bi(st, 6, md->created_at);
-  return step_done(c, st);
+  sq_bt(st, 1, md->id);
+  sq_bt(st, 2, md->sha256);
+  sq_bt(st, 3, md->content_type);
+  sq_bi(st, 4, md->bytes);
+  sq_bt(st, 5, md->blob_key);
+  sq_bi(st, 6, md->created_at);
+  return sq_step_done(c, st);
 }
 
 static int receive_job(struct conn *c, void *arg)
@@ -763,13 +722,13 @@ static int receive_job(struct conn *c, void *arg)
       (rc = insert_message(c, m, conv, &inserted)))
     return rc;
   if (!inserted) {
-    sqlite3_stmt *st = stmt(c, dup_sql);
+    sqlite3_stmt *st = sq_stmt(c, dup_sql);
     if (!st)
       return LB_EDB;
-    bt(st, 1, m->provider);
-    bt(st, 2, m->provider_msg_id);
+    sq_bt(st, 1, m->provider);
+    sq_bt(st, 2, m->provider_msg_id);
     if (sqlite3_step(st) == SQLITE_ROW)
-      ct(st, 0, m->id, sizeof m->id);
+      sq_ct(st, 0, m->id, sizeof m->id);
     sqlite3_reset(st);
     return LB_EDUPLICATE;
   }
@@ -824,12 +783,12 @@ int store_message_events(struct store *s, const char *id, store_event_cb cb,
 {
   static const char sql[] = "SELECT status, detail, at FROM message_events "
                             "WHERE message_id = ? ORDER BY id";
-  struct conn *c = rconn(s);
+  struct conn *c = sq_rconn(s);
   sqlite3_stmt *st;
   int rc = LB_OK;
-  if (!c || !(st = stmt(c, sql)))
+  if (!c || !(st = sq_stmt(c, sql)))
     return LB_EDB;
-  bt(st, 1, id);
+  sq_bt(st, 1, id);
   while (!rc && sqlite3_step(st) == SQLITE_ROW) {
     const unsigned char *status = sqlite3_column_text(st, 0);
     const unsigned char *detail = sqlite3_column_text(st, 1);
@@ -854,23 +813,23 @@ static int number_job(struct conn *c, void *arg)
       "name = excluded.name, host_provider = excluded.host_provider, "
       "updated_at = excluded.updated_at";
   struct number_arg *a = arg;
-  sqlite3_stmt *st = stmt(c, sql);
+  sqlite3_stmt *st = sq_stmt(c, sql);
   int64_t now = clock_now_ms();
   if (!st)
     return LB_EDB;
-  bt(st, 1, a->e164);
-  bt(st, 2, a->name);
-  bt(st, 3, a->host);
-  bi(st, 4, now);
-  bi(st, 5, now);
-  return step_done(c, st);
+  sq_bt(st, 1, a->e164);
+  sq_bt(st, 2, a->name);
+  sq_bt(st, 3, a->host);
+  sq_bi(st, 4, now);
+  sq_bi(st, 5, now);
+  return sq_step_done(c, st);
 }
 
 int store_number_upsert(struct store *s, const char *e164, const char *name,
                         const char *host)
 {
   struct number_arg a = {e164, name, host};
-  return write_tx(s, number_job, &a);
+  return sq_write_tx(s, number_job, &a);
 }
 
 struct patient_arg {
@@ -885,21 +844,45 @@ static int patient_job(struct conn *c, void *arg)
       "name = COALESCE(excluded.name, patients.name), "
       "updated_at = excluded.updated_at";
   struct patient_arg *a = arg;
-  sqlite3_stmt *st = stmt(c, sql);
+  sqlite3_stmt *st = sq_stmt(c, sql);
   int64_t now = clock_now_ms();
   if (!st)
     return LB_EDB;
-  bt(st, 1, a->e164);
-  bt(st, 2, a->name);
-  bi(st, 3, now);
-  bi(st, 4, now);
-  return step_done(c, st);
+  sq_bt(st, 1, a->e164);
+  sq_bt(st, 2, a->name);
+  sq_bi(st, 3, now);
+  sq_bi(st, 4, now);
+  return sq_step_done(c, st);
 }
 
 int store_patient_upsert(struct store *s, const char *e164, const char *name)
 {
   struct patient_arg a = {e164, name};
-  return write_tx(s, patient_job, &a);
+  return sq_write_tx(s, patient_job, &a);
+}
+
+static int rename_job(struct conn *c, void *arg)
+{
+  static const char sql[] =
+      "UPDATE patients SET name = ?, updated_at = ? WHERE e164 = ?";
+  struct patient_arg *a = arg;
+  sqlite3_stmt *st = sq_stmt(c, sql);
+  int rc;
+  if (!st)
+    return LB_EDB;
+  sq_bt0(st, 1, a->name);
+  sq_bi(st, 2, clock_now_ms());
+  sq_bt(st, 3, a->e164);
+  rc = sq_step_done(c, st);
+  if (!rc && sqlite3_changes(c->db) == 0)
+    rc = LB_ENOTFOUND;
+  return rc;
+}
+
+int store_patient_rename(struct store *s, const char *e164, const char *name)
+{
+  struct patient_arg a = {e164, name};
+  return sq_write_tx(s, rename_job, &a);
 }
 
 struct conv_open_arg {
@@ -918,7 +901,7 @@ int store_conversation_open(struct store *s, const char *number,
                             const char *patient)
 {
   struct conv_open_arg a = {number, patient};
-  return write_tx(s, conv_open_job, &a);
+  return sq_write_tx(s, conv_open_job, &a);
 }
 
 /* ---- outbox ----------------------------------------------------------- */
@@ -939,14 +922,14 @@ static int claim_job(struct conn *c, void *arg)
   struct claim_arg *a = arg;
   char ids[16][LB_ID_SIZE];
   size_t n = 0;
-  sqlite3_stmt *st = stmt(c, sql);
+  sqlite3_stmt *st = sq_stmt(c, sql);
   int rc;
   if (!st)
     return LB_EDB;
-  bi(st, 1, a->now);
-  bi(st, 2, (int64_t)(a->max < 16 ? a->max : 16));
+  sq_bi(st, 1, a->now);
+  sq_bi(st, 2, (int64_t)(a->max < 16 ? a->max : 16));
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 16)
-    ct(st, 0, ids[n++], LB_ID_SIZE);
+    sq_ct(st, 0, ids[n++], LB_ID_SIZE);
   sqlite3_reset(st);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     return LB_EDB;
@@ -966,7 +949,7 @@ int store_outbox_claim(struct store *s, int64_t now, struct message *out,
                        size_t max, size_t *n)
 {
   struct claim_arg a = {now, out, max, 0};
-  int rc = write_tx(s, claim_job, &a);
+  int rc = sq_write_tx(s, claim_job, &a);
   if (rc) {
     for (size_t i = 0; i < a.n; i++)
       message_release(&out[i]);
@@ -981,17 +964,17 @@ static int current_status(struct conn *c, const char *id,
 {
   static const char sql[] = "SELECT status, provider_message_id FROM messages "
                             "WHERE id = ?";
-  sqlite3_stmt *st = stmt(c, sql);
+  sqlite3_stmt *st = sq_stmt(c, sql);
   char buf[32];
   int rc;
   if (!st)
     return LB_EDB;
-  bt(st, 1, id);
+  sq_bt(st, 1, id);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
-    ct(st, 0, buf, sizeof buf);
+    sq_ct(st, 0, buf, sizeof buf);
     if (pmid)
-      ct(st, 1, pmid, pmidlen);
+      sq_ct(st, 1, pmid, pmidlen);
     rc = status_parse(buf, st_out) ? LB_EDB : LB_OK;
   } else {
     rc = rc == SQLITE_DONE ? LB_ENOTFOUND : LB_EDB;
@@ -1007,11 +990,11 @@ static int set_provider_id(struct conn *c, const char *id, const char *pmid)
   sqlite3_stmt *st;
   if (!pmid || !*pmid)
     return LB_OK;
-  if (!(st = stmt(c, sql)))
+  if (!(st = sq_stmt(c, sql)))
     return LB_EDB;
-  bt(st, 1, pmid);
-  bt(st, 2, id);
-  return step_done(c, st);
+  sq_bt(st, 1, pmid);
+  sq_bt(st, 2, id);
+  return sq_step_done(c, st);
 }
 
 struct result_arg {
@@ -1039,17 +1022,17 @@ static int result_job(struct conn *c, void *arg)
     a->ignored = 1;
     return set_provider_id(c, m->id, m->provider_msg_id);
   }
-  if (!(st = stmt(c, sql)))
+  if (!(st = sq_stmt(c, sql)))
     return LB_EDB;
-  bt(st, 1, status_name(m->status));
-  bt0(st, 2, m->provider_msg_id);
-  bt0(st, 3, m->error_code);
-  bt0(st, 4, m->error_text);
-  bi(st, 5, m->error_retryable);
-  bi(st, 6, m->next_attempt_at);
-  bi(st, 7, now);
-  bt(st, 8, m->id);
-  if ((rc = step_done(c, st)))
+  sq_bt(st, 1, status_name(m->status));
+  sq_bt0(st, 2, m->provider_msg_id);
+  sq_bt0(st, 3, m->error_code);
+  sq_bt0(st, 4, m->error_text);
+  sq_bi(st, 5, m->error_retryable);
+  sq_bi(st, 6, m->next_attempt_at);
+  sq_bi(st, 7, now);
+  sq_bt(st, 8, m->id);
+  if ((rc = sq_step_done(c, st)))
     return rc;
   return add_event(c, m->id, status_name(m->status), a->detail, now);
 }
@@ -1058,7 +1041,7 @@ int store_outbox_result(struct store *s, const struct message *m,
                         const char *detail)
 {
   struct result_arg a = {m, detail, 0};
-  int rc = write_tx(s, result_job, &a);
+  int rc = sq_write_tx(s, result_job, &a);
   return rc ? rc : a.ignored ? LB_ETRANSITION : LB_OK;
 }
 
@@ -1066,11 +1049,11 @@ int store_outbox_next_due(struct store *s, int64_t *at)
 {
   static const char sql[] = "SELECT MIN(next_attempt_at) FROM messages "
                             "WHERE status = 'queued'";
-  struct conn *c = rconn(s);
+  struct conn *c = sq_rconn(s);
   sqlite3_stmt *st;
   int rc = LB_EDB;
   *at = -1;
-  if (!c || !(st = stmt(c, sql)))
+  if (!c || !(st = sq_stmt(c, sql)))
     return LB_EDB;
   if (sqlite3_step(st) == SQLITE_ROW) {
     if (sqlite3_column_type(st, 0) != SQLITE_NULL)
@@ -1107,30 +1090,30 @@ static int recover_job(struct conn *c, void *arg)
   char provs[1000][LB_PROVIDER_MAX];
   size_t n = 0;
   int64_t now = clock_now_ms();
-  sqlite3_stmt *st = stmt(c, list_sql);
+  sqlite3_stmt *st = sq_stmt(c, list_sql);
   int rc;
   if (!st)
     return LB_EDB;
   while (n < 1000 && sqlite3_step(st) == SQLITE_ROW) {
-    ct(st, 0, ids[n], LB_ID_SIZE);
-    ct(st, 1, provs[n], LB_PROVIDER_MAX);
+    sq_ct(st, 0, ids[n], LB_ID_SIZE);
+    sq_ct(st, 1, provs[n], LB_PROVIDER_MAX);
     n++;
   }
   sqlite3_reset(st);
   for (size_t i = 0; i < n; i++) {
     int dd = a->dedupes(a->dedupes_arg, provs[i]);
-    if (!(st = stmt(c, dd ? requeue_sql : unconf_sql)))
+    if (!(st = sq_stmt(c, dd ? requeue_sql : unconf_sql)))
       return LB_EDB;
     if (dd) {
-      bi(st, 1, now);
-      bi(st, 2, now);
-      bt(st, 3, ids[i]);
+      sq_bi(st, 1, now);
+      sq_bi(st, 2, now);
+      sq_bt(st, 3, ids[i]);
     } else {
-      bt(st, 1, unconf_text);
-      bi(st, 2, now);
-      bt(st, 3, ids[i]);
+      sq_bt(st, 1, unconf_text);
+      sq_bi(st, 2, now);
+      sq_bt(st, 3, ids[i]);
     }
-    if ((rc = step_done(c, st)))
+    if ((rc = sq_step_done(c, st)))
       return rc;
     if ((rc = add_event(c, ids[i], dd ? "queued" : "sending",
                         dd ? "requeued after a restart: the provider "
@@ -1157,7 +1140,7 @@ int store_outbox_recover(struct store *s,
     return LB_ENOMEM;
   a->dedupes = dedupes;
   a->dedupes_arg = arg;
-  rc = write_tx(s, recover_job, a);
+  rc = sq_write_tx(s, recover_job, a);
   *requeued = a->requeued;
   *unconfirmed = a->unconfirmed;
   free(a);
@@ -1193,21 +1176,21 @@ static int status_job(struct conn *c, void *arg)
 
   a->msg_id[0] = '\0';
   if (a->ref && *a->ref) {
-    if (!(st = stmt(c, by_ref)))
+    if (!(st = sq_stmt(c, by_ref)))
       return LB_EDB;
-    bt(st, 1, a->ref);
-    bt(st, 2, a->provider);
+    sq_bt(st, 1, a->ref);
+    sq_bt(st, 2, a->provider);
     if (sqlite3_step(st) == SQLITE_ROW)
-      ct(st, 0, a->msg_id, LB_ID_SIZE);
+      sq_ct(st, 0, a->msg_id, LB_ID_SIZE);
     sqlite3_reset(st);
   }
   if (!a->msg_id[0] && a->pmid && *a->pmid) {
-    if (!(st = stmt(c, by_pmid)))
+    if (!(st = sq_stmt(c, by_pmid)))
       return LB_EDB;
-    bt(st, 1, a->provider);
-    bt(st, 2, a->pmid);
+    sq_bt(st, 1, a->provider);
+    sq_bt(st, 2, a->pmid);
     if (sqlite3_step(st) == SQLITE_ROW)
-      ct(st, 0, a->msg_id, LB_ID_SIZE);
+      sq_ct(st, 0, a->msg_id, LB_ID_SIZE);
     sqlite3_reset(st);
   }
   if (!a->msg_id[0])
@@ -1226,19 +1209,19 @@ static int status_job(struct conn *c, void *arg)
              status_name(cur));
     return add_event(c, a->msg_id, status_name(a->status), late, now);
   }
-  if (!(st = stmt(c, upd)))
+  if (!(st = sq_stmt(c, upd)))
     return LB_EDB;
-  bt(st, 1, status_name(a->status));
-  bt0(st, 2, a->status == ST_DELIVERED ? NULL : a->code);
-  bt0(st, 3, a->status == ST_DELIVERED ? NULL : a->text);
-  bi(st, 4, now);
-  bt(st, 5, a->msg_id);
-  if ((rc = step_done(c, st)))
+  sq_bt(st, 1, status_name(a->status));
+  sq_bt0(st, 2, a->status == ST_DELIVERED ? NULL : a->code);
+  sq_bt0(st, 3, a->status == ST_DELIVERED ? NULL : a->text);
+  sq_bi(st, 4, now);
+  sq_bt(st, 5, a->msg_id);
+  if ((rc = sq_step_done(c, st)))
     return rc;
-  if (!(st = stmt(c, clear_unconfirmed)))
+  if (!(st = sq_stmt(c, clear_unconfirmed)))
     return LB_EDB;
-  bt(st, 1, a->msg_id);
-  if ((rc = step_done(c, st)))
+  sq_bt(st, 1, a->msg_id);
+  if ((rc = sq_step_done(c, st)))
     return rc;
   return add_event(c, a->msg_id, status_name(a->status), detail, now);
 }
@@ -1250,42 +1233,69 @@ int store_status_apply(struct store *s, const char *provider,
 {
   struct status_arg a = {provider,   provider_msg_id, ref,   status,
                          error_code, error_text,      msg_id};
-  return write_tx(s, status_job, &a);
+  return sq_write_tx(s, status_job, &a);
 }
 
 /* ---- conversations ---------------------------------------------------- */
 
-int store_conversations(struct store *s, const char *number, int limit,
-                        store_conv_cb cb, void *arg)
+/* A LIKE pattern "%q%" with % _ and \ escaped by \. */
+static void like_pattern(const char *q, char *out, size_t n)
+{
+  size_t j = 0;
+  out[j++] = '%';
+  for (; *q && j + 3 < n; q++) {
+    if (*q == '%' || *q == '_' || *q == '\\')
+      out[j++] = '\\';
+    out[j++] = *q;
+  }
+  out[j++] = '%';
+  out[j] = '\0';
+}
+
+int store_conversations(struct store *s, const char *number, const char *query,
+                        int limit, store_conv_cb cb, void *arg)
 {
   static const char sql[] =
       "SELECT c.number_e164, c.patient_e164, p.name, c.unread_count, "
       "c.last_message_id FROM conversations c JOIN patients p ON p.e164 = "
-      "c.patient_e164 WHERE c.number_e164 = ? ORDER BY "
-      "COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT ?";
-  struct conn *c = rconn(s);
+      "c.patient_e164 WHERE c.number_e164 = ? AND (? IS NULL OR "
+      "lower(p.name) LIKE lower(?) ESCAPE '\\' OR c.patient_e164 LIKE ? "
+      "ESCAPE '\\') ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, "
+      "c.id DESC LIMIT ?";
+  char pat[300];
+  struct conn *c = sq_rconn(s);
   struct conversation_row *rows = NULL;
   sqlite3_stmt *st;
   char last_ids[LIST_MAX][LB_ID_SIZE];
   int n = 0, rc = LB_OK;
 
-  if (!c || !(st = stmt(c, sql)))
+  if (!c || !(st = sq_stmt(c, sql)))
     return LB_EDB;
   if (limit <= 0 || limit > LIST_MAX)
     limit = LIST_MAX;
   rows = calloc((size_t)limit, sizeof *rows);
   if (!rows)
     return LB_ENOMEM;
-  bt(st, 1, number);
-  bi(st, 2, limit);
+  sq_bt(st, 1, number);
+  if (query && *query) {
+    like_pattern(query, pat, sizeof pat);
+    sq_bi(st, 2, 1);
+    sq_bt(st, 3, pat);
+    sq_bt(st, 4, pat);
+  } else {
+    sqlite3_bind_null(st, 2);
+    sqlite3_bind_null(st, 3);
+    sqlite3_bind_null(st, 4);
+  }
+  sq_bi(st, 5, limit);
   while (n < limit && sqlite3_step(st) == SQLITE_ROW) {
     struct conversation_row *r = &rows[n];
-    ct(st, 0, r->number, sizeof r->number);
-    ct(st, 1, r->patient, sizeof r->patient);
+    sq_ct(st, 0, r->number, sizeof r->number);
+    sq_ct(st, 1, r->patient, sizeof r->patient);
     r->has_name = sqlite3_column_type(st, 2) != SQLITE_NULL;
-    ct(st, 2, r->name, sizeof r->name);
+    sq_ct(st, 2, r->name, sizeof r->name);
     r->unread = sqlite3_column_int(st, 3);
-    ct(st, 4, last_ids[n], LB_ID_SIZE);
+    sq_ct(st, 4, last_ids[n], LB_ID_SIZE);
     n++;
   }
   sqlite3_reset(st);
@@ -1314,18 +1324,18 @@ int store_conversation_messages(struct store *s, const char *number,
   static const char sql[] = "SELECT " MSG_COLS " FROM messages m WHERE "
                             "m.conversation_id = ? AND (? IS NULL OR m.id < ?) "
                             "ORDER BY m.id DESC LIMIT ?";
-  struct conn *c = rconn(s);
+  struct conn *c = sq_rconn(s);
   struct message *msgs = NULL;
   sqlite3_stmt *st;
   char conv[LB_ID_SIZE] = "";
   int n = 0, rc = LB_OK;
 
-  if (!c || !(st = stmt(c, conv_sql)))
+  if (!c || !(st = sq_stmt(c, conv_sql)))
     return LB_EDB;
-  bt(st, 1, number);
-  bt(st, 2, patient);
+  sq_bt(st, 1, number);
+  sq_bt(st, 2, patient);
   if (sqlite3_step(st) == SQLITE_ROW)
-    ct(st, 0, conv, sizeof conv);
+    sq_ct(st, 0, conv, sizeof conv);
   sqlite3_reset(st);
   if (!conv[0])
     return LB_ENOTFOUND;
@@ -1334,14 +1344,14 @@ int store_conversation_messages(struct store *s, const char *number,
   msgs = calloc((size_t)limit, sizeof *msgs);
   if (!msgs)
     return LB_ENOMEM;
-  if (!(st = stmt(c, sql))) {
+  if (!(st = sq_stmt(c, sql))) {
     free(msgs);
     return LB_EDB;
   }
-  bt(st, 1, conv);
-  bt(st, 2, before_id);
-  bt(st, 3, before_id);
-  bi(st, 4, limit);
+  sq_bt(st, 1, conv);
+  sq_bt(st, 2, before_id);
+  sq_bt(st, 3, before_id);
+  sq_bi(st, 4, limit);
   while (n < limit && sqlite3_step(st) == SQLITE_ROW) {
     /* row_to_message uses another cached statement: fine, distinct. */
     if ((rc = row_to_message(c, st, 0, &msgs[n])))
@@ -1366,13 +1376,13 @@ static int read_job(struct conn *c, void *arg)
   static const char sql[] = "UPDATE conversations SET unread_count = 0 WHERE "
                             "number_e164 = ? AND patient_e164 = ?";
   struct read_arg *a = arg;
-  sqlite3_stmt *st = stmt(c, sql);
+  sqlite3_stmt *st = sq_stmt(c, sql);
   int rc;
   if (!st)
     return LB_EDB;
-  bt(st, 1, a->number);
-  bt(st, 2, a->patient);
-  rc = step_done(c, st);
+  sq_bt(st, 1, a->number);
+  sq_bt(st, 2, a->patient);
+  rc = sq_step_done(c, st);
   if (!rc && sqlite3_changes(c->db) == 0)
     rc = LB_ENOTFOUND;
   return rc;
@@ -1382,7 +1392,7 @@ int store_conversation_read(struct store *s, const char *number,
                             const char *patient)
 {
   struct read_arg a = {number, patient};
-  return write_tx(s, read_job, &a);
+  return sq_write_tx(s, read_job, &a);
 }
 
 /* ---- media ------------------------------------------------------------ */
@@ -1394,26 +1404,26 @@ static int media_job(struct conn *c, void *arg)
 
 int store_media_put(struct store *s, const struct media *m)
 {
-  return write_tx(s, media_job, (void *)m);
+  return sq_write_tx(s, media_job, (void *)m);
 }
 
 int store_media_get(struct store *s, const char *id, struct media *out)
 {
   static const char sql[] = "SELECT id, sha256, content_type, bytes, blob_key, "
                             "created_at FROM media WHERE id = ?";
-  struct conn *c = rconn(s);
+  struct conn *c = sq_rconn(s);
   sqlite3_stmt *st;
   int rc;
-  if (!c || !(st = stmt(c, sql)))
+  if (!c || !(st = sq_stmt(c, sql)))
     return LB_EDB;
-  bt(st, 1, id);
+  sq_bt(st, 1, id);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
-    ct(st, 0, out->id, sizeof out->id);
-    ct(st, 1, out->sha256, sizeof out->sha256);
-    ct(st, 2, out->content_type, sizeof out->content_type);
+    sq_ct(st, 0, out->id, sizeof out->id);
+    sq_ct(st, 1, out->sha256, sizeof out->sha256);
+    sq_ct(st, 2, out->content_type, sizeof out->content_type);
     out->bytes = sqlite3_column_int64(st, 3);
-    ct(st, 4, out->blob_key, sizeof out->blob_key);
+    sq_ct(st, 4, out->blob_key, sizeof out->blob_key);
     out->created_at = sqlite3_column_int64(st, 5);
     rc = LB_OK;
   } else {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/message.h"
+#include "core/user.h"
 
 struct store;
 
@@ -34,6 +35,9 @@ int store_number_upsert(struct store *s, const char *e164, const char *name,
                         const char *host);
 /* Creates the patient if missing; sets the name when name is not NULL. */
 int store_patient_upsert(struct store *s, const char *e164, const char *name);
+/* Sets (or, with NULL or "", clears) a known patient's name.
+ * LB_ENOTFOUND if lyrebird has never seen the number. */
+int store_patient_rename(struct store *s, const char *e164, const char *name);
 
 /* Queues an outbound message (status queued): patient, conversation,
  * media links, first history row. With an idempotency key: if the key was
@@ -98,8 +102,11 @@ struct conversation_row {
 typedef int (*store_conv_cb)(void *arg, const struct conversation_row *row);
 typedef int (*store_msg_cb)(void *arg, const struct message *m);
 
-int store_conversations(struct store *s, const char *number, int limit,
-                        store_conv_cb cb, void *arg);
+/* Newest activity first. 'query' (NULL or "" for all) keeps those whose
+ * patient name contains it (ASCII case-insensitive) or whose number
+ * contains it; the caller normalises a number-like query to digits. */
+int store_conversations(struct store *s, const char *number, const char *query,
+                        int limit, store_conv_cb cb, void *arg);
 /* The newest 'limit' messages before 'before_id' (NULL: the newest),
  * delivered to cb oldest first. */
 int store_conversation_messages(struct store *s, const char *number,
@@ -113,5 +120,46 @@ int store_conversation_read(struct store *s, const char *number,
 
 int store_media_put(struct store *s, const struct media *m);
 int store_media_get(struct store *s, const char *id, struct media *out);
+
+/* ---- staff accounts and sessions (sqlite_users.c) ---------------------- */
+
+/* Adds u (u->id is filled in). LB_EDUPLICATE if the username is taken. */
+int store_user_add(struct store *s, struct user *u);
+int store_user_get(struct store *s, const char *username, struct user *out);
+typedef int (*store_user_cb)(void *arg, const struct user *u);
+int store_users(struct store *s, store_user_cb cb, void *arg);
+
+/* What store_user_update changes; a NULL pointer or -1 keeps the field. */
+struct user_change {
+  const char *password_hash;
+  const char *name; /* "" clears */
+  int role;         /* enum user_role, or -1 */
+  int disabled;     /* 0, 1, or -1 */
+};
+/* A new password or disabling an account also ends its sessions.
+ * LB_ENOTFOUND if there is no such user. */
+int store_user_update(struct store *s, const char *username,
+                      const struct user_change *ch);
+
+struct session {
+  char user_id[LB_ID_SIZE];
+  char csrf[64];
+  int64_t created_at;
+  int64_t last_seen_at;
+  struct user user;
+};
+/* token_hash is the hex SHA-256 of the cookie's token: the token itself is
+ * never stored. */
+int store_session_create(struct store *s, const char *token_hash,
+                         const char *user_id, const char *csrf, int64_t now);
+/* LB_ENOTFOUND when there is no such session. Expiry is the caller's. */
+int store_session_get(struct store *s, const char *token_hash,
+                      struct session *out);
+int store_session_touch(struct store *s, const char *token_hash, int64_t now);
+int store_session_delete(struct store *s, const char *token_hash);
+/* Deletes sessions idle since before idle_before or created before
+ * created_before; *n is how many. */
+int store_sessions_expire(struct store *s, int64_t idle_before,
+                          int64_t created_before, int *n);
 
 #endif

@@ -1,0 +1,20 @@
+/* Password hashing with Argon2id (libsodium crypto_pwhash_str, the
+ * "interactive" limits: 2 passes over 64 MiB). The hash string carries its
+ * own salt and parameters, so stronger limits later still verify old
+ * hashes. */
+#ifndef LB_PASSWORD_H
+#define LB_PASSWORD_H
+
+#include <stddef.h>
+
+#include "core/user.h"
+
+/* Fills out (LB_PWHASH_MAX bytes). LB_OK or LB_ENOMEM. */
+int password_hash(const char *password, char out[LB_PWHASH_MAX]);
+/* LB_OK when password matches hash, LB_EAUTH when not (or the hash is
+ * malformed). Takes about as long either way. */
+int password_verify(const char *hash, const char *password);
+/* 1 if the hash was made with weaker limits than today's. */
+int password_needs_rehash(const char *hash);
+
+#endif
