@@ -81,7 +81,8 @@ static int secure_cookie(const struct config *c)
   return strncmp(c->public_url, "https://", 8) == 0;
 }
 
-int auth_session(void *cls, const char *token, struct http_principal *p)
+int auth_session(void *cls, const char *token, int active,
+                 struct http_principal *p)
 {
   struct app *a = cls;
   const struct config *c = a->cfg;
@@ -101,7 +102,7 @@ int auth_session(void *cls, const char *token, struct http_principal *p)
     store_session_delete(a->store, hash);
     return 0;
   }
-  if (now - s.last_seen_at > AUTH_TOUCH_MS)
+  if (active && now - s.last_seen_at > AUTH_TOUCH_MS)
     store_session_touch(a->store, hash, now);
   pthread_mutex_lock(&a->auth->mu);
   if (now - a->auth->last_purge > PURGE_EVERY_MS) {

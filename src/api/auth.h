@@ -15,7 +15,8 @@ int auth_new(struct app *a, struct auth **out);
 void auth_free(struct auth *au);
 
 /* The http_session_fn for the server (cls is the app). */
-int auth_session(void *cls, const char *token, struct http_principal *p);
+int auth_session(void *cls, const char *token, int active,
+                 struct http_principal *p);
 
 void h_session_create(void *cls, struct http_req *r);
 void h_session_get(void *cls, struct http_req *r);

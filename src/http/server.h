@@ -22,7 +22,10 @@
  * member. AUTH_ADMIN: the API key, or a signed-in admin. A request made
  * with a session cookie that changes something (any method but GET and
  * HEAD) must also carry the session's X-CSRF-Token. */
-enum http_auth { AUTH_NONE, AUTH_API, AUTH_ADMIN };
+enum http_auth { AUTH_NONE, AUTH_API, AUTH_ADMIN, AUTH_API_PASSIVE };
+/* AUTH_API_PASSIVE is AUTH_API for a request a page makes by itself (the
+ * event stream): it does not count as the person being active, so an
+ * unattended inbox still signs out after [web] session_idle_minutes. */
 
 enum http_principal_kind { PRINCIPAL_NONE, PRINCIPAL_KEY, PRINCIPAL_SESSION };
 
@@ -37,9 +40,9 @@ struct http_principal {
 };
 
 /* Looks up a session cookie's token. Returns 1 and fills p (kind, admin,
- * user, csrf, token_hash) for a live session, 0 otherwise. Runs on an HTTP
- * thread before the body is read. */
-typedef int (*http_session_fn)(void *cls, const char *token,
+ * user, csrf, token_hash) for a live session, 0 otherwise. 'active' is 0
+ * for a passive route. Runs on an HTTP thread before the body is read. */
+typedef int (*http_session_fn)(void *cls, const char *token, int active,
                                struct http_principal *p);
 
 struct http_server;

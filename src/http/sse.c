@@ -27,6 +27,7 @@ struct sse_stream {
   int reset;       /* a "reset" event is to send */
   int ping;        /* a ping is to send */
   int suspended;
+  int64_t ends_at; /* monotonic ms */
   struct sse_stream *prev, *nxt;
 };
 
@@ -205,7 +206,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
   (void)pos;
 
   pthread_mutex_lock(&h->mu);
-  if (h->closing) {
+  if (h->closing || clock_mono_ms() >= s->ends_at) {
     ret = MHD_CONTENT_READER_END_OF_STREAM;
     goto out;
   }
@@ -291,6 +292,7 @@ void sse_reply(struct sse_hub *h, struct http_req *r)
   s->conn = r->conn;
   s->hello = 1;
   s->next = h->last + 1;
+  s->ends_at = clock_mono_ms() + SSE_MAX_AGE_SECONDS * 1000LL;
   if (lei && *lei) {
     char *end;
     long long epoch;

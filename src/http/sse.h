@@ -20,6 +20,10 @@
 #define SSE_MAX_STREAMS 256
 #define SSE_PING_SECONDS 20
 #define SSE_EVENT_MAX (64 * 1024)
+/* A stream ends after this long; the browser reconnects at once (with
+ * Last-Event-ID, so nothing is missed) and is authenticated afresh, so a
+ * session that ended stops receiving within this time. */
+#define SSE_MAX_AGE_SECONDS 300
 
 struct sse_hub;
 
