@@ -102,7 +102,10 @@ int auth_session(void *cls, const char *token, int active,
     store_session_delete(a->store, hash);
     return 0;
   }
-  if (active && now - s.last_seen_at > AUTH_TOUCH_MS)
+  /* Written at most once a minute (and at least 10 times per idle limit),
+   * so a session in use never ends early by more than that. */
+  if (active && now - s.last_seen_at >
+                    (idle / 10 < AUTH_TOUCH_MS ? idle / 10 : AUTH_TOUCH_MS))
     store_session_touch(a->store, hash, now);
   pthread_mutex_lock(&a->auth->mu);
   if (now - a->auth->last_purge > PURGE_EVERY_MS) {
@@ -131,10 +134,10 @@ static json_t *user_json(const struct user *u)
 {
   char t[LB_ISO8601_LEN];
   clock_iso8601(u->created_at, t, sizeof t);
-  return json_pack("{s:s, s:o, s:s, s:b, s:s}", "username", u->username,
-                   "name", u->name[0] ? json_string(u->name) : json_null(),
-                   "role", role_name(u->role), "disabled", u->disabled,
-                   "created_at", t);
+  return json_pack("{s:s, s:o, s:s, s:b, s:s}", "username", u->username, "name",
+                   u->name[0] ? json_string(u->name) : json_null(), "role",
+                   role_name(u->role), "disabled", u->disabled, "created_at",
+                   t);
 }
 
 static json_t *session_json(struct app *a, const struct user *u,
@@ -144,8 +147,8 @@ static json_t *session_json(struct app *a, const struct user *u,
   return json_pack("{s:o, s:o, s:{s:s, s:s, s:s}, s:b}", "user",
                    u ? user_json(u) : json_null(), "csrf_token",
                    csrf ? json_string(csrf) : json_null(), "clinic", "name",
-                   c->clinic_name, "number", c->number, "timezone",
-                   c->timezone, "sim_phone", c->sim_enabled);
+                   c->clinic_name, "number", c->number, "timezone", c->timezone,
+                   "sim_phone", c->sim_enabled);
 }
 
 /* Hashes with the hashing slots held. */
@@ -275,14 +278,14 @@ void h_session_create(void *cls, struct http_req *r)
   }
   if (password_needs_rehash(u.password_hash)) {
     char fresh[LB_PWHASH_MAX];
-    struct user_change ch = {fresh, NULL, -1, -1};
+    struct user_change ch = {fresh, NULL, -1, -1, 1};
     if (hash_password(au, pw, fresh) == LB_OK)
       store_user_update(a->store, u.username, &ch);
   }
-  log_event(LOG_INFO, "auth.signed_in",
-            json_pack("{s:s, s:s}", "username", u.username, "remote",
-                      r->remote),
-            "signed in");
+  log_event(
+      LOG_INFO, "auth.signed_in",
+      json_pack("{s:s, s:s}", "username", u.username, "remote", r->remote),
+      "signed in");
   http_reply_json(r, 200, session_json(a, &u, csrf));
   {
     char cookie[256];
@@ -403,8 +406,8 @@ void h_users_create(void *cls, struct http_req *r)
     return;
   memset(&u, 0, sizeof u);
   v = json_object_get(body, "username");
-  if (!json_is_string(v) || username_check(json_string_value(v), why,
-                                           sizeof why)) {
+  if (!json_is_string(v) ||
+      username_check(json_string_value(v), why, sizeof why)) {
     http_reply_error(r, 422, "invalid_username", "%s",
                      json_is_string(v) ? why : "'username' is required");
     goto out;
@@ -442,7 +445,7 @@ void h_users_update(void *cls, struct http_req *r)
   json_t *body = api_json_object(r, fields), *v;
   const char *name = NULL, *password = NULL, *who = r->params[0];
   char hash[LB_PWHASH_MAX];
-  struct user_change ch = {NULL, NULL, -1, -1};
+  struct user_change ch = {NULL, NULL, -1, -1, 0};
   struct user u;
   int role = -1, rc;
 
@@ -458,8 +461,7 @@ void h_users_update(void *cls, struct http_req *r)
     }
     ch.disabled = json_is_true(v);
   }
-  if (r->who.kind == PRINCIPAL_SESSION &&
-      strcmp(r->who.username, who) == 0 &&
+  if (r->who.kind == PRINCIPAL_SESSION && strcmp(r->who.username, who) == 0 &&
       (ch.disabled == 1 || role == ROLE_STAFF)) {
     http_reply_error(r, 409, "own_account",
                      "you cannot disable or demote your own account; ask "

@@ -44,8 +44,9 @@ void h_patients_update(void *cls, struct http_req *r)
     goto out;
   }
   app_notify_conversation(a, patient);
-  http_reply_json(r, 200, json_pack("{s:s, s:o}", "patient", patient, "name",
-                                    *name ? json_string(name) : json_null()));
+  http_reply_json(r, 200,
+                  json_pack("{s:s, s:o}", "patient", patient, "name",
+                            *name ? json_string(name) : json_null()));
 out:
   json_decref(body);
 }

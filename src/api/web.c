@@ -120,9 +120,18 @@ static void h_root(void *cls, struct http_req *r)
   http_reply_header(r, "Location", "/inbox");
 }
 
-static void h_login(void *cls, struct http_req *r) { serve(r, "login.html"); }
-static void h_inbox(void *cls, struct http_req *r) { serve(r, "inbox.html"); }
-static void h_phone(void *cls, struct http_req *r) { serve(r, "phone.html"); }
+static void h_login(void *cls, struct http_req *r)
+{
+  serve(r, "login.html");
+}
+static void h_inbox(void *cls, struct http_req *r)
+{
+  serve(r, "inbox.html");
+}
+static void h_phone(void *cls, struct http_req *r)
+{
+  serve(r, "phone.html");
+}
 
 void web_register(struct app *a)
 {

@@ -87,7 +87,7 @@ static int seed_user(struct app *a)
     return rc;
   if (u.disabled || password_verify(u.password_hash, demo_password)) {
     char hash[LB_PWHASH_MAX];
-    struct user_change ch = {hash, NULL, -1, 0};
+    struct user_change ch = {hash, NULL, -1, 0, 0};
     if ((rc = password_hash(demo_password, hash)))
       return rc;
     rc = store_user_update(a->store, DEMO_USER, &ch);

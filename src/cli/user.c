@@ -15,24 +15,25 @@
 
 static void usage(FILE *f)
 {
-  fprintf(f,
-          "usage: lyrebird user add NAME [--role staff|admin] [--display TEXT]\n"
-          "       lyrebird user list\n"
-          "       lyrebird user passwd NAME\n"
-          "       lyrebird user disable NAME\n"
-          "       lyrebird user enable NAME\n"
-          "  each with --config FILE (or --db PATH)\n\n"
-          "Manages the staff accounts that sign in to the inbox. 'staff'\n"
-          "read and send; 'admin' also manage accounts. 'passwd' and\n"
-          "'disable' sign the account out everywhere.\n\n"
-          "A new password is read from stdin with --password-stdin, asked\n"
-          "for twice on a terminal, or else made up and printed once.\n\n"
-          "  -c, --config FILE    the configuration file (INI)\n"
-          "      --db PATH        the database itself (e.g. demo-data/lyrebird.db)\n"
-          "  -r, --role ROLE      staff (default) or admin\n"
-          "      --display TEXT   the name shown in the inbox\n"
-          "      --password-stdin read the password from stdin\n"
-          "  -h, --help           show this help\n");
+  fprintf(
+      f, "usage: lyrebird user add NAME [--role staff|admin] [--display TEXT]\n"
+         "       lyrebird user list\n"
+         "       lyrebird user passwd NAME\n"
+         "       lyrebird user disable NAME\n"
+         "       lyrebird user enable NAME\n"
+         "  each with --config FILE (or --db PATH)\n\n"
+         "Manages the staff accounts that sign in to the inbox. 'staff'\n"
+         "read and send; 'admin' also manage accounts. 'passwd' and\n"
+         "'disable' sign the account out everywhere.\n\n"
+         "A new password is read from stdin with --password-stdin, asked\n"
+         "for twice on a terminal, or else made up and printed once.\n\n"
+         "  -c, --config FILE    the configuration file (INI)\n"
+         "      --db PATH        the database itself (e.g. "
+         "demo-data/lyrebird.db)\n"
+         "  -r, --role ROLE      staff (default) or admin\n"
+         "      --display TEXT   the name shown in the inbox\n"
+         "      --password-stdin read the password from stdin\n"
+         "  -h, --help           show this help\n");
 }
 
 /* Reads one line with echo off. */
@@ -97,8 +98,8 @@ static int print_user(void *arg, const struct user *u)
   return 0;
 }
 
-static int run(struct store *st, const char *action, const char *name,
-               int role, const char *display, int from_stdin)
+static int run(struct store *st, const char *action, const char *name, int role,
+               const char *display, int from_stdin)
 {
   char pw[LB_PASSWORD_MAX + 2], why[200];
   int made = 0, rc;
@@ -133,8 +134,10 @@ static int run(struct store *st, const char *action, const char *name,
       goto fail;
     rc = store_user_add(st, &u);
     if (rc == LB_EDUPLICATE) {
-      fprintf(stderr, "lyrebird user add: '%s' already exists (use passwd "
-                      "to set a new password)\n", name);
+      fprintf(stderr,
+              "lyrebird user add: '%s' already exists (use passwd "
+              "to set a new password)\n",
+              name);
       return 1;
     }
     if (rc)
@@ -143,11 +146,13 @@ static int run(struct store *st, const char *action, const char *name,
   } else if (strcmp(action, "passwd") == 0 || strcmp(action, "disable") == 0 ||
              strcmp(action, "enable") == 0) {
     char hash[LB_PWHASH_MAX];
-    struct user_change ch = {NULL, display, role, -1};
+    struct user_change ch = {NULL, display, role, -1, 0};
     struct user u;
     if ((rc = store_user_get(st, name, &u)) == LB_ENOTFOUND) {
-      fprintf(stderr, "lyrebird user %s: no user '%s' (see 'lyrebird user "
-                      "list')\n", action, name);
+      fprintf(stderr,
+              "lyrebird user %s: no user '%s' (see 'lyrebird user "
+              "list')\n",
+              action, name);
       return 1;
     }
     if (rc)
@@ -239,8 +244,7 @@ int cmd_user(int argc, char **argv)
     }
     have_cfg = 1;
     db = cfg.db_path;
-  }
-  else if (access(db, F_OK) != 0) {
+  } else if (access(db, F_OK) != 0) {
     fprintf(stderr, "lyrebird user: no database at %s\n", db);
     return 1;
   }
@@ -251,8 +255,7 @@ int cmd_user(int argc, char **argv)
       rc = store_migrate(st, &from, &to);
   }
   if (rc) {
-    fprintf(stderr, "lyrebird user: cannot open %s: %s\n", db,
-            lb_strerror(rc));
+    fprintf(stderr, "lyrebird user: cannot open %s: %s\n", db, lb_strerror(rc));
     rc = 1;
   } else {
     rc = run(st, action, name, role, display, from_stdin);

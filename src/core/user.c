@@ -37,8 +37,9 @@ int username_check(const char *s, char *why, size_t whylen)
     return LB_EINVAL;
   }
   if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'))) {
-    snprintf(why, whylen, "a username starts with a lower-case letter or a "
-                          "digit");
+    snprintf(why, whylen,
+             "a username starts with a lower-case letter or a "
+             "digit");
     return LB_EINVAL;
   }
   for (size_t i = 0; i < n; i++)

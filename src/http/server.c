@@ -235,8 +235,8 @@ static int authenticate(struct http_server *s, struct http_req *r)
     return 0;
   }
   if (token && s->session_fn &&
-      s->session_fn(s->session_cls, token,
-                    r->route->auth != AUTH_API_PASSIVE, &r->who)) {
+      s->session_fn(s->session_cls, token, r->route->auth != AUTH_API_PASSIVE,
+                    &r->who)) {
     const char *csrf = http_header(r, "X-CSRF-Token");
     if (!safe_method(r->method) &&
         (!csrf || !r->who.csrf[0] || !crypto_streq(csrf, r->who.csrf))) {

@@ -21,11 +21,11 @@ struct sse_event {
 struct sse_stream {
   struct sse_hub *hub;
   struct MHD_Connection *conn;
-  uint64_t next;   /* the id of the next event to send */
-  size_t offset;   /* bytes of that event already sent */
-  int hello;       /* the opening "retry:" line is still to send */
-  int reset;       /* a "reset" event is to send */
-  int ping;        /* a ping is to send */
+  uint64_t next; /* the id of the next event to send */
+  size_t offset; /* bytes of that event already sent */
+  int hello;     /* the opening "retry:" line is still to send */
+  int reset;     /* a "reset" event is to send */
+  int ping;      /* a ping is to send */
   int suspended;
   int64_t ends_at; /* monotonic ms */
   struct sse_stream *prev, *nxt;
@@ -79,8 +79,7 @@ static void *pinger_main(void *arg)
     size_t n;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += SSE_PING_SECONDS;
-    if (pthread_cond_timedwait(&h->cv, &h->mu, &ts) != ETIMEDOUT ||
-        h->closing)
+    if (pthread_cond_timedwait(&h->cv, &h->mu, &ts) != ETIMEDOUT || h->closing)
       continue;
     n = wake_all(h, conns, SSE_MAX_STREAMS, 1);
     pthread_mutex_unlock(&h->mu);
@@ -159,15 +158,15 @@ void sse_publish(struct sse_hub *h, const char *event, const char *data)
   char *text;
   int len;
   if (!h || cap > SSE_EVENT_MAX) {
-    log_warn("sse.publish", "event '%s' too large to stream (%zu bytes)",
-             event, cap);
+    log_warn("sse.publish", "event '%s' too large to stream (%zu bytes)", event,
+             cap);
     return;
   }
   if (!(text = malloc(cap)))
     return;
   pthread_mutex_lock(&h->mu);
-  len = snprintf(text, cap, "id: %lld-%llu\nevent: %s\ndata: %s\n\n",
-                 h->epoch, (unsigned long long)(h->last + 1), event, data);
+  len = snprintf(text, cap, "id: %lld-%llu\nevent: %s\ndata: %s\n\n", h->epoch,
+                 (unsigned long long)(h->last + 1), event, data);
   if (len < 0 || (size_t)len >= cap) {
     pthread_mutex_unlock(&h->mu);
     free(text);
@@ -226,8 +225,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
   }
   while (!s->reset && s->next <= h->last && used < max) {
     struct sse_event *e = &h->ring[s->next % SSE_RING];
-    s->offset += put(buf, max, &used, e->text + s->offset,
-                     e->len - s->offset);
+    s->offset += put(buf, max, &used, e->text + s->offset, e->len - s->offset);
     if (s->offset == e->len) {
       s->next++;
       s->offset = 0;

@@ -10,7 +10,7 @@
 #include "util/log.h"
 
 #define USER_COLS                                                              \
-  "u.id, u.username, u.display_name, u.role, u.password_hash, "               \
+  "u.id, u.username, u.display_name, u.role, u.password_hash, "                \
   "u.disabled_at IS NOT NULL, u.created_at, u.updated_at"
 
 static void row_to_user(sqlite3_stmt *st, int col, struct user *u)
@@ -163,7 +163,7 @@ static int user_update_job(struct conn *c, void *arg)
     return rc;
   if (!id[0])
     return LB_ENOTFOUND;
-  if (ch->password_hash || ch->disabled == 1) {
+  if ((ch->password_hash && !ch->rehash) || ch->disabled == 1) {
     if (!(st = sq_stmt(c, end_sql)))
       return LB_EDB;
     sq_bt(st, 1, id);

@@ -135,6 +135,7 @@ struct user_change {
   const char *name; /* "" clears */
   int role;         /* enum user_role, or -1 */
   int disabled;     /* 0, 1, or -1 */
+  int rehash;       /* the same password, re-hashed: sessions stay */
 };
 /* A new password or disabling an account also ends its sessions.
  * LB_ENOTFOUND if there is no such user. */

@@ -30,7 +30,7 @@ int password_verify(const char *hash, const char *password)
 
 int password_needs_rehash(const char *hash)
 {
-  return crypto_pwhash_str_needs_rehash(hash,
-                                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+  return crypto_pwhash_str_needs_rehash(
+             hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+             crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
 }

@@ -90,3 +90,109 @@ def statuses(msg):
 def is_subsequence(want, got):
     it = iter(got)
     return all(any(g == w for g in it) for w in want)
+
+
+# ---- staff accounts and sign-in ---------------------------------------------
+# These helpers (unlike the ones above) use requests and the lyrebird binary.
+
+import sqlite3 as _sqlite3
+import subprocess as _subprocess
+
+DEMO_USER = "reception"
+DEMO_PASSWORD = "e2e-staff-password-0123"  # give it with lyrebird_env
+SESSION_COOKIE = "lyrebird_session"
+
+
+def demo_db(server):
+    """The demo's SQLite database file."""
+    return os.path.join(server.data, "lyrebird.db")
+
+
+def session_token(response):
+    """The lyrebird_session value a sign-in answer sets, or None."""
+    m = re.search(r"(?:^|[ ,])%s=([^;, ]*)" % SESSION_COOKIE,
+                  response.headers.get("Set-Cookie", ""))
+    return m.group(1) if m else None
+
+
+def login(server, username=DEMO_USER, password=DEMO_PASSWORD, **kw):
+    """POST /api/v1/session with no cookie jar involved; the raw answer."""
+    import requests
+    kw.setdefault("timeout", 10)
+    return requests.post(server.url("/api/v1/session"),
+                         json={"username": username, "password": password}, **kw)
+
+
+class Staff:
+    """A signed-in browser, reduced to what matters: the cookie, and the
+    CSRF token sent on every request that changes something."""
+
+    def __init__(self, server, token, session):
+        self.server = server
+        self.token = token
+        self.session = session
+        self.csrf = session["csrf_token"]
+
+    def request(self, method, path, csrf="auto", headers=None, **kw):
+        import requests
+        h = {"Cookie": "%s=%s" % (SESSION_COOKIE, self.token)}
+        if csrf == "auto":
+            csrf = None if method in ("GET", "HEAD") else self.csrf
+        if csrf is not None:
+            h["X-CSRF-Token"] = csrf
+        h.update(headers or {})
+        kw.setdefault("timeout", 10)
+        return requests.request(method, self.server.url(path), headers=h, **kw)
+
+    def token_sha256(self):
+        return hashlib.sha256(self.token.encode()).hexdigest()
+
+
+def sign_in(server, username=DEMO_USER, password=DEMO_PASSWORD):
+    r = login(server, username, password)
+    assert r.status_code == 200, "sign in as %s -> %s %s" % (
+        username, r.status_code, r.text)
+    token = session_token(r)
+    assert token, "no %s cookie in %r" % (SESSION_COOKIE,
+                                          r.headers.get("Set-Cookie"))
+    return Staff(server, token, r.json())
+
+
+def user_cli(args, password=None, timeout=30):
+    """Runs `lyrebird user ARGS` with a clean environment. `password`, when
+    given, is written to stdin (stdin is never a terminal here)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYREBIRD_")}
+    p = _subprocess.run([BIN, "user"] + list(args), capture_output=True,
+                        text=True, env=env, timeout=timeout,
+                        input="" if password is None else password + "\n")
+    hits = [m for m in SANITIZER_MARKERS if m in p.stderr]
+    assert not hits, "lyrebird user %s: sanitizer report:\n%s" % (
+        " ".join(args), p.stderr)
+    return p
+
+
+def add_user(server, name, password, role=None, display=None):
+    args = ["add", name, "--db", demo_db(server), "--password-stdin"]
+    if role:
+        args += ["--role", role]
+    if display:
+        args += ["--display", display]
+    p = user_cli(args, password)
+    assert p.returncode == 0, "user add %s -> %s\n%s%s" % (
+        name, p.returncode, p.stdout, p.stderr)
+    return p
+
+
+def set_session_times(server, token_sha256, created_at=None, last_seen_at=None):
+    """Rewrites a session's times (ms since the epoch) in the database."""
+    db = _sqlite3.connect(demo_db(server), timeout=10)
+    try:
+        for col, v in (("created_at", created_at),
+                       ("last_seen_at", last_seen_at)):
+            if v is not None:
+                n = db.execute("UPDATE sessions SET %s = ? WHERE token_sha256 = ?"
+                               % col, (int(v), token_sha256)).rowcount
+                assert n == 1, "no session %s in the database" % token_sha256
+        db.commit()
+    finally:
+        db.close()
