@@ -23,6 +23,7 @@ struct http_server {
   struct http_server_options opt;
   pthread_mutex_t mu;
   int suspended; /* requests parked by http_suspend() */
+  int stopping;  /* http_server_stop() began: new requests get 503 */
   char *api_key;
   char cookie[64];
   http_session_fn session_fn;
@@ -321,6 +322,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
   if (!r) {
     const char *cl;
+    int stopping;
     r = calloc(1, sizeof *r);
     if (!r)
       return MHD_NO;
@@ -331,6 +333,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     r->path = url;
     r->t0 = clock_mono_ms();
     client_addr(conn, r->remote, sizeof r->remote);
+    pthread_mutex_lock(&s->mu);
+    stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    if (stopping) {
+      http_reply_error(r, 503, "unavailable", "the server is stopping");
+      http_reply_header(r, "Connection", "close");
+      return queue(r);
+    }
     route(s, r);
     if (r->response)
       return queue(r);
@@ -453,10 +463,14 @@ int http_server_port(const struct http_server *s)
 void http_server_stop(struct http_server *s)
 {
   if (s && s->d) {
-    /* Stop accepting, then let parked requests finish: MHD must not be
+    /* Refuse new requests, then let parked ones finish: MHD must not be
      * stopped with suspended connections. Their work (a commit) is quick;
-     * ten seconds is a generous bound. */
-    MHD_socket lsock = MHD_quiesce_daemon(s->d);
+     * ten seconds is a generous bound. (MHD_quiesce_daemon is not used: in
+     * libmicrohttpd 0.9.75 it races the epoll thread pool over the listen
+     * socket and can abort the process.) */
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_mutex_unlock(&s->mu);
     for (int i = 0; i < 1000; i++) {
       int n;
       struct timespec ts = {0, 10 * 1000000L};
@@ -468,8 +482,6 @@ void http_server_stop(struct http_server *s)
       nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(s->d);
-    if (lsock != MHD_INVALID_SOCKET) /* quiesce made it ours */
-      close(lsock);
     s->d = NULL;
   }
 }
