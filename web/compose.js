@@ -1,0 +1,191 @@
+// The compose box: text, one attachment, the SMS counter and sending.
+
+import { api, newUuid } from '/static/api.js';
+import { showAlert } from '/static/dom.js';
+import { smsSegments } from '/static/segments.js';
+
+export const MAX_CHARS = 1600;
+const ACCEPTED = /^(image\/|application\/pdf$)/;
+
+export class Compose {
+  // getPatient() → the open conversation's number; onSent(message) after a
+  // 202; onInteract() whenever someone works in the box.
+  constructor({ form, getPatient, onSent, onInteract }) {
+    this.form = form;
+    this.getPatient = getPatient;
+    this.onSent = onSent;
+    this.onInteract = onInteract;
+    this.textarea = form.querySelector('#message');
+    this.fileInput = form.querySelector('#attach');
+    this.sendButton = form.querySelector('#send');
+    this.counter = form.querySelector('#segments');
+    this.errorBox = form.querySelector('#compose-error');
+    this.preview = form.querySelector('#attachment');
+    this.previewImg = form.querySelector('#attachment-thumb');
+    this.previewDoc = form.querySelector('#attachment-doc');
+    this.previewName = form.querySelector('#attachment-name');
+    this.removeButton = form.querySelector('#attachment-remove');
+
+    this.file = null;
+    this.objectUrl = null;
+    this.sending = false;
+    this.attempt = null; // { patient, text, file, key, mediaId }
+    this.drafts = new Map(); // patient → unsent text
+
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.send();
+    });
+    this.textarea.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        this.send();
+      }
+    });
+    this.textarea.addEventListener('input', () => {
+      this.update();
+      this.onInteract();
+    });
+    this.textarea.addEventListener('paste', (e) => {
+      const file = Array.from(e.clipboardData ? e.clipboardData.files : []).find((f) => ACCEPTED.test(f.type));
+      if (file) {
+        e.preventDefault();
+        this.attach(file);
+      }
+    });
+    this.fileInput.addEventListener('change', () => {
+      const file = this.fileInput.files && this.fileInput.files[0];
+      if (file) this.attach(file);
+      this.fileInput.value = '';
+    });
+    this.removeButton.addEventListener('click', () => {
+      this.detach();
+      this.textarea.focus();
+    });
+    this.update();
+  }
+
+  attach(file) {
+    if (!ACCEPTED.test(file.type)) {
+      showAlert(this.errorBox, `${file.name || 'That file'} cannot be sent: attach a picture (JPEG, PNG, GIF, WebP, HEIC) or a PDF.`);
+      return;
+    }
+    showAlert(this.errorBox, '');
+    this.detach();
+    this.file = file;
+    const isImage = file.type.startsWith('image/');
+    if (isImage) {
+      this.objectUrl = URL.createObjectURL(file);
+      this.previewImg.src = this.objectUrl;
+      this.previewImg.alt = 'Attached picture';
+    }
+    this.previewImg.hidden = !isImage;
+    this.previewDoc.hidden = isImage;
+    this.previewName.textContent = file.name || (isImage ? 'Pasted picture' : 'Document');
+    this.preview.hidden = false;
+    this.onInteract();
+    this.update();
+  }
+
+  detach() {
+    this.file = null;
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = null;
+    this.previewImg.removeAttribute('src');
+    this.preview.hidden = true;
+    this.update();
+  }
+
+  // Called when the open conversation changes: keep a text draft per
+  // patient, but never carry an attachment over to someone else.
+  switchTo(oldPatient, newPatient) {
+    if (oldPatient) {
+      if (this.textarea.value) this.drafts.set(oldPatient, this.textarea.value);
+      else this.drafts.delete(oldPatient);
+    }
+    this.detach();
+    this.attempt = null;
+    showAlert(this.errorBox, '');
+    this.textarea.value = (newPatient && this.drafts.get(newPatient)) || '';
+    this.update();
+  }
+
+  // Counter, Send button and the box's height.
+  update() {
+    const text = this.textarea.value;
+    const chars = [...text].length;
+    const over = chars > MAX_CHARS;
+    if (over) {
+      this.counter.textContent = `${chars.toLocaleString('en-AU')} / ${MAX_CHARS}`;
+      this.counter.title = `Too long: at most ${MAX_CHARS} characters`;
+    } else {
+      const s = smsSegments(text);
+      const capacity = s.segments > 1 ? s.segments * s.perSegment : s.perSegment;
+      this.counter.textContent = `${s.units} / ${capacity} · ${s.segments} SMS`;
+      this.counter.title =
+        s.encoding === 'UCS-2'
+          ? 'Contains characters outside the GSM alphabet, so each SMS holds fewer characters'
+          : '';
+    }
+    this.counter.classList.toggle('over', over);
+    this.sendButton.disabled = this.sending || over || (!text.trim() && !this.file);
+
+    const ta = this.textarea;
+    ta.style.height = 'auto';
+    ta.style.height = `${Math.min(ta.scrollHeight + 2, 168)}px`;
+  }
+
+  async send() {
+    if (this.sending) return;
+    const patient = this.getPatient();
+    const text = this.textarea.value.trim();
+    const file = this.file;
+    if (!patient || (!text && !file)) return;
+    if ([...text].length > MAX_CHARS) return;
+
+    // One idempotency key per attempt at this exact message: a retry after a
+    // network error reuses it (and the uploaded media), an edit starts afresh.
+    const a = this.attempt;
+    if (!a || a.patient !== patient || a.text !== text || a.file !== file) {
+      this.attempt = { patient, text, file, key: newUuid(), mediaId: null };
+    }
+    const attempt = this.attempt;
+
+    this.sending = true;
+    this.sendButton.setAttribute('aria-busy', 'true');
+    this.update();
+    showAlert(this.errorBox, '');
+    try {
+      if (file && !attempt.mediaId) {
+        const media = await api('/api/v1/media', {
+          method: 'POST',
+          body: file,
+          headers: { 'Content-Type': file.type || 'application/octet-stream' },
+        });
+        attempt.mediaId = media.id;
+      }
+      const body = { to: patient };
+      if (text) body.text = text;
+      if (attempt.mediaId) body.media = [attempt.mediaId];
+      const message = await api('/api/v1/messages', {
+        method: 'POST',
+        json: body,
+        headers: { 'Idempotency-Key': attempt.key },
+      });
+      this.attempt = null;
+      if (this.getPatient() === patient) {
+        this.textarea.value = '';
+        this.detach();
+        this.drafts.delete(patient);
+      }
+      this.onSent(message, patient);
+    } catch (err) {
+      if (this.getPatient() === patient) showAlert(this.errorBox, err.message || 'The message was not sent.');
+    } finally {
+      this.sending = false;
+      this.sendButton.removeAttribute('aria-busy');
+      this.update();
+      if (this.getPatient() === patient) this.textarea.focus();
+    }
+  }
+}
