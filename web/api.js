@@ -40,6 +40,10 @@ export async function api(path, options = {}) {
   }
   if (!headers.has('Accept')) headers.set('Accept', 'application/json');
   if (CHANGES.has(method) && csrfToken) headers.set('X-CSRF-Token', csrfToken);
+  // A request the page makes by itself (after a live event or a reconnect)
+  // does not count as someone using the inbox, so an unattended inbox still
+  // signs out when the session idles.
+  if (options.background) headers.set('X-Lyrebird-Background', '1');
 
   let res;
   try {

@@ -119,12 +119,12 @@ async function start() {
 
 let listSeq = 0;
 
-async function refreshList() {
+async function refreshList(background = false) {
   const seq = ++listSeq;
   const q = els.search.value.trim();
   const url = q ? `/api/v1/conversations?q=${encodeURIComponent(q)}` : '/api/v1/conversations';
   try {
-    const data = await api(url);
+    const data = await api(url, { background });
     if (seq !== listSeq) return;
     showAlert(els.listError, '');
     const conversations = (data && data.conversations) || [];
@@ -139,15 +139,15 @@ async function refreshList() {
   }
 }
 
-const refreshListSoon = debounce(refreshList, 200);
+const refreshListSoon = debounce(() => refreshList(true), 200);
 const searchSoon = debounce(refreshList, 150);
 
 // A conversation that is not in the list on screen (a search hides it, or
 // the list has not loaded yet): the conversation, null when there is none,
 // undefined when the gateway could not be asked.
-async function findConversation(patient) {
+async function findConversation(patient, background = false) {
   try {
-    const data = await api(`/api/v1/conversations?q=${encodeURIComponent(patient)}`);
+    const data = await api(`/api/v1/conversations?q=${encodeURIComponent(patient)}`, { background });
     const conv = ((data && data.conversations) || []).find((c) => c.patient === patient) || null;
     if (conv) known.set(patient, conv);
     return conv;
@@ -156,8 +156,8 @@ async function findConversation(patient) {
   }
 }
 
-async function lookupName(patient) {
-  const conv = await findConversation(patient);
+async function lookupName(patient, background = false) {
+  const conv = await findConversation(patient, background);
   if (conv && openPatient === patient) updateHeading();
 }
 
@@ -287,7 +287,9 @@ async function refetchThread() {
   const seq = threadSeq;
   let data;
   try {
-    data = await api(`/api/v1/conversations/${pathNumber(patient)}/messages?limit=${PAGE}`);
+    data = await api(`/api/v1/conversations/${pathNumber(patient)}/messages?limit=${PAGE}`, {
+      background: true,
+    });
   } catch {
     return;
   }
@@ -399,7 +401,7 @@ function connectEvents() {
   es.addEventListener('open', () => {
     retryDelay = 1000;
     setOffline(false);
-    refreshList();
+    refreshList(true);
     refetchThread();
   });
   es.addEventListener('message', (e) => {
@@ -408,11 +410,11 @@ function connectEvents() {
   });
   es.addEventListener('conversation', (e) => {
     const data = parse(e.data);
-    if (data && data.patient === openPatient) lookupName(openPatient);
+    if (data && data.patient === openPatient) lookupName(openPatient, true);
     refreshListSoon();
   });
   es.addEventListener('reset', () => {
-    refreshList();
+    refreshList(true);
     reloadThread();
   });
   es.addEventListener('error', () => {
@@ -425,7 +427,7 @@ function connectEvents() {
       events = null;
       setTimeout(async () => {
         try {
-          await api('/api/v1/session');
+          await api('/api/v1/session', { background: true });
         } catch {
           // Retry anyway; a 401 has already sent us to sign in.
         }
@@ -467,7 +469,7 @@ function watchMidnight() {
     if (now !== today) {
       today = now;
       thread.fixAllDays();
-      refreshList();
+      refreshList(true);
     }
   }, 60000);
 }

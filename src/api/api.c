@@ -198,7 +198,7 @@ void api_register(struct app *a)
   http_server_route(s, "POST", "/api/v1/media", h_media_create, a, media_cap,
                     AUTH_API);
   http_server_route(s, "GET", "/api/v1/media/{id}", h_media_get, a, 0,
-                    AUTH_API);
+                    AUTH_API_PASSIVE);
   http_server_route(s, "POST", "/hooks/{provider}/inbound", h_hook_inbound, a,
                     hook_cap, AUTH_NONE);
   http_server_route(s, "POST", "/hooks/{provider}/status", h_hook_status, a,

@@ -236,7 +236,9 @@ static int authenticate(struct http_server *s, struct http_req *r)
     return 0;
   }
   if (token && s->session_fn &&
-      s->session_fn(s->session_cls, token, r->route->auth != AUTH_API_PASSIVE,
+      s->session_fn(s->session_cls, token,
+                    r->route->auth != AUTH_API_PASSIVE &&
+                        !http_header(r, "X-Lyrebird-Background"),
                     &r->who)) {
     const char *csrf = http_header(r, "X-CSRF-Token");
     if (!safe_method(r->method) &&

@@ -24,8 +24,10 @@
  * HEAD) must also carry the session's X-CSRF-Token. */
 enum http_auth { AUTH_NONE, AUTH_API, AUTH_ADMIN, AUTH_API_PASSIVE };
 /* AUTH_API_PASSIVE is AUTH_API for a request a page makes by itself (the
- * event stream): it does not count as the person being active, so an
- * unattended inbox still signs out after [web] session_idle_minutes. */
+ * event stream, images): it does not count as the person being active, so
+ * an unattended inbox still signs out after [web] session_idle_minutes. A
+ * page marks its own automatic requests the same way with the header
+ * "X-Lyrebird-Background: 1". */
 
 enum http_principal_kind { PRINCIPAL_NONE, PRINCIPAL_KEY, PRINCIPAL_SESSION };
 

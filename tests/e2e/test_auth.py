@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from e2e_helpers import (DEMO_PASSWORD, DEMO_USER, JORDAN, PRIYA,
-                         SESSION_COOKIE, add_user, demo_db, login, session_token,
+                         SESSION_COOKIE, add_user, demo_db, login, make_png,
+                         session_token,
                          set_session_times, sign_in, unique, user_cli, wait_for)
 
 
@@ -303,6 +304,40 @@ def test_each_request_keeps_a_session_alive(server):
     assert r.status_code == 200, (
         "a session used 2.5 s ago ended (idle limit 1 minute): %s %s"
         % (r.status_code, r.text))
+
+
+def session_last_seen(server, token_sha256):
+    db = sqlite3.connect(demo_db(server), timeout=10)
+    try:
+        return db.execute("SELECT last_seen_at FROM sessions WHERE "
+                          "token_sha256 = ?", (token_sha256,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+@demo_env(LYREBIRD_WEB_SESSION_IDLE_MINUTES="1")
+def test_an_unattended_inbox_does_not_keep_its_session_alive(server):
+    # What the inbox does by itself -- the event stream, images, refreshes
+    # marked X-Lyrebird-Background -- must not count as someone using it,
+    # or a session left open on a desk would never idle out.
+    idle = sign_in(server)
+    since = now_ms() - 58000
+    set_session_times(server, idle.token_sha256(), last_seen_at=since)
+    bg = {"X-Lyrebird-Background": "1"}
+    assert idle.request("GET", "/api/v1/conversations",
+                        headers=bg).status_code == 200
+    media = server.api("POST", "/api/v1/media", data=make_png())
+    assert media.status_code == 201, media.text
+    assert idle.request("GET", "/api/v1/media/" + media.json()["id"]
+                        ).status_code == 200
+    r = idle.request("GET", "/api/v1/events", stream=True)
+    assert r.status_code == 200
+    r.close()
+    assert session_last_seen(server, idle.token_sha256()) == since
+    time.sleep(2.5)
+    r = idle.request("GET", "/api/v1/conversations", headers=bg)
+    assert r.status_code == 401, r.text
+    # A request someone made would have kept it (see the test above).
 
 
 def cheap_argon2id_hash(password):
