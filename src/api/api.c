@@ -181,6 +181,8 @@ void api_register(struct app *a)
                     AUTH_ADMIN);
   http_server_route(s, "PATCH", "/api/v1/users/{username}", h_users_update, a,
                     4 * KB, AUTH_ADMIN);
+  http_server_route(s, "GET", "/api/v1/settings", h_settings_get, a, 0,
+                    AUTH_ADMIN);
   http_server_route(s, "PATCH", "/api/v1/patients/{patient}", h_patients_update,
                     a, 4 * KB, AUTH_API);
   http_server_route(s, "GET", "/api/v1/events", h_events, a, 0,

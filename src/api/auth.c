@@ -487,3 +487,33 @@ void h_users_update(void *cls, struct http_req *r)
 out:
   json_decref(body);
 }
+
+/* ---- GET /api/v1/settings (admin) -------------------------------------- */
+
+/* What the gateway runs with, for an admin to read. Settings live in the
+ * configuration file (an operator's change, with a restart); no secret is
+ * ever shown here. */
+void h_settings_get(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  const struct config *c = a->cfg;
+  const struct provider_caps *k = &a->host.caps;
+  http_reply_json(
+      r, 200,
+      json_pack(
+          "{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:b, s:b, s:b, s:b, s:i}, "
+          "s:{s:s}, s:{s:i, s:i}, s:{s:i, s:i, s:i, s:i, s:i}, "
+          "s:{s:i, s:i}, s:{s:b}, s:s}",
+          "clinic", "name", c->clinic_name, "number", c->number, "host",
+          c->host, "region", c->region, "timezone", c->timezone, "host_can",
+          "sms_out", k->sms_out, "sms_in", k->sms_in, "mms_out", k->mms_out,
+          "mms_in", k->mms_in, "mms_max_bytes", k->mms_max_bytes, "server",
+          "public_url", c->public_url, "media", "max_bytes", c->media_max_bytes,
+          "max_items", c->media_max_items, "web", "session_idle_minutes",
+          c->session_idle_minutes, "session_max_hours", c->session_max_hours,
+          "login_max_failures", c->login_max_failures, "login_lockout_seconds",
+          c->login_lockout_seconds, "login_ip_max_failures",
+          c->login_ip_max_failures, "outbox", "workers", c->workers,
+          "max_attempts", c->max_attempts, "sim", "enabled", c->sim_enabled,
+          "config_file", c->path));
+}

@@ -24,5 +24,6 @@ void h_session_delete(void *cls, struct http_req *r);
 void h_users_list(void *cls, struct http_req *r);
 void h_users_create(void *cls, struct http_req *r);
 void h_users_update(void *cls, struct http_req *r);
+void h_settings_get(void *cls, struct http_req *r);
 
 #endif

@@ -128,6 +128,11 @@ static void h_inbox(void *cls, struct http_req *r)
 {
   serve(r, "inbox.html");
 }
+static void h_admin(void *cls, struct http_req *r)
+{
+  serve(r, "admin.html");
+}
+
 static void h_phone(void *cls, struct http_req *r)
 {
   serve(r, "phone.html");
@@ -139,6 +144,7 @@ void web_register(struct app *a)
   http_server_route(s, "GET", "/", h_root, a, 0, AUTH_NONE);
   http_server_route(s, "GET", "/login", h_login, a, 0, AUTH_NONE);
   http_server_route(s, "GET", "/inbox", h_inbox, a, 0, AUTH_NONE);
+  http_server_route(s, "GET", "/admin", h_admin, a, 0, AUTH_NONE);
   http_server_route(s, "GET", "/static/{file}", h_static, a, 0, AUTH_NONE);
   if (a->cfg->sim_enabled)
     http_server_route(s, "GET", "/sim/phone", h_phone, a, 0, AUTH_NONE);

@@ -540,3 +540,27 @@ def test_conversation_search_by_name_or_number(shared_server):
     # Wildcards in what staff type are plain characters.
     for q in ("zzz", "%", "_", "pri%", "pr_ya", "\\"):
         assert found(q) == [], q
+
+
+@demo_env()
+def test_admins_read_the_settings_without_any_secret(server):
+    # An admin can see what the gateway runs with (the host and what it can
+    # send, the sign-in limits); staff cannot, and no key or secret is ever
+    # in it.
+    add_user(server, "sam", "admin-password-123", role="admin")
+    staff = sign_in(server)
+    admin = sign_in(server, "sam", "admin-password-123")
+    r = staff.request("GET", "/api/v1/settings")
+    assert r.status_code == 403, r.text
+    r = admin.request("GET", "/api/v1/settings")
+    assert r.status_code == 200, r.text
+    s = r.json()
+    assert s["clinic"]["number"] == "+61488868772"
+    assert s["clinic"]["host"] == "sim"
+    assert s["clinic"]["timezone"] == "Australia/Sydney"
+    assert s["host_can"]["sms_out"] is True
+    assert s["host_can"]["mms_in"] is True
+    assert s["web"]["login_max_failures"] == 5
+    text = r.text
+    assert server.key not in text and server.secret not in text
+    assert "secret" not in text and "api_key" not in text
