@@ -12,11 +12,11 @@
 
 void h_messages_create(void *cls, struct http_req *r)
 {
+  static const char *const fields[] = {"to", "text", "media", NULL};
   struct app *a = cls;
   const struct config *c = a->cfg;
-  json_error_t jerr;
   json_t *body = NULL, *to, *text, *media, *v;
-  const char *key, *idem;
+  const char *idem;
   char why[300], e164[LB_E164_SIZE], hash[LB_SHA256_HEX];
   struct message m;
   size_t i;
@@ -24,29 +24,8 @@ void h_messages_create(void *cls, struct http_req *r)
   int rc;
 
   message_init(&m);
-  body = json_loadb(r->body.data ? r->body.data : "", r->body.len,
-                    JSON_REJECT_DUPLICATES, &jerr);
-  if (!body) {
-    http_reply_error(r, 400, "invalid_json",
-                     "the body is not valid JSON: %s (line %d, column %d)",
-                     jerr.text, jerr.line, jerr.column);
+  if (!(body = api_json_object(r, fields)))
     goto out;
-  }
-  if (!json_is_object(body)) {
-    http_reply_error(r, 400, "invalid_request",
-                     "the body must be a JSON object like {\"to\": "
-                     "\"+61412345678\", \"text\": \"...\"}");
-    goto out;
-  }
-  json_object_foreach(body, key, v)
-  {
-    if (strcmp(key, "to") && strcmp(key, "text") && strcmp(key, "media")) {
-      http_reply_error(r, 400, "invalid_request",
-                       "unknown field '%s'; the fields are to, text and media",
-                       key);
-      goto out;
-    }
-  }
   to = json_object_get(body, "to");
   text = json_object_get(body, "text");
   media = json_object_get(body, "media");
