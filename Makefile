@@ -16,7 +16,11 @@ build:
 deps:
 	@scripts/install-deps
 
-demo: deps build
+# The demo needs only the build dependencies (not Chromium and the test
+# tools).
+demo:
+	@scripts/install-deps --build
+	@$(MAKE) --no-print-directory build
 	$(BUILD)/lyrebird demo $(DEMO_ARGS)
 
 # Every suite: unit and e2e on the normal build, then again under
