@@ -22,10 +22,10 @@
 static void test_usernames(void **state)
 {
   char why[200];
-  const char *good[] = {"reception", "dr.ng", "sam_ng-2", "a", "0pod",
-                        "sam@clinic.example"};
-  const char *bad[] = {"", "Reception", "sam ng", ".hidden", "-x", "ñame",
-                       "a/b", "x;drop"};
+  const char *good[] = {"reception", "dr.ng", "sam_ng-2",
+                        "a",         "0pod",  "sam@clinic.example"};
+  const char *bad[] = {"",   "Reception", "sam ng", ".hidden",
+                       "-x", "ñame",      "a/b",    "x;drop"};
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
     assert_int_equal(username_check(good[i], why, sizeof why), LB_OK);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -93,12 +93,12 @@ static void test_password_hash(void **state)
   assert_false(password_needs_rehash(h1));
 }
 
-/* ---- throttles ------------------------------------------------------------ */
+/* ---- throttles ------------------------------------------------------------
+ */
 
 static const struct throttle_rule lockout = {THROTTLE_LOCKOUT, 3, 60 * SEC,
                                              15 * MIN, 0};
-static const struct throttle_rule window = {THROTTLE_WINDOW, 4, 0, 0,
-                                            15 * MIN};
+static const struct throttle_rule window = {THROTTLE_WINDOW, 4, 0, 0, 15 * MIN};
 
 /* Three failures in a row lock for a minute; each further one doubles the
  * lock up to the cap; a success forgets it all. */
@@ -180,9 +180,12 @@ static void test_table_bounded(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_usernames),     cmocka_unit_test(test_roles),
-      cmocka_unit_test(test_password_rules), cmocka_unit_test(test_password_hash),
-      cmocka_unit_test(test_lockout),       cmocka_unit_test(test_window),
+      cmocka_unit_test(test_usernames),
+      cmocka_unit_test(test_roles),
+      cmocka_unit_test(test_password_rules),
+      cmocka_unit_test(test_password_hash),
+      cmocka_unit_test(test_lockout),
+      cmocka_unit_test(test_window),
       cmocka_unit_test(test_table_bounded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
