@@ -13,6 +13,7 @@ const els = {
   clinicNumber: $('clinic-number'),
   connection: $('connection'),
   simLink: $('sim-link'),
+  adminLink: $('admin-link'),
   userName: $('user-name'),
   signOut: $('sign-out'),
   pageError: $('page-error'),
@@ -97,6 +98,7 @@ async function start() {
   setText(els.clinicNumber, clinic.number || '');
   setText(els.userName, (session.user && (session.user.name || session.user.username)) || '');
   els.simLink.hidden = !session.sim_phone;
+  els.adminLink.hidden = !(session.user && session.user.role === 'admin');
   if (clinic.number && clinic.number.startsWith('+61')) els.newNumber.placeholder = '0412 345 678';
   document.title = `Inbox · ${clinic.name || 'lyrebird'}`;
 

@@ -8,7 +8,7 @@ import pytest
 
 from e2e_helpers import CLINIC, ISO_UTC, JORDAN, PRIYA, make_png, unique
 
-PAGES = ("/login", "/inbox", "/sim/phone")
+PAGES = ("/login", "/inbox", "/admin", "/sim/phone")
 
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
