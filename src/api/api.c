@@ -78,6 +78,17 @@ json_t *api_message_json(struct app *a, const struct message *m,
   else
     json_object_set_new(o, "error", json_null());
   json_object_set_new(o, "attempts", json_integer(m->attempts));
+  if (m->route[0]) {
+    json_t *route =
+        json_pack("{s:s, s:s}", "plan", m->route, "reason", m->route_reason);
+    struct link l;
+    if (route && strcmp(m->route, "link") == 0 &&
+        store_link_of_message(a->store, m->id, &l) == LB_OK)
+      json_object_set_new(route, "link", json_string(l.id));
+    json_object_set_new(o, "route", route);
+  } else {
+    json_object_set_new(o, "route", json_null());
+  }
   for (size_t i = 0; i < m->n_media; i++)
     json_array_append_new(media, api_media_json(a, m->media_ids[i]));
   json_object_set_new(o, "media", media);
@@ -206,4 +217,5 @@ void api_register(struct app *a)
   http_server_route(s, "POST", "/hooks/{provider}/status", h_hook_status, a,
                     64 * KB, AUTH_NONE);
   web_register(a);
+  viewer_register(a);
 }

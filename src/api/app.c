@@ -3,9 +3,12 @@
 #include <curl/curl.h>
 #include <signal.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/auth.h"
+#include "core/route.h"
 #include "http/sse.h"
 #include "media/intake.h"
 #include "outbox/outbox.h"
@@ -31,6 +34,10 @@ int app_open(struct app *a, const struct config *cfg)
 
   memset(a, 0, sizeof *a);
   a->cfg = cfg;
+  /* The gateway lives in the clinic's time zone: dates it writes for
+   * patients (a link's expiry) are theirs. Set once, before any thread. */
+  setenv("TZ", cfg->timezone, 1);
+  tzset();
   if ((rc = media_intake_init()))
     goto fail;
   if ((rc = store_open(&so, &a->store)))
@@ -54,6 +61,22 @@ int app_open(struct app *a, const struct config *cfg)
 fail:
   app_close(a);
   return rc;
+}
+
+void app_route_input(const struct app *a, struct route_input *in, int has_text,
+                     const struct route_media *media, size_t n_media,
+                     int delivery)
+{
+  memset(in, 0, sizeof *in);
+  in->has_text = has_text;
+  in->media = media;
+  in->n_media = n_media;
+  in->delivery = (enum route_delivery)delivery;
+  in->fallback =
+      strcmp(a->cfg->mms_fallback, "link") == 0 ? FALLBACK_LINK : FALLBACK_NONE;
+  in->links_available = a->cfg->link_secret[0] != '\0';
+  in->host = a->host.ops->name;
+  in->caps = &a->host.caps;
 }
 
 void app_close(struct app *a)

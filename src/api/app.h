@@ -45,6 +45,14 @@ void app_close(struct app *a);
  * main, before any thread starts) so app_run can wait for them. */
 void app_block_signals(void);
 
+struct route_input;
+struct route_media;
+/* The route input for a message from this gateway: its host, the host's
+ * capabilities, [routing] mms_fallback and whether links can be made. */
+void app_route_input(const struct app *a, struct route_input *in, int has_text,
+                     const struct route_media *media, size_t n_media,
+                     int delivery);
+
 /* JSON for a message, as the API shows it. */
 json_t *api_message_json(struct app *a, const struct message *m,
                          int with_history);

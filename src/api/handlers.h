@@ -18,6 +18,8 @@ void h_patients_update(void *cls, struct http_req *r);
 void h_events(void *cls, struct http_req *r);
 /* The pages and /static/ (web.c). */
 void web_register(struct app *a);
+/* /v/{token} and /api/v1/links (viewer.c). */
+void viewer_register(struct app *a);
 
 json_t *api_media_json(struct app *a, const char *id);
 /* Parses the body as a JSON object whose keys are all in 'fields'

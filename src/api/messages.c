@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/route.h"
 #include "outbox/outbox.h"
 #include "util/clock.h"
 #include "util/crypto.h"
@@ -12,15 +13,19 @@
 
 void h_messages_create(void *cls, struct http_req *r)
 {
-  static const char *const fields[] = {"to", "text", "media", NULL};
+  static const char *const fields[] = {"to", "text", "media", "delivery", NULL};
   struct app *a = cls;
   const struct config *c = a->cfg;
-  json_t *body = NULL, *to, *text, *media, *v;
+  json_t *body = NULL, *to, *text, *media, *v, *dv;
+  struct media mds[LB_MEDIA_MAX];
+  struct route_media rmedia[LB_MEDIA_MAX];
+  struct route_input rin;
+  struct route_decision plan;
+  enum route_delivery delivery = DELIVERY_AUTO;
   const char *idem;
   char why[300], e164[LB_E164_SIZE], hash[LB_SHA256_HEX];
   struct message m;
   size_t i;
-  long total = 0;
   int rc;
 
   message_init(&m);
@@ -59,6 +64,14 @@ void h_messages_create(void *cls, struct http_req *r)
                      "at most %d media items per message", c->media_max_items);
     goto out;
   }
+  dv = json_object_get(body, "delivery");
+  if (dv && (!json_is_string(dv) ||
+             route_delivery_parse(json_string_value(dv), &delivery))) {
+    http_reply_error(r, 400, "invalid_request",
+                     "'delivery' is \"auto\" (the default), \"mms\" or "
+                     "\"link\"");
+    goto out;
+  }
   rc = phone_normalize(json_string_value(to), c->region, e164, why, sizeof why);
   if (rc) {
     http_reply_error(r, 422,
@@ -85,23 +98,23 @@ void h_messages_create(void *cls, struct http_req *r)
                        i);
       goto out;
     }
-    total += (long)md.bytes;
+    mds[m.n_media] = md;
+    rmedia[m.n_media].content_type = mds[m.n_media].content_type;
+    rmedia[m.n_media].bytes = md.bytes;
     snprintf(m.media_ids[m.n_media++], LB_ID_SIZE, "%s", md.id);
   }
-  if (m.n_media && !a->host.caps.mms_out) {
-    http_reply_error(r, 422, "mms_unsupported",
-                     "%s, the host of %s, cannot send MMS; send the text "
-                     "without media",
-                     a->host.ops->title, c->number);
+  app_route_input(a, &rin, text && json_string_length(text) > 0, rmedia,
+                  m.n_media, delivery);
+  route_decide(&rin, &plan);
+  if (plan.plan == ROUTE_REFUSE) {
+    http_reply_error(r, 422,
+                     plan.cause == CAUSE_TOO_LARGE ? "mms_too_large"
+                                                   : "mms_unsupported",
+                     "%s", plan.reason);
     goto out;
   }
-  if (m.n_media && total > a->host.caps.mms_max_bytes) {
-    http_reply_error(r, 422, "mms_too_large",
-                     "the media add up to %ld bytes; %s sends MMS of at most "
-                     "%ld bytes",
-                     total, a->host.ops->title, a->host.caps.mms_max_bytes);
-    goto out;
-  }
+  snprintf(m.route, sizeof m.route, "%s", route_plan_name(plan.plan));
+  snprintf(m.route_reason, sizeof m.route_reason, "%s", plan.reason);
   idem = http_header(r, "Idempotency-Key");
   if (idem && (strlen(idem) == 0 || strlen(idem) > IDEM_KEY_MAX)) {
     http_reply_error(r, 400, "invalid_request",

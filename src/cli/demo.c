@@ -14,6 +14,8 @@
 #define DEMO_NUMBER "+61488868772"
 #define DEMO_CLINIC "WalkEasy Nexus Clinic"
 #define DEMO_USER "reception"
+/* From the range ACMA reserves for fiction. */
+#define DEMO_PHONE "(02) 5550 1234"
 
 /* The demo staff member's password: LYREBIRD_DEMO_PASSWORD, else the one
  * kept in DIR/staff-password (made on first use). */
@@ -146,7 +148,7 @@ int cmd_demo(int argc, char **argv)
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *dir = "./demo-data", *port = "8080";
-  char path[1100], key[128], secret[64];
+  char path[1100], key[128], secret[64], lsecret[80];
   struct config cfg;
   struct config_errors errs = {0};
   int o, rc;
@@ -202,6 +204,13 @@ int cmd_demo(int argc, char **argv)
   config_set(&cfg, "clinic", "host", "sim");
   config_set(&cfg, "sim", "enabled", "true");
   config_set(&cfg, "sim", "secret", secret);
+  if (demo_secret(dir, "link-secret", 32, 32, lsecret, sizeof lsecret)) {
+    fprintf(stderr, "lyrebird demo: cannot write %s/link-secret\n", dir);
+    config_release(&cfg);
+    return 1;
+  }
+  config_set(&cfg, "links", "secret", lsecret);
+  config_set(&cfg, "clinic", "phone", DEMO_PHONE);
   config_load_env(&cfg, &errs);
   if (!errs.n)
     config_validate(&cfg, &errs);

@@ -80,6 +80,9 @@ static const struct key keys[] = {
       "receives for it. One of: sim."),
     S("clinic", "region", region, "AU",
       "Region for numbers written without a country code (ISO 3166)."),
+    S("clinic", "phone", clinic_phone, "",
+      "A number patients can call (e.g. the landline), shown on expired or "
+      "locked image pages."),
     S("clinic", "timezone", timezone, "Australia/Sydney",
       "Time zone for times shown to staff."),
     I("outbox", "workers", workers, "2", 1, 64, "Send worker threads."),
@@ -91,6 +94,33 @@ static const struct key keys[] = {
       "Longest retry delay."),
     I("outbox", "send_timeout_ms", send_timeout_ms, "15000", 100, 300000,
       "Time allowed for one call to a provider."),
+    S("routing", "mms_fallback", mms_fallback, "link",
+      "link: an image the host cannot send as MMS goes as an SMS with a "
+      "secure link, on the same number. none: it is refused."),
+    S("routing", "mms_provider", mms_provider, "",
+      "A second provider for outbound MMS from another number. Refused "
+      "unless allow_other_sender = true: patients would see two numbers."),
+    S("routing", "mms_from", mms_from, "",
+      "The other number that mms_provider would send from."),
+    B("routing", "allow_other_sender", allow_other_sender, "false",
+      "Accept that images come from a different number than texts."),
+    SECRET("links", "secret", link_secret, "",
+           "Key that link tokens are derived from (at least 32 characters). "
+           "Empty: no links, so images the host cannot send are refused."),
+    I("links", "expiry_days", link_expiry_days, "7", 1, 90,
+      "Days an image link works."),
+    I("links", "max_views", link_max_views, "0", 0, 1000,
+      "Views allowed per link; 0 for no limit."),
+    S("links", "check", link_check, "none",
+      "Second check before an image shows: none, dob (the patient's date of "
+      "birth) or code (6 digits sent in a separate SMS)."),
+    I("links", "max_failures", link_max_failures, "5", 1, 20,
+      "Wrong answers to the check that lock a link."),
+    S("links", "template", link_template,
+      "{clinic} has sent you an image. View it here (expires {expires}): "
+      "{link}",
+      "The SMS that carries a link: neutral, no health details, {link} "
+      "last. Also {clinic} and {expires}."),
     I("web", "session_idle_minutes", session_idle_minutes, "30", 1, 1440,
       "A staff sign-in ends after this many minutes without a request."),
     I("web", "session_max_hours", session_max_hours, "12", 1, 720,
@@ -551,6 +581,45 @@ int config_validate(struct config *c, struct config_errors *errs)
   if (c->sim_base_url[0] && !url_ok(c->sim_base_url))
     add_error(errs, 0, "[sim] base_url", "'%s' is not an http(s) URL",
               c->sim_base_url);
+  if (strcmp(c->mms_fallback, "link") && strcmp(c->mms_fallback, "none"))
+    add_error(errs, 0, "[routing] mms_fallback",
+              "must be link or none, not "
+              "'%s'",
+              c->mms_fallback);
+  if (c->mms_provider[0] && !c->allow_other_sender)
+    add_error(errs, 0, "[routing] mms_provider",
+              "sending images through %s from %s would give patients two "
+              "numbers: texts from %s, images from another one, and a reply "
+              "to the image would not reach the clinic's inbox. Keep one "
+              "number: leave mms_provider empty and let images go as secure "
+              "links (mms_fallback = link), or move %s to a host that sends "
+              "MMS. To accept two numbers anyway, set allow_other_sender = "
+              "true",
+              c->mms_provider, c->mms_from[0] ? c->mms_from : "another number",
+              c->number, c->number);
+  else if (c->mms_provider[0])
+    add_error(errs, 0, "[routing] mms_provider",
+              "sending from a second number is not built yet; leave "
+              "mms_provider empty");
+  if (c->link_secret[0] && strlen(c->link_secret) < 32)
+    add_error(errs, 0, "[links] secret",
+              "use at least 32 characters (e.g. 'openssl rand -base64 32')");
+  if (strcmp(c->link_check, "none") && strcmp(c->link_check, "dob") &&
+      strcmp(c->link_check, "code"))
+    add_error(errs, 0, "[links] check", "must be none, dob or code, not '%s'",
+              c->link_check);
+  else if (strcmp(c->link_check, "none"))
+    add_error(errs, 0, "[links] check",
+              "the '%s' check is not built yet; use none (links are still "
+              "256-bit, expiring and revocable)",
+              c->link_check);
+  {
+    const char *l = strstr(c->link_template, "{link}");
+    if (!l || l[6] != '\0')
+      add_error(errs, 0, "[links] template",
+                "must end with {link}: the link goes last, where a patient "
+                "expects it");
+  }
   if (c->backoff_base_ms > c->backoff_max_ms)
     add_error(errs, 0, "[outbox] backoff_base_ms",
               "must not exceed backoff_max_ms (%d)", c->backoff_max_ms);

@@ -31,9 +31,10 @@ struct config {
   int media_max_items;
   /* [clinic] */
   char *clinic_name;
-  char *number; /* E.164 after validation */
-  char *host;   /* the number's host provider */
-  char *region; /* default region for local numbers, e.g. AU */
+  char *number;       /* E.164 after validation */
+  char *host;         /* the number's host provider */
+  char *region;       /* default region for local numbers, e.g. AU */
+  char *clinic_phone; /* for patients to call; "" when not set */
   char *timezone;
   /* [outbox] */
   int workers;
@@ -41,6 +42,18 @@ struct config {
   int backoff_base_ms;
   int backoff_max_ms;
   int send_timeout_ms;
+  /* [routing] */
+  char *mms_fallback; /* "link" or "none" */
+  char *mms_provider; /* a second sender: refused unless allowed */
+  char *mms_from;
+  int allow_other_sender;
+  /* [links] -- secure image links */
+  char *link_secret;
+  int link_expiry_days;
+  int link_max_views; /* 0: no limit */
+  char *link_check;   /* none, dob, code */
+  int link_max_failures;
+  char *link_template;
   /* [web] -- staff sign-in */
   int session_idle_minutes;
   int session_max_hours;

@@ -38,6 +38,10 @@ struct message {
   int64_t updated_at;
   size_t n_media;
   char media_ids[LB_MEDIA_MAX][LB_ID_SIZE];
+  /* Outbound: how it goes ("sms", "mms", "link") and why, in words (see
+   * core/route.h). Empty for inbound. */
+  char route[16];
+  char route_reason[300];
 };
 
 struct media {

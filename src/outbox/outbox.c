@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "core/route.h"
+#include "links/links.h"
 #include "http/client.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -70,6 +72,28 @@ static int load_media(struct app *a, const struct message *m,
   return LB_OK;
 }
 
+/* After a final MMS failure: 1 (and m's route set to the link) when the
+ * routing policy resends it as a link. */
+static int fallback_to_link(struct app *a, struct message *m,
+                            const char *error_text)
+{
+  struct route_media rmedia[LB_MEDIA_MAX];
+  struct route_input in;
+  struct route_decision d;
+  for (size_t i = 0; i < m->n_media; i++) {
+    rmedia[i].content_type = "";
+    rmedia[i].bytes = -1;
+  }
+  app_route_input(a, &in, m->text && m->text[0], rmedia, m->n_media,
+                  DELIVERY_AUTO);
+  route_after_mms_failure(&in, error_text, &d);
+  if (d.plan != ROUTE_LINK)
+    return 0;
+  snprintf(m->route, sizeof m->route, "link");
+  snprintf(m->route_reason, sizeof m->route_reason, "%s", d.reason);
+  return 1;
+}
+
 static void send_one(struct outbox *o, struct http_client *hc,
                      struct message *m)
 {
@@ -83,6 +107,8 @@ static void send_one(struct outbox *o, struct http_client *hc,
   struct wire_response res;
   struct send_result sr;
   char status_url[LB_URL_MAX], detail[LB_ERRTEXT_MAX + 128];
+  char link_text[LB_TEXT_MAX_CHARS * 4 + 800];
+  int as_link = strcmp(m->route, "link") == 0;
   size_t n_bufs = 0;
   int64_t now;
   int rc;
@@ -102,7 +128,14 @@ static void send_one(struct outbox *o, struct http_client *hc,
              m->provider, p->ops->name, c->number);
     goto record;
   }
-  if ((rc = load_media(a, m, sm, md, bufs, &n_bufs))) {
+  if (as_link && (rc = links_prepare(a, m, link_text, sizeof link_text))) {
+    sr.outcome = SEND_RETRY;
+    snprintf(sr.error_code, sizeof sr.error_code, "link_unavailable");
+    snprintf(sr.error_text, sizeof sr.error_text,
+             "the secure link could not be made: %s", lb_strerror(rc));
+    goto record;
+  }
+  if (!as_link && (rc = load_media(a, m, sm, md, bufs, &n_bufs))) {
     sr.outcome = rc == LB_ENOTFOUND ? SEND_FINAL : SEND_RETRY;
     snprintf(sr.error_code, sizeof sr.error_code, "media_unavailable");
     snprintf(sr.error_text, sizeof sr.error_text,
@@ -110,8 +143,17 @@ static void send_one(struct outbox *o, struct http_client *hc,
     goto record;
   }
   {
+    /* A link SMS carries no media: the text with the link stands in. */
+    struct message shadow = *m;
     struct send_input in = {m, sm, n_bufs, status_url};
-    if ((rc = p->ops->build_send(p, &in, &req))) {
+    if (as_link) {
+      shadow.text = link_text;
+      shadow.n_media = 0;
+      in.msg = &shadow;
+    }
+    rc = p->ops->build_send(p, &in, &req);
+    sodium_memzero(link_text, sizeof link_text);
+    if (rc) {
       sr.outcome = SEND_FINAL;
       snprintf(sr.error_code, sizeof sr.error_code, "cannot_build");
       snprintf(sr.error_text, sizeof sr.error_text,
@@ -163,6 +205,16 @@ record:
     m->status = ST_FAILED;
     message_set_error(m, sr.error_code, sr.error_text, 0);
     snprintf(detail, sizeof detail, "failed: %s", sr.error_text);
+    if (strcmp(m->route, "mms") == 0 && fallback_to_link(a, m, sr.error_text)) {
+      /* [routing] mms_fallback = link: the same message again, as an SMS
+       * with a secure link, from the same number. Both attempts stay in
+       * its history. */
+      m->status = ST_QUEUED;
+      m->next_attempt_at = now;
+      snprintf(detail, sizeof detail,
+               "MMS failed (%s); resending as an SMS with a secure link",
+               sr.error_text);
+    }
     break;
   case SEND_UNKNOWN:
     /* It may have gone, and this provider cannot tell a resend: never

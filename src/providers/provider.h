@@ -27,6 +27,11 @@ struct provider_caps {
   int subject_max;    /* 0: no subject */
   int dedupes_by_ref; /* resending with the same client reference is safe */
   int rate_per_s;     /* sends per second we allow ourselves */
+  /* Media types the host takes in an MMS: a NULL-terminated list of
+   * lower-case MIME types ("image/jpeg"), borrowed (static storage). NULL
+   * means the default, JPEG, PNG and GIF; the default is defined once, in
+   * route_mms_types() (src/core/route.c). */
+  const char *const *mms_types;
 };
 
 struct send_media {

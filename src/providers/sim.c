@@ -23,6 +23,23 @@
 
 #define SIM_TOLERANCE_S 300
 
+/* The types the sim takes in an MMS. The sim stands in for an Australian
+ * carrier reached through an aggregator, so it takes what every documented
+ * AU route takes and nothing more: JPEG, PNG and GIF.
+ *   - MessageMedia: "png, jpeg and gif" only (providers.md §2.10).
+ *   - Twilio: png, jpeg, gif fully supported; other types pass untranscoded
+ *     (providers.md §3.7).
+ *   - Cellcast jpg/jpeg/png, Infobip JPEG/GIF/PNG; PDF "may vary by
+ *     handset" (compliance.md §2.2, §2.1).
+ *   - No source says an AU MMSC takes HEIC from a gateway; the advice is to
+ *     convert to JPEG (compliance.md §2.4). WebP is named nowhere.
+ * Intake accepts WebP, HEIC and PDF uploads too (src/media/intake.c), so
+ * with this list those go as a secure link, which is what a real carrier
+ * would force, and the demo shows it. This happens to equal the default in
+ * route_mms_types(); it is spelled out because the sim's role decides it. */
+static const char *const sim_mms_types[] = {"image/jpeg", "image/png",
+                                            "image/gif", NULL};
+
 struct sim_priv {
   char base_url[2000];
   char secret[256];
@@ -52,6 +69,7 @@ static int sim_init(struct provider *p, const struct config *cfg)
       .subject_max = 0,
       .dedupes_by_ref = 1,
       .rate_per_s = cfg->sim_rate,
+      .mms_types = sim_mms_types,
   };
   return LB_OK;
 }

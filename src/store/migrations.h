@@ -92,6 +92,34 @@ static const char *const migrations[] = {
     " created_at BIGINT NOT NULL,"
     " last_seen_at BIGINT NOT NULL);"
     "CREATE INDEX sessions_user ON sessions(user_id);",
+    /* 3: routes, and secure links to images */
+    "ALTER TABLE messages ADD COLUMN route TEXT;"
+    "ALTER TABLE messages ADD COLUMN route_reason TEXT;"
+    "CREATE TABLE links ("
+    " id TEXT PRIMARY KEY,"
+    " token_sha256 TEXT NOT NULL UNIQUE,"
+    " message_id TEXT NOT NULL REFERENCES messages(id),"
+    " patient_e164 TEXT NOT NULL,"
+    " expires_at BIGINT NOT NULL,"
+    " max_views INTEGER NOT NULL DEFAULT 0,"
+    " views INTEGER NOT NULL DEFAULT 0,"
+    " check_kind TEXT NOT NULL CHECK (check_kind IN ('none', 'dob', "
+    "'code')),"
+    " check_hash TEXT,"
+    " failures INTEGER NOT NULL DEFAULT 0,"
+    " locked_at BIGINT,"
+    " revoked_at BIGINT,"
+    " revoked_by TEXT,"
+    " created_at BIGINT NOT NULL);"
+    "CREATE INDEX links_message ON links(message_id);"
+    "CREATE TABLE link_views ("
+    " id TEXT PRIMARY KEY,"
+    " link_id TEXT NOT NULL REFERENCES links(id),"
+    " at BIGINT NOT NULL,"
+    " ip TEXT,"
+    " user_agent TEXT,"
+    " outcome TEXT NOT NULL);"
+    "CREATE INDEX link_views_link ON link_views(link_id, id);",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -434,7 +434,8 @@ static int add_event(struct conn *c, const char *msg_id, const char *status,
 #define MSG_COLS                                                               \
   "m.id, m.direction, m.from_e164, m.to_e164, m.body, m.status, m.provider,"   \
   " m.provider_message_id, m.error_code, m.error_text, m.error_retryable,"     \
-  " m.attempts, m.next_attempt_at, m.created_at, m.updated_at"
+  " m.attempts, m.next_attempt_at, m.created_at, m.updated_at, m.route,"       \
+  " m.route_reason"
 
 static int row_to_message(struct conn *c, sqlite3_stmt *st, int col,
                           struct message *m)
@@ -468,6 +469,8 @@ static int row_to_message(struct conn *c, sqlite3_stmt *st, int col,
   m->next_attempt_at = sqlite3_column_int64(st, col + 12);
   m->created_at = sqlite3_column_int64(st, col + 13);
   m->updated_at = sqlite3_column_int64(st, col + 14);
+  sq_ct(st, col + 15, m->route, sizeof m->route);
+  sq_ct(st, col + 16, m->route_reason, sizeof m->route_reason);
 
   /* A second cached statement, while the caller's st is mid-step. */
   ms = sq_stmt(c, media_sql);
@@ -566,7 +569,8 @@ static int insert_message(struct conn *c, const struct message *m,
       "INSERT INTO messages(id, conversation_id, direction, from_e164, "
       "to_e164, body, status, provider, provider_message_id, error_code, "
       "error_text, error_retryable, attempts, next_attempt_at, created_at, "
-      "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+      "updated_at, route, route_reason) VALUES "
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
       "ON CONFLICT (provider, provider_message_id) DO NOTHING RETURNING id";
   sqlite3_stmt *st = sq_stmt(c, sql);
   int rc;
@@ -588,6 +592,8 @@ static int insert_message(struct conn *c, const struct message *m,
   sq_bi(st, 14, m->next_attempt_at);
   sq_bi(st, 15, m->created_at);
   sq_bi(st, 16, m->updated_at);
+  sq_bt0(st, 17, m->route);
+  sq_bt0(st, 18, m->route_reason);
   rc = sqlite3_step(st);
   *inserted = rc == SQLITE_ROW;
   if (rc == SQLITE_ROW)
@@ -1008,7 +1014,9 @@ static int result_job(struct conn *c, void *arg)
   static const char sql[] =
       "UPDATE messages SET status = ?, provider_message_id = "
       "COALESCE(?, provider_message_id), error_code = ?, error_text = ?, "
-      "error_retryable = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?";
+      "error_retryable = ?, next_attempt_at = ?, updated_at = ?, "
+      "route = COALESCE(?, route), route_reason = COALESCE(?, route_reason) "
+      "WHERE id = ?";
   struct result_arg *a = arg;
   const struct message *m = a->m;
   enum msg_status cur;
@@ -1031,7 +1039,9 @@ static int result_job(struct conn *c, void *arg)
   sq_bi(st, 5, m->error_retryable);
   sq_bi(st, 6, m->next_attempt_at);
   sq_bi(st, 7, now);
-  sq_bt(st, 8, m->id);
+  sq_bt0(st, 8, m->route);
+  sq_bt0(st, 9, m->route_reason);
+  sq_bt(st, 10, m->id);
   if ((rc = sq_step_done(c, st)))
     return rc;
   return add_event(c, m->id, status_name(m->status), a->detail, now);

@@ -163,4 +163,51 @@ int store_session_delete(struct store *s, const char *token_hash);
 int store_sessions_expire(struct store *s, int64_t idle_before,
                           int64_t created_before, int *n);
 
+/* ---- secure links to images (sqlite_links.c) ----------------------------- */
+
+struct link {
+  char id[LB_ID_SIZE];
+  char token_hash[65]; /* SHA-256 hex of the token; the token is never stored */
+  char message_id[LB_ID_SIZE];
+  char patient[LB_E164_SIZE];
+  int64_t expires_at;
+  int max_views; /* 0: no limit */
+  int views;
+  char check[8]; /* none, dob, code */
+  char check_hash[LB_PWHASH_MAX];
+  int failures;
+  int64_t locked_at, revoked_at, created_at; /* 0 when not */
+};
+
+/* Adds l (l->id must be set by the caller: the token derives from it). */
+int store_link_add(struct store *s, const struct link *l);
+int store_link_get(struct store *s, const char *id, struct link *out);
+int store_link_by_token(struct store *s, const char *token_hash,
+                        struct link *out);
+/* The newest link made for a message. */
+int store_link_of_message(struct store *s, const char *message_id,
+                          struct link *out);
+
+/* One attempt to see a link's image, recorded in its audit:
+ * LINK_VIEWED counts a view; LINK_WRONG counts a failure and locks the link
+ * at max_failures; the others only record. *after is the link afterwards. */
+enum link_outcome {
+  LINK_VIEWED,
+  LINK_WRONG,
+  LINK_REFUSED_EXPIRED,
+  LINK_REFUSED_REVOKED,
+  LINK_REFUSED_LOCKED,
+  LINK_REFUSED_USED_UP
+};
+const char *link_outcome_name(enum link_outcome o);
+int store_link_attempt(struct store *s, const char *id, enum link_outcome o,
+                       int max_failures, const char *ip, const char *ua,
+                       struct link *after);
+/* LB_ENOTFOUND if there is no such link. Revoking twice is fine. */
+int store_link_revoke(struct store *s, const char *id, const char *by);
+typedef int (*store_view_cb)(void *arg, int64_t at, const char *ip,
+                             const char *ua, const char *outcome);
+int store_link_views(struct store *s, const char *id, store_view_cb cb,
+                     void *arg);
+
 #endif

@@ -128,3 +128,23 @@ def test_serve_with_a_config_file_and_an_environment_override(tmp_path):
     check_sanitizers(log, "lyrebird serve")
     assert rc == 0, log[-3000:]
     assert KEY not in log, "the API key must never be logged"
+
+
+def test_check_config_refuses_a_second_sender_and_says_why(tmp_path):
+    # The seed's "Twilio in parallel": images from another number. Patients
+    # would then see two numbers, so it is refused unless explicitly allowed.
+    cfg = write_config(tmp_path, 8080, extra=(
+        "[routing]\nmms_provider = twilio\nmms_from = +61400000001\n"))
+    r = run(["check-config", "--config", str(cfg)])
+    assert r.returncode == 1, r.stdout
+    assert "[routing] mms_provider" in r.stderr
+    assert "two numbers" in r.stderr and "+61488868772" in r.stderr
+    assert "allow_other_sender = true" in r.stderr
+
+
+def test_check_config_wants_the_link_last_in_the_template(tmp_path):
+    cfg = write_config(tmp_path, 8080, extra=(
+        "[links]\ntemplate = {link} is your image from {clinic}\n"))
+    r = run(["check-config", "--config", str(cfg)])
+    assert r.returncode == 1
+    assert "[links] template" in r.stderr and "must end with {link}" in r.stderr

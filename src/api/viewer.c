@@ -1,0 +1,372 @@
+/* The patient's side of a secure link: /v/{token}.
+ *
+ * GET shows a neutral page (the clinic's name and a "View image" button),
+ * never the image or any detail, so link-preview bots that fetch it see
+ * nothing and use up nothing. Only the POST from that button counts as a
+ * view; it answers with the image page, whose images are fetched with a
+ * short grant (LINK_GRANT_MINUTES). Every answer is no-store, no-referrer,
+ * noindex, under a strict CSP with no third-party asset. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "links/links.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/crypto.h"
+#include "util/err.h"
+
+#define PAGE_MAX (16 * 1024)
+
+static const char csp[] =
+    "default-src 'none'; img-src 'self'; style-src 'self'; form-action "
+    "'self'; base-uri 'none'; frame-ancestors 'none'";
+
+static void link_headers(struct http_req *r)
+{
+  http_reply_header(r, "Cache-Control", "no-store");
+  http_reply_header(r, "Referrer-Policy", "no-referrer");
+  http_reply_header(r, "X-Robots-Tag", "noindex, nofollow");
+  http_reply_header(r, "Content-Security-Policy", csp);
+  http_reply_header(r, "X-Frame-Options", "DENY");
+}
+
+/* Appends s with & < > " ' escaped. */
+static void esc(struct buf *b, const char *s)
+{
+  for (; *s; s++) {
+    switch (*s) {
+    case '&': buf_puts(b, "&amp;"); break;
+    case '<': buf_puts(b, "&lt;"); break;
+    case '>': buf_puts(b, "&gt;"); break;
+    case '"': buf_puts(b, "&quot;"); break;
+    case '\'': buf_puts(b, "&#39;"); break;
+    default: buf_append(b, s, 1);
+    }
+  }
+}
+
+static void page_start(struct buf *b, const struct config *c, const char *title)
+{
+  buf_puts(b, "<!doctype html><html lang=\"en-AU\"><head><meta charset=\"utf-8\">"
+              "<meta name=\"viewport\" content=\"width=device-width, "
+              "initial-scale=1\"><meta name=\"robots\" content=\"noindex\">"
+              "<title>");
+  esc(b, title);
+  buf_puts(b, " · ");
+  esc(b, c->clinic_name);
+  buf_puts(b, "</title><link rel=\"stylesheet\" href=\"/static/link.css\">"
+              "</head><body><main><header><p class=\"clinic\">");
+  esc(b, c->clinic_name);
+  buf_puts(b, "</p></header>");
+}
+
+static void page_end(struct http_req *r, struct buf *b, int status)
+{
+  size_t len;
+  char *data;
+  buf_puts(b, "</main></body></html>");
+  data = buf_steal(b, &len);
+  http_reply_bytes(r, status, "text/html; charset=utf-8",
+                   data ? data : calloc(1, 1), data ? len : 0);
+  link_headers(r);
+}
+
+/* A page that says the link cannot be used, and whom to call. */
+static void reply_gone(struct http_req *r, const struct config *c, int status,
+                       const char *title, const char *why)
+{
+  struct buf b;
+  buf_init(&b, PAGE_MAX);
+  page_start(&b, c, title);
+  buf_puts(&b, "<h1>");
+  esc(&b, title);
+  buf_puts(&b, "</h1><p>");
+  esc(&b, why);
+  buf_puts(&b, "</p>");
+  if (c->clinic_phone[0]) {
+    buf_puts(&b, "<p>Please call ");
+    esc(&b, c->clinic_name);
+    buf_puts(&b, " on <a href=\"tel:");
+    for (const char *p = c->clinic_phone; *p; p++)
+      if ((*p >= '0' && *p <= '9') || *p == '+')
+        buf_append(&b, p, 1);
+    buf_puts(&b, "\">");
+    esc(&b, c->clinic_phone);
+    buf_puts(&b, "</a>.</p>");
+  } else {
+    buf_puts(&b, "<p>Please contact the clinic.</p>");
+  }
+  page_end(r, &b, status);
+}
+
+/* Finds the link for the token in the path; answers itself (404) when
+ * there is none. */
+static int find(struct app *a, struct http_req *r, struct link *l)
+{
+  char hash[LB_SHA256_HEX];
+  const char *token = r->params[0];
+  int rc;
+  if (!a->cfg->link_secret[0] || strlen(token) > LINK_TOKEN_MAX) {
+    reply_gone(r, a->cfg, 404, "Link not found",
+               "This link is not valid. Check that the whole link was "
+               "opened.");
+    return -1;
+  }
+  crypto_sha256_hex(token, strlen(token), hash);
+  rc = store_link_by_token(a->store, hash, l);
+  if (rc == LB_ENOTFOUND)
+    reply_gone(r, a->cfg, 404, "Link not found",
+               "This link is not valid. Check that the whole link was "
+               "opened.");
+  else if (rc)
+    reply_gone(r, a->cfg, 503, "Please try again",
+               "The image cannot be shown just now. Please try again in a "
+               "minute.");
+  return rc ? -1 : 0;
+}
+
+/* Refuses a link that cannot be used (recording why); 0 if usable. */
+static int refuse(struct app *a, struct http_req *r, const struct link *l,
+                  int record)
+{
+  enum link_outcome o;
+  const char *title, *why;
+  int64_t now = clock_now_ms();
+  if (l->revoked_at) {
+    o = LINK_REFUSED_REVOKED;
+    title = "This link was withdrawn";
+    why = "The clinic has withdrawn this image.";
+  } else if (now >= l->expires_at) {
+    o = LINK_REFUSED_EXPIRED;
+    title = "This link has expired";
+    why = "Image links only work for a limited time, to keep them private.";
+  } else if (l->locked_at) {
+    o = LINK_REFUSED_LOCKED;
+    title = "This link is locked";
+    why = "There were too many wrong answers, so the link was locked.";
+  } else if (l->max_views && l->views >= l->max_views) {
+    o = LINK_REFUSED_USED_UP;
+    title = "This link has been used";
+    why = "This image has been viewed as many times as the clinic allowed.";
+  } else {
+    return 0;
+  }
+  if (record)
+    store_link_attempt(a->store, l->id, o, a->cfg->link_max_failures,
+                       r->remote, http_header(r, "User-Agent"), NULL);
+  reply_gone(r, a->cfg, 410, title, why);
+  return -1;
+}
+
+static void h_view_get(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  struct link l;
+  struct buf b;
+  if (find(a, r, &l) || refuse(a, r, &l, 0))
+    return;
+  buf_init(&b, PAGE_MAX);
+  page_start(&b, a->cfg, "An image for you");
+  buf_puts(&b, "<h1>You have been sent an image</h1><p>");
+  esc(&b, a->cfg->clinic_name);
+  buf_puts(&b, " has sent you an image. It is private: it shows only when "
+               "you choose to view it.</p><form method=\"post\" action=\"/v/");
+  esc(&b, r->params[0]);
+  buf_puts(&b, "\"><button type=\"submit\">View image</button></form>");
+  page_end(r, &b, 200);
+}
+
+static void h_view_post(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  struct message m;
+  struct link l;
+  struct buf b;
+  char grant[65];
+  long long exp;
+  if (find(a, r, &l) || refuse(a, r, &l, 1))
+    return;
+  if (store_link_attempt(a->store, l.id, LINK_VIEWED,
+                         a->cfg->link_max_failures, r->remote,
+                         http_header(r, "User-Agent"), NULL) != LB_OK) {
+    reply_gone(r, a->cfg, 503, "Please try again",
+               "The image cannot be shown just now. Please try again in a "
+               "minute.");
+    return;
+  }
+  message_init(&m);
+  if (store_message_get(a->store, l.message_id, &m) != LB_OK) {
+    message_release(&m);
+    reply_gone(r, a->cfg, 410, "This image is no longer here",
+               "The clinic no longer holds this image.");
+    return;
+  }
+  exp = (long long)(clock_now_ms() / 1000) + LINK_GRANT_MINUTES * 60;
+  links_grant(a->cfg->link_secret, l.id, exp, grant);
+  buf_init(&b, PAGE_MAX);
+  page_start(&b, a->cfg, "Your image");
+  buf_puts(&b, "<h1 class=\"visually-hidden\">Your image</h1>");
+  for (size_t i = 0; i < m.n_media; i++) {
+    char src[HTTP_PARAM_MAX + 160];
+    snprintf(src, sizeof src, "/v/%s/m/%zu?e=%lld&g=%s", r->params[0], i, exp,
+             grant);
+    buf_puts(&b, "<figure><img src=\"");
+    esc(&b, src);
+    buf_printf(&b, "\" alt=\"Image %zu from ", i + 1);
+    esc(&b, a->cfg->clinic_name);
+    buf_puts(&b, "\"><a class=\"save\" download href=\"");
+    esc(&b, src);
+    buf_puts(&b, "&amp;dl=1\">Save image</a></figure>");
+  }
+  buf_puts(&b, "<p class=\"note\">This page is private. Close it when you "
+               "are done.</p>");
+  message_release(&m);
+  page_end(r, &b, 200);
+}
+
+static void h_view_media(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  const char *e = http_query(r, "e"), *g = http_query(r, "g");
+  struct message m;
+  struct media md;
+  struct link l;
+  struct buf b;
+  char want[65], *end;
+  long long exp = e ? strtoll(e, &end, 10) : 0;
+  unsigned long idx = strtoul(r->params[1], &end, 10);
+  size_t len;
+  char *data;
+
+  if (find(a, r, &l) || refuse(a, r, &l, 0))
+    return;
+  links_grant(a->cfg->link_secret, l.id, exp, want);
+  if (!g || !crypto_streq(g, want) || exp < clock_now_ms() / 1000) {
+    reply_gone(r, a->cfg, 403, "Open the link again",
+               "This image needs the link to be opened again.");
+    return;
+  }
+  message_init(&m);
+  if (store_message_get(a->store, l.message_id, &m) != LB_OK ||
+      idx >= m.n_media ||
+      store_media_get(a->store, m.media_ids[idx], &md) != LB_OK) {
+    message_release(&m);
+    reply_gone(r, a->cfg, 404, "Image not found", "There is no such image.");
+    return;
+  }
+  message_release(&m);
+  buf_init(&b, (size_t)md.bytes + 1);
+  if (blob_get(a->blobs, md.blob_key, &b) != LB_OK) {
+    buf_release(&b);
+    reply_gone(r, a->cfg, 503, "Please try again",
+               "The image cannot be shown just now.");
+    return;
+  }
+  data = buf_steal(&b, &len);
+  http_reply_bytes(r, 200, md.content_type, data ? data : calloc(1, 1), len);
+  link_headers(r);
+  http_reply_header(r, "Content-Disposition",
+                    http_query(r, "dl") ? "attachment; filename=\"image\""
+                                        : "inline");
+}
+
+/* ---- staff: /api/v1/links ---------------------------------------------- */
+
+static json_t *link_json(const struct link *l)
+{
+  char t[LB_ISO8601_LEN], x[LB_ISO8601_LEN];
+  const char *state = l->revoked_at                     ? "revoked"
+                      : clock_now_ms() >= l->expires_at ? "expired"
+                      : l->locked_at                    ? "locked"
+                      : l->max_views && l->views >= l->max_views ? "used_up"
+                                                                 : "active";
+  clock_iso8601(l->created_at, t, sizeof t);
+  clock_iso8601(l->expires_at, x, sizeof x);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:i}", "id",
+                   l->id, "message", l->message_id, "patient", l->patient,
+                   "state", state, "created_at", t, "expires_at", x, "views",
+                   l->views, "max_views", l->max_views, "check", l->check,
+                   "failures", l->failures);
+}
+
+static int link_param(struct app *a, struct http_req *r, struct link *l)
+{
+  int rc = id_valid(r->params[0]) ? store_link_get(a->store, r->params[0], l)
+                                  : LB_ENOTFOUND;
+  if (rc == LB_ENOTFOUND)
+    http_reply_error(r, 404, "not_found", "no link '%s'", r->params[0]);
+  else if (rc)
+    api_store_error(r, rc);
+  return rc;
+}
+
+static void h_link_get(void *cls, struct http_req *r)
+{
+  struct link l;
+  if (!link_param(cls, r, &l))
+    http_reply_json(r, 200, link_json(&l));
+}
+
+static void h_link_revoke(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  struct link l;
+  int rc;
+  if (link_param(a, r, &l))
+    return;
+  rc = store_link_revoke(a->store, l.id,
+                         r->who.kind == PRINCIPAL_SESSION ? r->who.username
+                                                          : "api");
+  if (rc || (rc = store_link_get(a->store, l.id, &l))) {
+    api_store_error(r, rc);
+    return;
+  }
+  http_reply_json(r, 200, link_json(&l));
+  app_notify_message(a, l.message_id);
+}
+
+static int on_view(void *arg, int64_t at, const char *ip, const char *ua,
+                   const char *outcome)
+{
+  char t[LB_ISO8601_LEN];
+  clock_iso8601(at, t, sizeof t);
+  return json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s}", "at", t,
+                                              "ip", ip, "user_agent", ua,
+                                              "outcome", outcome))
+             ? LB_ENOMEM
+             : LB_OK;
+}
+
+static void h_link_views(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  struct link l;
+  json_t *arr;
+  int rc;
+  if (link_param(a, r, &l))
+    return;
+  arr = json_array();
+  if ((rc = store_link_views(a->store, l.id, on_view, arr))) {
+    json_decref(arr);
+    api_store_error(r, rc);
+    return;
+  }
+  http_reply_json(r, 200, json_pack("{s:s, s:o}", "link", l.id, "views", arr));
+}
+
+void viewer_register(struct app *a)
+{
+  struct http_server *s = a->http;
+  http_server_route(s, "GET", "/v/{token}", h_view_get, a, 0, AUTH_NONE);
+  http_server_route(s, "POST", "/v/{token}", h_view_post, a, 1024, AUTH_NONE);
+  http_server_route(s, "GET", "/v/{token}/m/{n}", h_view_media, a, 0,
+                    AUTH_NONE);
+  http_server_route(s, "GET", "/api/v1/links/{id}", h_link_get, a, 0,
+                    AUTH_API);
+  http_server_route(s, "DELETE", "/api/v1/links/{id}", h_link_revoke, a, 0,
+                    AUTH_API);
+  http_server_route(s, "GET", "/api/v1/links/{id}/views", h_link_views, a, 0,
+                    AUTH_API);
+}

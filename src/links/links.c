@@ -1,0 +1,108 @@
+#include "links/links.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/clock.h"
+#include "util/crypto.h"
+#include "util/err.h"
+
+int links_token(const char *secret, const char *link_id,
+                char out[LINK_TOKEN_MAX])
+{
+  unsigned char mac[LB_SHA256_LEN];
+  struct crypto_part parts[2] = {{"lyrebird-link:", 14},
+                                 {link_id, strlen(link_id)}};
+  if (crypto_hmac_sha256_parts(secret, strlen(secret), parts, 2, mac))
+    return LB_EINVAL;
+  sodium_bin2base64(out, LINK_TOKEN_MAX, mac, sizeof mac,
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_memzero(mac, sizeof mac);
+  return LB_OK;
+}
+
+void links_grant(const char *secret, const char *link_id, long long exp,
+                 char out[65])
+{
+  unsigned char mac[LB_SHA256_LEN];
+  char e[24];
+  struct crypto_part parts[4] = {
+      {"lyrebird-grant:", 15}, {link_id, strlen(link_id)}, {":", 1}, {e, 0}};
+  snprintf(e, sizeof e, "%lld", exp);
+  parts[3].len = strlen(e);
+  crypto_hmac_sha256_parts(secret, strlen(secret), parts, 4, mac);
+  crypto_hex(mac, sizeof mac, out);
+}
+
+/* Replaces each {name} of the template; unknown names stay as they are. */
+static void render(const char *tpl, const char *clinic, const char *expires,
+                   const char *url, char *out, size_t n)
+{
+  size_t j = 0;
+  while (*tpl && j + 1 < n) {
+    const char *v = NULL;
+    size_t skip = 0;
+    if (strncmp(tpl, "{clinic}", 8) == 0)
+      v = clinic, skip = 8;
+    else if (strncmp(tpl, "{expires}", 9) == 0)
+      v = expires, skip = 9;
+    else if (strncmp(tpl, "{link}", 6) == 0)
+      v = url, skip = 6;
+    if (v) {
+      j += (size_t)snprintf(out + j, n - j, "%s", v);
+      if (j >= n)
+        j = n - 1;
+      tpl += skip;
+    } else {
+      out[j++] = *tpl++;
+    }
+  }
+  out[j] = '\0';
+}
+
+int links_prepare(struct app *a, const struct message *m, char *text,
+                  size_t n)
+{
+  const struct config *c = a->cfg;
+  char token[LINK_TOKEN_MAX], url[600], when[32], msg[480];
+  struct link l;
+  struct tm tm;
+  time_t t;
+  int rc = store_link_of_message(a->store, m->id, &l);
+
+  if (rc == LB_ENOTFOUND) {
+    memset(&l, 0, sizeof l);
+    id_new(l.id);
+    snprintf(l.message_id, sizeof l.message_id, "%s", m->id);
+    snprintf(l.patient, sizeof l.patient, "%s", m->to);
+    l.created_at = clock_now_ms();
+    l.expires_at = l.created_at + (int64_t)c->link_expiry_days * 86400000;
+    l.max_views = c->link_max_views;
+    snprintf(l.check, sizeof l.check, "%s", c->link_check);
+    if ((rc = links_token(c->link_secret, l.id, token)))
+      return rc;
+    crypto_sha256_hex(token, strlen(token), l.token_hash);
+    if ((rc = store_link_add(a->store, &l)))
+      return rc;
+  } else if (rc) {
+    return rc;
+  } else if ((rc = links_token(c->link_secret, l.id, token))) {
+    return rc;
+  }
+  snprintf(url, sizeof url, "%s/v/%s", c->public_url, token);
+  /* The process runs in the clinic's time zone (app_open sets TZ). */
+  t = (time_t)(l.expires_at / 1000);
+  localtime_r(&t, &tm);
+  strftime(when, sizeof when, "%e %b", &tm);
+  render(c->link_template, c->clinic_name, when[0] == ' ' ? when + 1 : when,
+         url, msg, sizeof msg);
+  if (m->text && m->text[0])
+    snprintf(text, n, "%s\n\n%s", m->text, msg);
+  else
+    snprintf(text, n, "%s", msg);
+  sodium_memzero(token, sizeof token);
+  sodium_memzero(url, sizeof url);
+  return LB_OK;
+}

@@ -1,0 +1,32 @@
+/* Secure links to images: for a message that goes as "SMS + link", the
+ * link row, its token and the SMS text that carries it.
+ *
+ * The token is HMAC-SHA256([links] secret, "lyrebird-link:" + link id),
+ * base64url: 256 bits that only this gateway can compute. Deriving it (and
+ * not storing it) means a resend after a timeout carries the same link, the
+ * database holds only its SHA-256, and no log or table ever has the token.
+ * Rotating [links] secret ends every link. */
+#ifndef LB_LINKS_H
+#define LB_LINKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/app.h"
+
+#define LINK_TOKEN_MAX 64
+#define LINK_GRANT_MINUTES 10
+
+int links_token(const char *secret, const char *link_id,
+                char out[LINK_TOKEN_MAX]);
+/* The link for outbound message m (made on first use, with the clinic's
+ * defaults) and the SMS text to send: m's own text, then the [links]
+ * template with {clinic}, {expires} and {link}. */
+int links_prepare(struct app *a, const struct message *m, char *text,
+                  size_t n);
+/* A grant to fetch a link's images for LINK_GRANT_MINUTES after a view:
+ * hex HMAC over the link id and the expiry (unix seconds). */
+void links_grant(const char *secret, const char *link_id, long long exp,
+                 char out[65]);
+
+#endif

@@ -1,0 +1,185 @@
+"""One number, both ways: the route each message takes, and the secure link
+that carries an image when the host cannot send it as MMS."""
+import re
+import sqlite3
+import time
+
+import pytest
+
+from e2e_helpers import make_png, wait_for
+
+JORDAN = "+61491570156"
+NUMBER = "+61488868772"
+SMS_ONLY = dict(LYREBIRD_SIM_MMS_OUT="false")
+
+
+def send_image(server, text="Your X-ray", **extra):
+    png = make_png(32, 24)
+    up = server.upload(png)
+    assert up.status_code == 201, up.text
+    return png, server.send_ok(JORDAN, text, [up.json()["id"]], **extra)
+
+
+def received(server, text):
+    """The handset's copy of the message whose text starts with `text`."""
+    def probe():
+        got = [m for m in server.handset(JORDAN)
+               if m["direction"] == "received" and m["text"].startswith(text)]
+        return got[-1] if got else None
+    return wait_for(probe, timeout=10)
+
+
+def link_of(sms_text):
+    m = re.search(r"(http\S+/v/[A-Za-z0-9_-]+)$", sms_text)
+    assert m, "no link at the end of the SMS: %r" % sms_text
+    return m.group(1)
+
+
+def views(server, link_id):
+    r = server.api("GET", "/api/v1/links/%s/views" % link_id)
+    assert r.status_code == 200, r.text
+    return r.json()["views"]
+
+
+def check_link_headers(r):
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert "noindex" in r.headers["X-Robots-Tag"]
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+
+
+@pytest.mark.lyrebird_env(**SMS_ONLY)
+def test_sms_only_host_sends_an_image_as_a_link_from_the_same_number(server):
+    png, msg = send_image(server)
+    assert msg["route"]["plan"] == "link"
+    assert "cannot send MMS" in msg["route"]["reason"]
+    assert "same number" in msg["route"]["reason"]
+    server.wait_status(msg["id"], "delivered")
+
+    got = received(server, "Your X-ray")
+    assert got["from"] == NUMBER            # the one number patients know
+    assert got["media"] == []               # an SMS, not an MMS
+    assert "WalkEasy Nexus Clinic has sent you an image" in got["text"]
+    url = link_of(got["text"])              # the link comes last
+    assert url.startswith(server.base + "/v/")
+    token = url.rsplit("/", 1)[1]
+    assert len(token) >= 22                 # at least 128 bits, base64url
+
+    # The token is never stored: only its SHA-256.
+    db = sqlite3.connect(server.data + "/lyrebird.db")
+    try:
+        for (table, col) in (("messages", "body"), ("links", "token_sha256")):
+            rows = db.execute("SELECT %s FROM %s" % (col, table)).fetchall()
+            assert not any(token in (r[0] or "") for r in rows), table
+    finally:
+        db.close()
+
+    # A GET (what a link-preview bot does) shows a neutral page, no image,
+    # and does not count as a view.
+    link_id = server.message(msg["id"])["route"]["link"]
+    r = server.raw("GET", url[len(server.base):])
+    assert r.status_code == 200
+    check_link_headers(r)
+    assert "View image" in r.text and "<img" not in r.text
+    assert "X-ray" not in r.text            # no health detail
+    assert views(server, link_id) == []
+
+    # The POST from its button shows the image, and is the one view.
+    r = server.raw("POST", url[len(server.base):],
+                   headers={"User-Agent": "PatientPhone/1.0"})
+    assert r.status_code == 200
+    check_link_headers(r)
+    srcs = re.findall(r'<img src="([^"]+)"', r.text)
+    assert len(srcs) == 1 and "Save image" in r.text
+    img = server.raw("GET", srcs[0].replace("&amp;", "&"))
+    assert img.status_code == 200 and img.content == png
+    check_link_headers(img)
+    v = views(server, link_id)
+    assert [x["outcome"] for x in v] == ["viewed"]
+    assert v[0]["user_agent"] == "PatientPhone/1.0" and v[0]["ip"]
+
+    # The image address needs the grant that came with the view.
+    bad = re.sub(r"g=[0-9a-f]+", "g=" + "0" * 64, srcs[0].replace("&amp;", "&"))
+    assert server.raw("GET", bad).status_code == 403
+
+
+def test_mms_host_sends_the_image_as_mms(server):
+    png, msg = send_image(server, "Your scan")
+    assert msg["route"]["plan"] == "mms"
+    got = received(server, "Your scan")
+    assert len(got["media"]) == 1
+    assert server.raw("GET", got["media"][0]["url"]).content == png
+
+
+def test_delivery_override(server):
+    # "link" on an MMS host: a link anyway.
+    _, msg = send_image(server, "As a link please", delivery="link")
+    assert msg["route"]["plan"] == "link"
+    got = received(server, "As a link please")
+    assert got["media"] == [] and "/v/" in got["text"]
+    # A bad value is refused.
+    up = server.upload(make_png())
+    r = server.send(JORDAN, "x", [up.json()["id"]], delivery="fax")
+    assert r.status_code == 400, r.text
+
+
+@pytest.mark.lyrebird_env(**SMS_ONLY)
+def test_asking_for_mms_from_an_sms_only_host_is_refused_with_the_reason(server):
+    up = server.upload(make_png())
+    r = server.send(JORDAN, "x", [up.json()["id"]], delivery="mms")
+    assert r.status_code == 422, r.text
+    assert "MMS" in r.json()["error"]["message"]
+    assert server.handset(JORDAN) == []     # nothing was sent
+
+
+@pytest.mark.lyrebird_env(**SMS_ONLY)
+def test_revoked_and_expired_links_say_so_and_give_the_clinic_phone(server):
+    _, msg = send_image(server, "Revoke me")
+    got = received(server, "Revoke me")
+    path = link_of(got["text"])[len(server.base):]
+    link_id = server.message(msg["id"])["route"]["link"]
+
+    r = server.api("DELETE", "/api/v1/links/" + link_id)
+    assert r.status_code == 200 and r.json()["state"] == "revoked"
+    for method in ("GET", "POST"):
+        r = server.raw(method, path)
+        assert r.status_code == 410
+        check_link_headers(r)
+        assert "withdrawn" in r.text and "5550 1234" in r.text
+        assert "<img" not in r.text
+    assert [x["outcome"] for x in views(server, link_id)] == ["revoked"]
+
+    _, msg = send_image(server, "Expire me")
+    got = received(server, "Expire me")
+    path = link_of(got["text"])[len(server.base):]
+    link_id = server.message(msg["id"])["route"]["link"]
+    db = sqlite3.connect(server.data + "/lyrebird.db", timeout=10)
+    try:
+        db.execute("UPDATE links SET expires_at = ? WHERE id = ?",
+                   (int(time.time() * 1000) - 1000, link_id))
+        db.commit()
+    finally:
+        db.close()
+    r = server.raw("POST", path)
+    assert r.status_code == 410 and "expired" in r.text
+    assert [x["outcome"] for x in views(server, link_id)] == ["expired"]
+
+
+@pytest.mark.lyrebird_env(LYREBIRD_LINKS_MAX_VIEWS="1", **SMS_ONLY)
+def test_a_link_allows_its_views_then_says_it_was_used(server):
+    _, msg = send_image(server, "Once only")
+    path = link_of(received(server, "Once only")["text"])[len(server.base):]
+    assert server.raw("GET", path).status_code == 200   # previews are free
+    assert server.raw("POST", path).status_code == 200
+    r = server.raw("POST", path)
+    assert r.status_code == 410 and "used" in r.text
+    link_id = server.message(msg["id"])["route"]["link"]
+    assert [x["outcome"] for x in views(server, link_id)] == ["viewed",
+                                                               "used_up"]
+
+
+def test_unknown_tokens_get_a_plain_not_found_page(server):
+    r = server.raw("GET", "/v/" + "A" * 43)
+    assert r.status_code == 404 and "not valid" in r.text
+    check_link_headers(r)
