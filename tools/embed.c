@@ -11,27 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-  const char *ext, *ctype;
-} types[] = {
-    {".html", "text/html; charset=utf-8"},
-    {".css", "text/css; charset=utf-8"},
-    {".js", "text/javascript; charset=utf-8"},
-    {".svg", "image/svg+xml"},
-    {".png", "image/png"},
-    {".ico", "image/x-icon"},
-};
-
-static const char *ctype_of(const char *name)
-{
-  size_t n = strlen(name);
-  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-    size_t e = strlen(types[i].ext);
-    if (n > e && strcmp(name + n - e, types[i].ext) == 0)
-      return types[i].ctype;
-  }
-  return NULL;
-}
+#include "api/web_types.h"
 
 static const char *base_name(const char *path)
 {
@@ -92,8 +72,8 @@ int main(int argc, char **argv)
     return 2;
   }
   for (int i = 2; i < argc; i++)
-    if (!ctype_of(base_name(argv[i]))) {
-      fprintf(stderr, "lb_embed: %s: unknown file type (add it to tools/embed.c)\n",
+    if (!web_type_of(base_name(argv[i]))) {
+      fprintf(stderr, "lb_embed: %s: unknown file type (add it to src/api/web_types.h)\n",
               argv[i]);
       return 1;
     }
@@ -110,7 +90,7 @@ int main(int argc, char **argv)
   fprintf(out, "\nconst struct web_asset web_assets[] = {\n");
   for (int i = 2; i < argc; i++)
     fprintf(out, "    {\"%s\", \"%s\", a%d, %zu, \"\\\"%016llx\\\"\"},\n",
-            base_name(argv[i]), ctype_of(base_name(argv[i])), i, lens[i],
+            base_name(argv[i]), web_type_of(base_name(argv[i])), i, lens[i],
             (unsigned long long)etags[i]);
   fprintf(out, "    {0, 0, 0, 0, 0}};\n");
   rc = 0;

@@ -37,22 +37,34 @@ static void esc(struct buf *b, const char *s)
 {
   for (; *s; s++) {
     switch (*s) {
-    case '&': buf_puts(b, "&amp;"); break;
-    case '<': buf_puts(b, "&lt;"); break;
-    case '>': buf_puts(b, "&gt;"); break;
-    case '"': buf_puts(b, "&quot;"); break;
-    case '\'': buf_puts(b, "&#39;"); break;
-    default: buf_append(b, s, 1);
+    case '&':
+      buf_puts(b, "&amp;");
+      break;
+    case '<':
+      buf_puts(b, "&lt;");
+      break;
+    case '>':
+      buf_puts(b, "&gt;");
+      break;
+    case '"':
+      buf_puts(b, "&quot;");
+      break;
+    case '\'':
+      buf_puts(b, "&#39;");
+      break;
+    default:
+      buf_append(b, s, 1);
     }
   }
 }
 
 static void page_start(struct buf *b, const struct config *c, const char *title)
 {
-  buf_puts(b, "<!doctype html><html lang=\"en-AU\"><head><meta charset=\"utf-8\">"
-              "<meta name=\"viewport\" content=\"width=device-width, "
-              "initial-scale=1\"><meta name=\"robots\" content=\"noindex\">"
-              "<title>");
+  buf_puts(b,
+           "<!doctype html><html lang=\"en-AU\"><head><meta charset=\"utf-8\">"
+           "<meta name=\"viewport\" content=\"width=device-width, "
+           "initial-scale=1\"><meta name=\"robots\" content=\"noindex\">"
+           "<title>");
   esc(b, title);
   buf_puts(b, " · ");
   esc(b, c->clinic_name);
@@ -128,34 +140,49 @@ static int find(struct app *a, struct http_req *r, struct link *l)
 }
 
 /* Refuses a link that cannot be used (recording why); 0 if usable. */
+/* What stops a link being used now (a LINK_REFUSED_* outcome), or
+ * LINK_VIEWED when nothing does. */
+static enum link_outcome barrier(const struct link *l, int64_t now)
+{
+  if (l->revoked_at)
+    return LINK_REFUSED_REVOKED;
+  if (now >= l->expires_at)
+    return LINK_REFUSED_EXPIRED;
+  if (l->locked_at)
+    return LINK_REFUSED_LOCKED;
+  if (l->max_views && l->views >= l->max_views)
+    return LINK_REFUSED_USED_UP;
+  return LINK_VIEWED;
+}
+
 static int refuse(struct app *a, struct http_req *r, const struct link *l,
                   int record)
 {
-  enum link_outcome o;
+  enum link_outcome o = barrier(l, clock_now_ms());
   const char *title, *why;
-  int64_t now = clock_now_ms();
-  if (l->revoked_at) {
-    o = LINK_REFUSED_REVOKED;
+  switch (o) {
+  case LINK_REFUSED_REVOKED:
     title = "This link was withdrawn";
     why = "The clinic has withdrawn this image.";
-  } else if (now >= l->expires_at) {
-    o = LINK_REFUSED_EXPIRED;
+    break;
+  case LINK_REFUSED_EXPIRED:
     title = "This link has expired";
     why = "Image links only work for a limited time, to keep them private.";
-  } else if (l->locked_at) {
-    o = LINK_REFUSED_LOCKED;
+    break;
+  case LINK_REFUSED_LOCKED:
     title = "This link is locked";
     why = "There were too many wrong answers, so the link was locked.";
-  } else if (l->max_views && l->views >= l->max_views) {
-    o = LINK_REFUSED_USED_UP;
+    break;
+  case LINK_REFUSED_USED_UP:
     title = "This link has been used";
     why = "This image has been viewed as many times as the clinic allowed.";
-  } else {
+    break;
+  default:
     return 0;
   }
   if (record)
-    store_link_attempt(a->store, l->id, o, a->cfg->link_max_failures,
-                       r->remote, http_header(r, "User-Agent"), NULL);
+    store_link_attempt(a->store, l->id, o, a->cfg->link_max_failures, r->remote,
+                       http_header(r, "User-Agent"), NULL);
   reply_gone(r, a->cfg, 410, title, why);
   return -1;
 }
@@ -188,9 +215,9 @@ static void h_view_post(void *cls, struct http_req *r)
   long long exp;
   if (find(a, r, &l) || refuse(a, r, &l, 1))
     return;
-  if (store_link_attempt(a->store, l.id, LINK_VIEWED,
-                         a->cfg->link_max_failures, r->remote,
-                         http_header(r, "User-Agent"), NULL) != LB_OK) {
+  if (store_link_attempt(a->store, l.id, LINK_VIEWED, a->cfg->link_max_failures,
+                         r->remote, http_header(r, "User-Agent"),
+                         NULL) != LB_OK) {
     reply_gone(r, a->cfg, 503, "Please try again",
                "The image cannot be shown just now. Please try again in a "
                "minute.");
@@ -277,11 +304,9 @@ static void h_view_media(void *cls, struct http_req *r)
 static json_t *link_json(const struct link *l)
 {
   char t[LB_ISO8601_LEN], x[LB_ISO8601_LEN];
-  const char *state = l->revoked_at                     ? "revoked"
-                      : clock_now_ms() >= l->expires_at ? "expired"
-                      : l->locked_at                    ? "locked"
-                      : l->max_views && l->views >= l->max_views ? "used_up"
-                                                                 : "active";
+  enum link_outcome o = barrier(l, clock_now_ms());
+  /* The refusals' audit names double as the states. */
+  const char *state = o == LINK_VIEWED ? "active" : link_outcome_name(o);
   clock_iso8601(l->created_at, t, sizeof t);
   clock_iso8601(l->expires_at, x, sizeof x);
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:i}", "id",
@@ -363,8 +388,7 @@ void viewer_register(struct app *a)
   http_server_route(s, "POST", "/v/{token}", h_view_post, a, 1024, AUTH_NONE);
   http_server_route(s, "GET", "/v/{token}/m/{n}", h_view_media, a, 0,
                     AUTH_NONE);
-  http_server_route(s, "GET", "/api/v1/links/{id}", h_link_get, a, 0,
-                    AUTH_API);
+  http_server_route(s, "GET", "/api/v1/links/{id}", h_link_get, a, 0, AUTH_API);
   http_server_route(s, "DELETE", "/api/v1/links/{id}", h_link_revoke, a, 0,
                     AUTH_API);
   http_server_route(s, "GET", "/api/v1/links/{id}/views", h_link_views, a, 0,

@@ -7,6 +7,7 @@
 
 #include "api/handlers.h"
 #include "api/web_assets.h"
+#include "api/web_types.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -46,18 +47,11 @@ static int name_ok(const char *s)
 }
 
 /* Developer mode: the file from LYREBIRD_WEB_DIR, typed like its embedded
- * twin (or by extension for a new file). 0 when served. */
+ * twin (or by web_types.h for a new file). 0 when served. */
 static int serve_dev(struct http_req *r, const char *dir, const char *name,
                      const struct web_asset *w)
 {
-  static const struct {
-    const char *ext, *ctype;
-  } types[] = {{".html", "text/html; charset=utf-8"},
-               {".css", "text/css; charset=utf-8"},
-               {".js", "text/javascript; charset=utf-8"},
-               {".svg", "image/svg+xml"},
-               {".png", "image/png"}};
-  const char *ctype = w ? w->ctype : NULL;
+  const char *ctype = w ? w->ctype : web_type_of(name);
   char path[1024];
   struct buf b;
   FILE *f;
@@ -65,11 +59,6 @@ static int serve_dev(struct http_req *r, const char *dir, const char *name,
   char chunk[8192];
   void *data;
 
-  for (size_t i = 0; !ctype && i < sizeof types / sizeof types[0]; i++) {
-    size_t e = strlen(types[i].ext), l = strlen(name);
-    if (l > e && strcmp(name + l - e, types[i].ext) == 0)
-      ctype = types[i].ctype;
-  }
   snprintf(path, sizeof path, "%s/%s", dir, name);
   if (!ctype || !(f = fopen(path, "rb")))
     return -1;

@@ -62,8 +62,7 @@ static void render(const char *tpl, const char *clinic, const char *expires,
   out[j] = '\0';
 }
 
-int links_prepare(struct app *a, const struct message *m, char *text,
-                  size_t n)
+int links_prepare(struct app *a, const struct message *m, char *text, size_t n)
 {
   const struct config *c = a->cfg;
   char token[LINK_TOKEN_MAX], url[600], when[32], msg[480];

@@ -22,8 +22,7 @@ int links_token(const char *secret, const char *link_id,
 /* The link for outbound message m (made on first use, with the clinic's
  * defaults) and the SMS text to send: m's own text, then the [links]
  * template with {clinic}, {expires} and {link}. */
-int links_prepare(struct app *a, const struct message *m, char *text,
-                  size_t n);
+int links_prepare(struct app *a, const struct message *m, char *text, size_t n);
 /* A grant to fetch a link's images for LINK_GRANT_MINUTES after a view:
  * hex HMAC over the link id and the expiry (unix seconds). */
 void links_grant(const char *secret, const char *link_id, long long exp,

@@ -18,8 +18,8 @@ const char *link_outcome_name(enum link_outcome o)
 }
 
 #define LINK_COLS                                                              \
-  "id, token_sha256, message_id, patient_e164, expires_at, max_views, "       \
-  "views, check_kind, check_hash, failures, COALESCE(locked_at, 0), "         \
+  "id, token_sha256, message_id, patient_e164, expires_at, max_views, "        \
+  "views, check_kind, check_hash, failures, COALESCE(locked_at, 0), "          \
   "COALESCE(revoked_at, 0), created_at"
 
 static void row_to_link(sqlite3_stmt *st, struct link *l)
@@ -201,8 +201,9 @@ int store_link_revoke(struct store *s, const char *id, const char *by)
 int store_link_views(struct store *s, const char *id, store_view_cb cb,
                      void *arg)
 {
-  static const char sql[] = "SELECT at, ip, user_agent, outcome FROM "
-                            "link_views WHERE link_id = ? ORDER BY id LIMIT 1000";
+  static const char sql[] =
+      "SELECT at, ip, user_agent, outcome FROM "
+      "link_views WHERE link_id = ? ORDER BY id LIMIT 1000";
   struct conn *c = sq_rconn(s);
   sqlite3_stmt *st;
   int rc = LB_OK;
