@@ -20,6 +20,7 @@ static const struct {
     {"migrate", cmd_migrate, "bring the database schema up to date"},
     {"check-config", cmd_check_config, "validate a configuration file"},
     {"user", cmd_user, "add, list and disable staff accounts"},
+    {"routes", cmd_routes, "explain how texts and images travel, both ways"},
 };
 
 static void usage(FILE *f)

@@ -148,3 +148,30 @@ def test_check_config_wants_the_link_last_in_the_template(tmp_path):
     r = run(["check-config", "--config", str(cfg)])
     assert r.returncode == 1
     assert "[links] template" in r.stderr and "must end with {link}" in r.stderr
+
+
+def test_routes_explains_each_direction_and_the_four_setups(tmp_path):
+    r = run(["routes"])
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "+61488868772" in out and "hosted by sim" in out
+    for way in ("SMS out", "SMS in", "MMS out", "MMS in"):
+        assert way in out, way
+    for option in ("Stay on SMS Broadcast", "Move the number to MessageMedia",
+                   "Twilio in parallel", "Move (port) the number to Twilio"):
+        assert option in out, option
+    assert "Sent as MMS via sim on the same number" in out
+    assert "allow_other_sender" in out
+
+    # An SMS-only host (like SMS Broadcast): images go as links, and why.
+    r = run(["routes"], env={"LYREBIRD_SIM_MMS_OUT": "false"})
+    assert r.returncode == 0, r.stderr
+    assert "sim cannot send MMS from this number" in r.stdout
+    assert "sends images as links on the same number (like 1)" in r.stdout
+
+    # A real configuration without a link secret: no links, and it says so.
+    cfg = write_config(tmp_path, 8080, extra="mms_out = false\n")
+    r = run(["routes", "--config", str(cfg)])
+    assert r.returncode == 0, r.stderr
+    assert "Links    off" in r.stdout
+    assert "cannot send images yet" in r.stdout
