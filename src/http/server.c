@@ -311,6 +311,7 @@ static enum MHD_Result queue(struct http_req *r)
   ret = MHD_queue_response(r->conn, (unsigned)r->status, r->response);
   MHD_destroy_response(r->response);
   r->response = NULL;
+  r->queued = 1;
   return ret;
 }
 
@@ -357,6 +358,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                        r->route->body_max);
       return queue(r);
     }
+    return MHD_YES;
+  }
+  if (r->queued) {
+    /* Answered early (404, 401, 413, 503 while stopping): MHD may still
+     * call with the rest of the body; drop it, never dispatch. */
+    *upload_data_size = 0;
     return MHD_YES;
   }
   if (*upload_data_size) {

@@ -62,6 +62,7 @@ struct http_req {
   int n_params;
   struct buf body;
   int too_large;
+  int queued; /* a response is queued: later calls only drain the body */
   int64_t t0;
   int status;
   struct MHD_Response *response;
