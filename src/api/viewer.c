@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <microhttpd.h>
+#include <sodium.h>
+
 #include "api/handlers.h"
+#include "core/patient.h"
 #include "links/links.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -187,13 +191,14 @@ static int refuse(struct app *a, struct http_req *r, const struct link *l,
   return -1;
 }
 
-static void h_view_get(void *cls, struct http_req *r)
+/* The neutral page: the clinic's name and a "View image" button, with the
+ * date-of-birth fields when the link asks for them. 'note' (may be NULL)
+ * says what went wrong with the last answer. */
+static void reply_neutral(struct app *a, struct http_req *r,
+                          const struct link *l, const char *note)
 {
-  struct app *a = cls;
-  struct link l;
   struct buf b;
-  if (find(a, r, &l) || refuse(a, r, &l, 0))
-    return;
+  int dob = strcmp(l->check, "dob") == 0;
   buf_init(&b, PAGE_MAX);
   page_start(&b, a->cfg, "An image for you");
   buf_puts(&b, "<h1>You have been sent an image</h1><p>");
@@ -201,8 +206,111 @@ static void h_view_get(void *cls, struct http_req *r)
   buf_puts(&b, " has sent you an image. It is private: it shows only when "
                "you choose to view it.</p><form method=\"post\" action=\"/v/");
   esc(&b, r->params[0]);
-  buf_puts(&b, "\"><button type=\"submit\">View image</button></form>");
+  buf_puts(&b, "\">");
+  if (dob) {
+    buf_puts(&b, "<fieldset><legend>To open it, enter your date of "
+                 "birth</legend><div class=\"dob\">"
+                 "<label>Day<input name=\"day\" inputmode=\"numeric\" "
+                 "autocomplete=\"bday-day\" maxlength=\"2\" required></label>"
+                 "<label>Month<input name=\"month\" inputmode=\"numeric\" "
+                 "autocomplete=\"bday-month\" maxlength=\"2\" "
+                 "required></label><label>Year<input name=\"year\" "
+                 "inputmode=\"numeric\" autocomplete=\"bday-year\" "
+                 "maxlength=\"4\" required></label></div></fieldset>");
+  }
+  if (note) {
+    buf_puts(&b, "<p class=\"error\" role=\"alert\">");
+    esc(&b, note);
+    buf_puts(&b, "</p>");
+  }
+  buf_puts(&b, "<button type=\"submit\">View image</button></form>");
   page_end(r, &b, 200);
+}
+
+static void h_view_get(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  struct link l;
+  if (find(a, r, &l) || refuse(a, r, &l, 0))
+    return;
+  reply_neutral(a, r, &l, NULL);
+}
+
+/* ---- the form's fields, through MHD's post processor ----------------------
+ */
+
+struct dob_form {
+  char day[8], month[8], year[8];
+};
+
+static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
+                                const char *key, const char *filename,
+                                const char *ctype, const char *enc,
+                                const char *data, uint64_t off, size_t size)
+{
+  struct dob_form *f = cls;
+  char *dst = strcmp(key, "day") == 0     ? f->day
+              : strcmp(key, "month") == 0 ? f->month
+              : strcmp(key, "year") == 0  ? f->year
+                                          : NULL;
+  if (dst && off + size < sizeof f->day) {
+    memcpy(dst + off, data, size);
+    dst[off + size] = '\0';
+  }
+  return MHD_YES;
+}
+
+/* Checks a date-of-birth answer. 0: right. Otherwise it has answered. */
+static int check_dob(struct app *a, struct http_req *r, const struct link *l)
+{
+  struct dob_form f;
+  struct MHD_PostProcessor *pp;
+  struct link after;
+  char dob[LB_DOB_SIZE], why[200], hash[65], note[200];
+  char *end;
+  long d, m, y;
+  int ok;
+
+  memset(&f, 0, sizeof f);
+  pp = MHD_create_post_processor(r->conn, 1024, on_field, &f);
+  if (pp) {
+    MHD_post_process(pp, r->body.data ? r->body.data : "", r->body.len);
+    MHD_destroy_post_processor(pp);
+  }
+  d = strtol(f.day, &end, 10);
+  m = strtol(f.month, &end, 10);
+  y = strtol(f.year, &end, 10);
+  if (!f.day[0] || !f.month[0] || !f.year[0] ||
+      dob_from_parts(d, m, y, clock_now_ms(), dob, why, sizeof why)) {
+    /* Not an answer yet: no guess is counted. */
+    reply_neutral(a, r, l,
+                  "Enter your date of birth: day, month and year (4 digits).");
+    return -1;
+  }
+  links_dob_hash(l->id, dob, hash);
+  ok = crypto_streq(hash, l->check_hash);
+  sodium_memzero(dob, sizeof dob);
+  if (ok)
+    return 0;
+  if (store_link_attempt(a->store, l->id, LINK_WRONG, a->cfg->link_max_failures,
+                         r->remote, http_header(r, "User-Agent"),
+                         &after) != LB_OK) {
+    reply_gone(r, a->cfg, 503, "Please try again",
+               "The image cannot be shown just now. Please try again in a "
+               "minute.");
+    return -1;
+  }
+  if (after.locked_at) {
+    refuse(a, r, &after, 0);
+    return -1;
+  }
+  snprintf(note, sizeof note,
+           "That date of birth does not match. %d more %s before the link "
+           "locks.",
+           a->cfg->link_max_failures - after.failures,
+           a->cfg->link_max_failures - after.failures == 1 ? "try" : "tries");
+  reply_neutral(a, r, &after, note);
+  return -1;
 }
 
 static void h_view_post(void *cls, struct http_req *r)
@@ -214,6 +322,8 @@ static void h_view_post(void *cls, struct http_req *r)
   char grant[65];
   long long exp;
   if (find(a, r, &l) || refuse(a, r, &l, 1))
+    return;
+  if (strcmp(l.check, "dob") == 0 && check_dob(a, r, &l))
     return;
   if (store_link_attempt(a->store, l.id, LINK_VIEWED, a->cfg->link_max_failures,
                          r->remote, http_header(r, "User-Agent"),

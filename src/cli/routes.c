@@ -42,7 +42,10 @@ static void plan_for(const struct config *c, const struct provider *p,
   route_decide(&in, d);
 }
 
-static const char *yes(int v) { return v ? "yes" : "no"; }
+static const char *yes(int v)
+{
+  return v ? "yes" : "no";
+}
 
 /* The four set-ups the clinic weighs. What each host can do is from its
  * documentation (docs/providers/ and the reference notes it cites);
@@ -126,11 +129,11 @@ static int explain(const struct config *c)
              "refuses this unless [routing] allow_other_sender = true, "
              "because a reply to the image would not reach the inbox\n");
     else
-      printf("     Images: %s\n",
-             d.plan == ROUTE_MMS    ? "as MMS, natively"
-             : d.plan == ROUTE_LINK ? "as an SMS with a secure link, on the "
-                                      "same number"
-                                    : "refused (set up links first)");
+      printf("     Images: %s\n", d.plan == ROUTE_MMS ? "as MMS, natively"
+                                  : d.plan == ROUTE_LINK
+                                      ? "as an SMS with a secure link, on the "
+                                        "same number"
+                                      : "refused (set up links first)");
   }
   printf("\nThis configuration: host = %s, which %s.\n", p.ops->name,
          p.caps.mms_out ? "sends MMS natively on the same number (like 2 and 4)"

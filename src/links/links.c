@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/patient.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/err.h"
@@ -62,7 +63,16 @@ static void render(const char *tpl, const char *clinic, const char *expires,
   out[j] = '\0';
 }
 
-int links_prepare(struct app *a, const struct message *m, char *text, size_t n)
+void links_dob_hash(const char *id, const char *dob, char out[65])
+{
+  char in[LB_ID_SIZE + LB_DOB_SIZE + 2];
+  snprintf(in, sizeof in, "%s:%s", id, dob);
+  crypto_sha256_hex(in, strlen(in), out);
+  sodium_memzero(in, sizeof in);
+}
+
+int links_prepare(struct app *a, const struct message *m, char *text, size_t n,
+                  char *why, size_t whylen)
 {
   const struct config *c = a->cfg;
   char token[LINK_TOKEN_MAX], url[600], when[32], msg[480];
@@ -80,6 +90,19 @@ int links_prepare(struct app *a, const struct message *m, char *text, size_t n)
     l.expires_at = l.created_at + (int64_t)c->link_expiry_days * 86400000;
     l.max_views = c->link_max_views;
     snprintf(l.check, sizeof l.check, "%s", c->link_check);
+    if (strcmp(l.check, "dob") == 0) {
+      char dob[LB_DOB_SIZE];
+      if (store_patient_dob(a->store, m->to, dob) != LB_OK) {
+        snprintf(why, whylen,
+                 "image links ask for the patient's date of birth ([links] "
+                 "check = dob), and %s has none on file; add it to the "
+                 "patient and send again",
+                 m->to);
+        return LB_ENOTFOUND;
+      }
+      links_dob_hash(l.id, dob, l.check_hash);
+      sodium_memzero(dob, sizeof dob);
+    }
     if ((rc = links_token(c->link_secret, l.id, token)))
       return rc;
     crypto_sha256_hex(token, strlen(token), l.token_hash);

@@ -21,8 +21,15 @@ int links_token(const char *secret, const char *link_id,
                 char out[LINK_TOKEN_MAX]);
 /* The link for outbound message m (made on first use, with the clinic's
  * defaults) and the SMS text to send: m's own text, then the [links]
- * template with {clinic}, {expires} and {link}. */
-int links_prepare(struct app *a, const struct message *m, char *text, size_t n);
+ * template with {clinic}, {expires} and {link}. LB_ENOTFOUND (with 'why')
+ * when the link cannot be made as configured: the second check needs a
+ * date of birth the patient does not have on file. */
+int links_prepare(struct app *a, const struct message *m, char *text, size_t n,
+                  char *why, size_t whylen);
+/* The stored form of a date-of-birth answer for link 'id': SHA-256 hex of
+ * "<id>:<YYYY-MM-DD>" (the lockout, not the hash, is what stops
+ * guessing). */
+void links_dob_hash(const char *id, const char *dob, char out[65]);
 /* A grant to fetch a link's images for LINK_GRANT_MINUTES after a view:
  * hex HMAC over the link id and the expiry (unix seconds). */
 void links_grant(const char *secret, const char *link_id, long long exp,

@@ -128,11 +128,15 @@ static void send_one(struct outbox *o, struct http_client *hc,
              m->provider, p->ops->name, c->number);
     goto record;
   }
-  if (as_link && (rc = links_prepare(a, m, link_text, sizeof link_text))) {
-    sr.outcome = SEND_RETRY;
+  if (as_link && (rc = links_prepare(a, m, link_text, sizeof link_text,
+                                     sr.error_text, sizeof sr.error_text))) {
+    /* Not as configured (no date of birth): final. Otherwise (the store):
+     * try again later. */
+    sr.outcome = rc == LB_ENOTFOUND ? SEND_FINAL : SEND_RETRY;
     snprintf(sr.error_code, sizeof sr.error_code, "link_unavailable");
-    snprintf(sr.error_text, sizeof sr.error_text,
-             "the secure link could not be made: %s", lb_strerror(rc));
+    if (rc != LB_ENOTFOUND)
+      snprintf(sr.error_text, sizeof sr.error_text,
+               "the secure link could not be made: %s", lb_strerror(rc));
     goto record;
   }
   if (!as_link && (rc = load_media(a, m, sm, md, bufs, &n_bufs))) {

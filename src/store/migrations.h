@@ -120,6 +120,8 @@ static const char *const migrations[] = {
     " user_agent TEXT,"
     " outcome TEXT NOT NULL);"
     "CREATE INDEX link_views_link ON link_views(link_id, id);",
+    /* 4: a patient's date of birth, for the second check on links */
+    "ALTER TABLE patients ADD COLUMN dob TEXT;",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -891,6 +891,51 @@ int store_patient_rename(struct store *s, const char *e164, const char *name)
   return sq_write_tx(s, rename_job, &a);
 }
 
+static int dob_job(struct conn *c, void *arg)
+{
+  static const char sql[] =
+      "UPDATE patients SET dob = ?, updated_at = ? WHERE e164 = ?";
+  struct patient_arg *a = arg; /* name holds the date */
+  sqlite3_stmt *st = sq_stmt(c, sql);
+  int rc;
+  if (!st)
+    return LB_EDB;
+  sq_bt0(st, 1, a->name);
+  sq_bi(st, 2, clock_now_ms());
+  sq_bt(st, 3, a->e164);
+  rc = sq_step_done(c, st);
+  if (!rc && sqlite3_changes(c->db) == 0)
+    rc = LB_ENOTFOUND;
+  return rc;
+}
+
+int store_patient_set_dob(struct store *s, const char *e164, const char *dob)
+{
+  struct patient_arg a = {e164, dob};
+  return sq_write_tx(s, dob_job, &a);
+}
+
+int store_patient_dob(struct store *s, const char *e164, char out[11])
+{
+  static const char sql[] =
+      "SELECT dob FROM patients WHERE e164 = ? AND dob IS NOT NULL";
+  struct conn *c = sq_rconn(s);
+  sqlite3_stmt *st;
+  int rc;
+  if (!c || !(st = sq_stmt(c, sql)))
+    return LB_EDB;
+  sq_bt(st, 1, e164);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    sq_ct(st, 0, out, 11);
+    rc = LB_OK;
+  } else {
+    rc = rc == SQLITE_DONE ? LB_ENOTFOUND : LB_EDB;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
 struct conv_open_arg {
   const char *number, *patient;
 };

@@ -38,6 +38,12 @@ int store_patient_upsert(struct store *s, const char *e164, const char *name);
 /* Sets (or, with NULL or "", clears) a known patient's name.
  * LB_ENOTFOUND if lyrebird has never seen the number. */
 int store_patient_rename(struct store *s, const char *e164, const char *name);
+/* Sets (or, with NULL or "", clears) a known patient's date of birth,
+ * "YYYY-MM-DD". LB_ENOTFOUND for an unknown number. */
+int store_patient_set_dob(struct store *s, const char *e164, const char *dob);
+/* The date of birth on file; LB_ENOTFOUND when there is none (or no such
+ * patient). */
+int store_patient_dob(struct store *s, const char *e164, char out[11]);
 
 /* Queues an outbound message (status queued): patient, conversation,
  * media links, first history row. With an idempotency key: if the key was

@@ -183,3 +183,85 @@ def test_unknown_tokens_get_a_plain_not_found_page(server):
     r = server.raw("GET", "/v/" + "A" * 43)
     assert r.status_code == 404 and "not valid" in r.text
     check_link_headers(r)
+
+
+DOB = dict(LYREBIRD_LINKS_CHECK="dob", LYREBIRD_LINKS_MAX_FAILURES="3",
+           **SMS_ONLY)
+
+
+def set_dob(server, dob):
+    return server.api("PATCH", "/api/v1/patients/" + JORDAN, json={"dob": dob})
+
+
+def post_dob(server, path, day, month, year):
+    return server.raw("POST", path, data={"day": day, "month": month,
+                                          "year": year})
+
+
+@pytest.mark.lyrebird_env(**DOB)
+def test_date_of_birth_is_kept_in_the_patient_record(server):
+    r = set_dob(server, "7/3/1984")
+    assert r.status_code == 200 and r.json()["dob"] == "1984-03-07", r.text
+    for bad in ("31/02/1990", "1984-13-01", "yesterday", "2999-01-01"):
+        r = set_dob(server, bad)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_dob", (bad, r.text)
+    assert set_dob(server, None).json()["dob"] is None
+
+
+@pytest.mark.lyrebird_env(**DOB)
+def test_a_link_that_asks_for_a_date_of_birth_needs_one_on_file(server):
+    _, msg = send_image(server, "No DOB yet")
+    m = server.wait_status(msg["id"], "failed")
+    assert m["error"]["code"] == "link_unavailable"
+    assert "date of birth" in m["error"]["message"]
+    assert server.handset(JORDAN) == []     # nothing went to the patient
+
+
+@pytest.mark.lyrebird_env(**DOB)
+def test_the_image_shows_only_after_the_right_date_of_birth(server):
+    assert set_dob(server, "1984-03-07").status_code == 200
+    png, msg = send_image(server, "Check first")
+    path = link_of(received(server, "Check first")["text"])[len(server.base):]
+    link_id = server.message(msg["id"])["route"]["link"]
+
+    r = server.raw("GET", path)
+    assert r.status_code == 200 and "date of birth" in r.text
+    assert 'name="day"' in r.text and "<img" not in r.text
+
+    # An empty or impossible answer is not counted as a guess.
+    r = post_dob(server, path, "", "", "")
+    assert r.status_code == 200 and "<img" not in r.text
+    r = post_dob(server, path, "31", "2", "1984")
+    assert r.status_code == 200 and "<img" not in r.text
+    assert views(server, link_id) == []
+
+    r = post_dob(server, path, "8", "3", "1984")
+    assert r.status_code == 200 and "does not match" in r.text
+    assert "2 more tries" in r.text and "<img" not in r.text
+
+    r = post_dob(server, path, "07", "03", "1984")
+    assert r.status_code == 200
+    srcs = re.findall(r'<img src="([^"]+)"', r.text)
+    assert len(srcs) == 1
+    assert server.raw("GET", srcs[0].replace("&amp;", "&")).content == png
+    assert [x["outcome"] for x in views(server, link_id)] == ["wrong_answer",
+                                                               "viewed"]
+
+
+@pytest.mark.lyrebird_env(**DOB)
+def test_wrong_answers_lock_the_link(server):
+    assert set_dob(server, "1984-03-07").status_code == 200
+    _, msg = send_image(server, "Lock me")
+    path = link_of(received(server, "Lock me")["text"])[len(server.base):]
+    link_id = server.message(msg["id"])["route"]["link"]
+    for i in range(2):
+        assert post_dob(server, path, "1", "1", "1990").status_code == 200
+    r = post_dob(server, path, "1", "1", "1990")      # the third: locked
+    assert r.status_code == 410 and "locked" in r.text
+    assert "5550 1234" in r.text
+    r = post_dob(server, path, "7", "3", "1984")      # even the right answer
+    assert r.status_code == 410 and "<img" not in r.text
+    assert server.raw("GET", path).status_code == 410
+    outcomes = [x["outcome"] for x in views(server, link_id)]
+    assert outcomes == ["wrong_answer"] * 3 + ["locked"], outcomes
+    assert server.api("GET", "/api/v1/links/" + link_id).json()["state"] == "locked"
