@@ -25,6 +25,8 @@ export class Compose {
     this.previewDoc = form.querySelector('#attachment-doc');
     this.previewName = form.querySelector('#attachment-name');
     this.removeButton = form.querySelector('#attachment-remove');
+    this.sendAsRow = form.querySelector('#send-as-row');
+    this.sendAs = form.querySelector('#send-as');
 
     this.file = null;
     this.objectUrl = null;
@@ -81,6 +83,9 @@ export class Compose {
     }
     this.previewImg.hidden = !isImage;
     this.previewDoc.hidden = isImage;
+    // How an image goes (docs/links.md): only offered for a picture.
+    this.sendAs.value = 'auto';
+    this.sendAsRow.hidden = !isImage;
     this.previewName.textContent = file.name || (isImage ? 'Pasted picture' : 'Document');
     this.preview.hidden = false;
     this.onInteract();
@@ -93,6 +98,8 @@ export class Compose {
     this.objectUrl = null;
     this.previewImg.removeAttribute('src');
     this.preview.hidden = true;
+    this.sendAsRow.hidden = true;
+    this.sendAs.value = 'auto';
     this.update();
   }
 
@@ -142,12 +149,16 @@ export class Compose {
     const file = this.file;
     if (!patient || (!text && !file)) return;
     if ([...text].length > MAX_CHARS) return;
+    const delivery = file && !this.sendAsRow.hidden ? this.sendAs.value : null;
 
     // One idempotency key per attempt at this exact message: a retry after a
     // network error reuses it (and the uploaded media), an edit starts afresh.
     const a = this.attempt;
     if (!a || a.patient !== patient || a.text !== text || a.file !== file) {
-      this.attempt = { patient, text, file, key: newUuid(), mediaId: null };
+      this.attempt = { patient, text, file, delivery, key: newUuid(), mediaId: null };
+    } else if (a.delivery !== delivery) {
+      // Another "Send as": the same upload, but a new message.
+      this.attempt = { ...a, delivery, key: newUuid() };
     }
     const attempt = this.attempt;
 
@@ -167,6 +178,7 @@ export class Compose {
       const body = { to: patient };
       if (text) body.text = text;
       if (attempt.mediaId) body.media = [attempt.mediaId];
+      if (attempt.mediaId && attempt.delivery) body.delivery = attempt.delivery;
       const message = await api('/api/v1/messages', {
         method: 'POST',
         json: body,

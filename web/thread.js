@@ -2,6 +2,7 @@
 // id. A message that changes (a status update) is patched in place.
 
 import { h, icon, setText } from '/static/dom.js';
+import { RouteInfo } from '/static/links.js';
 
 const STATUS = {
   queued: { words: 'Queued', icon: 'clock' },
@@ -144,8 +145,12 @@ export class Thread {
         onclick: () => this.toggleReason(entry),
       });
       entry.reason = h('p', { class: 'error-reason', id: reasonId, hidden: true });
-      meta.append(entry.status);
-      li.append(entry.reason);
+      // How it went when it was not plain SMS: "Sent as a secure link". It
+      // shows first in the row (CSS order) but comes last in the DOM, so that
+      // Tab goes from it straight into the panel it opens.
+      entry.route = new RouteInfo({ msgId: msg.id, clock: this.clock });
+      meta.append(entry.status, entry.route.button);
+      li.append(entry.reason, entry.route.panel);
     }
     if (!outbound && msg.error && msg.error.message) {
       li.append(h('p', { class: 'note', text: `Attachment not shown: ${msg.error.message}` }));
@@ -178,6 +183,7 @@ export class Thread {
   patch(entry) {
     if (!entry.status) return;
     const msg = entry.msg;
+    entry.route.update(msg);
     const s = STATUS[msg.status] || { words: msg.status, icon: 'clock' };
     const words = statusWords(msg);
     const btn = entry.status;

@@ -57,6 +57,24 @@ export function makeClock(timeZone) {
       return d.year === today.year ? dayMonth.format(toDate(v)) : dayMonthYear.format(toDate(v));
     },
 
+    // A moment anywhere in time, in words: "Today, 3:41 pm",
+    // "Tomorrow, 9:00 am", "Tue 1 Dec, 1:28 am" (with the year when not this one).
+    stamp(v, now = new Date()) {
+      const d = day(v);
+      const today = day(now);
+      const diff = today.n - d.n;
+      let date;
+      if (diff === 0) date = 'Today';
+      else if (diff === 1) date = 'Yesterday';
+      else if (diff === -1) date = 'Tomorrow';
+      else {
+        const parts = {};
+        for (const p of longDayYear.formatToParts(toDate(v))) parts[p.type] = p.value;
+        date = `${parts.weekday} ${parts.day} ${parts.month}${d.year === today.year ? '' : ` ${parts.year}`}`;
+      }
+      return `${date}, ${time(v)}`;
+    },
+
     // For the day separators in a thread.
     dayLabel(v, now = new Date()) {
       const d = day(v);

@@ -73,6 +73,7 @@ static void page_start(struct buf *b, const struct config *c, const char *title)
   buf_puts(b, " · ");
   esc(b, c->clinic_name);
   buf_puts(b, "</title><link rel=\"stylesheet\" href=\"/static/link.css\">"
+              "<link rel=\"icon\" href=\"/static/favicon.svg\">"
               "</head><body><main><header><p class=\"clinic\">");
   esc(b, c->clinic_name);
   buf_puts(b, "</p></header>");
@@ -404,9 +405,25 @@ static void h_view_media(void *cls, struct http_req *r)
   data = buf_steal(&b, &len);
   http_reply_bytes(r, 200, md.content_type, data ? data : calloc(1, 1), len);
   link_headers(r);
-  http_reply_header(r, "Content-Disposition",
-                    http_query(r, "dl") ? "attachment; filename=\"image\""
-                                        : "inline");
+  if (http_query(r, "dl")) {
+    /* Saved with the extension its type has, so the phone can open it. */
+    static const struct {
+      const char *ctype, *ext;
+    } exts[] = {{"image/jpeg", "jpg"},     {"image/png", "png"},
+                {"image/gif", "gif"},      {"image/webp", "webp"},
+                {"image/heic", "heic"},    {"image/heif", "heif"},
+                {"application/pdf", "pdf"}};
+    const char *ext = "bin";
+    char cd[64];
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
+      if (strcmp(md.content_type, exts[i].ctype) == 0)
+        ext = exts[i].ext;
+    snprintf(cd, sizeof cd, "attachment; filename=\"image-%lu.%s\"", idx + 1,
+             ext);
+    http_reply_header(r, "Content-Disposition", cd);
+  } else {
+    http_reply_header(r, "Content-Disposition", "inline");
+  }
 }
 
 /* ---- staff: /api/v1/links ---------------------------------------------- */

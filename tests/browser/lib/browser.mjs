@@ -146,13 +146,14 @@ const EXPECTED_CONSOLE = [/^Failed to load resource: the server responded with a
 
 /** Records console errors, uncaught exceptions, CSP violations and dialogs of a page. */
 export function watchPage(page, label) {
-  const w = { label, page, problems: [], dialogs: [] };
+  const w = { label, page, problems: [], dialogs: [], allowed: [] };
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const text = msg.text();
     if (EXPECTED_CONSOLE.some((re) => re.test(text))) return;
     const loc = msg.location();
     const where = loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : '';
+    if (w.allowed.some((re) => re.test(`${text}${where}`))) return;
     w.problems.push(`console error on ${safeUrl(page)}: ${text}${where}`);
   });
   page.on('pageerror', (err) => {
@@ -202,6 +203,17 @@ export class TestCtx {
     const page = await ctx.newPage();
     this.watchers.push(watchPage(page, label || `page ${this.watchers.length + 1}`));
     return page;
+  }
+
+  /**
+   * Console errors this page is expected to log, on top of the usual 401/403/429
+   * (e.g. /^Failed to load resource: .* status of 410\b/ for a page that must answer 410).
+   * A pattern is matched against the text followed by " (<url>:<line>)".
+   */
+  allowConsole(page, ...patterns) {
+    const w = this.watchers.find((x) => x.page === page);
+    if (!w) throw new Error('allowConsole: not a page of this test');
+    w.allowed.push(...patterns);
   }
 
   problems() {
