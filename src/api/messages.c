@@ -3,6 +3,7 @@
 
 #include "api/handlers.h"
 #include "core/route.h"
+#include "links/links.h"
 #include "outbox/outbox.h"
 #include "util/clock.h"
 #include "util/crypto.h"
@@ -11,9 +12,45 @@
 
 #define IDEM_KEY_MAX 255
 
+/* The optional "link": {"expires_days", "max_views", "check"} over the
+ * clinic's defaults. Answers 400 itself and returns nonzero when bad. */
+static int link_options_json(struct http_req *r, json_t *v,
+                             struct link_options *o)
+{
+  const char *key;
+  json_t *x;
+  if (!v)
+    return 0;
+  if (!json_is_object(v))
+    goto bad;
+  json_object_foreach(v, key, x)
+  {
+    if (strcmp(key, "expires_days") == 0 && json_is_integer(x) &&
+        json_integer_value(x) >= 1 && json_integer_value(x) <= 90)
+      o->expiry_days = (int)json_integer_value(x);
+    else if (strcmp(key, "max_views") == 0 && json_is_integer(x) &&
+             json_integer_value(x) >= 0 && json_integer_value(x) <= 1000)
+      o->max_views = (int)json_integer_value(x);
+    else if (strcmp(key, "check") == 0 && json_is_string(x) &&
+             (strcmp(json_string_value(x), "none") == 0 ||
+              strcmp(json_string_value(x), "dob") == 0))
+      snprintf(o->check, sizeof o->check, "%s", json_string_value(x));
+    else
+      goto bad;
+  }
+  return 0;
+bad:
+  http_reply_error(r, 400, "invalid_request",
+                   "'link' is an object with expires_days (1 to 90), "
+                   "max_views (0 to 1000, 0 for no limit) and check "
+                   "(\"none\" or \"dob\")");
+  return -1;
+}
+
 void h_messages_create(void *cls, struct http_req *r)
 {
-  static const char *const fields[] = {"to", "text", "media", "delivery", NULL};
+  static const char *const fields[] = {"to",       "text", "media",
+                                       "delivery", "link", NULL};
   struct app *a = cls;
   const struct config *c = a->cfg;
   json_t *body = NULL, *to, *text, *media, *v, *dv;
@@ -22,6 +59,9 @@ void h_messages_create(void *cls, struct http_req *r)
   struct route_input rin;
   struct route_decision plan;
   enum route_delivery delivery = DELIVERY_AUTO;
+  struct link_options lopt;
+  struct link link;
+  int has_link = 0;
   const char *idem;
   char why[300], e164[LB_E164_SIZE], hash[LB_SHA256_HEX];
   struct message m;
@@ -64,6 +104,9 @@ void h_messages_create(void *cls, struct http_req *r)
                      "at most %d media items per message", c->media_max_items);
     goto out;
   }
+  links_defaults(c, &lopt);
+  if (link_options_json(r, json_object_get(body, "link"), &lopt))
+    goto out;
   dv = json_object_get(body, "delivery");
   if (dv && (!json_is_string(dv) ||
              route_delivery_parse(json_string_value(dv), &delivery))) {
@@ -115,6 +158,20 @@ void h_messages_create(void *cls, struct http_req *r)
   }
   snprintf(m.route, sizeof m.route, "%s", route_plan_name(plan.plan));
   snprintf(m.route_reason, sizeof m.route_reason, "%s", plan.reason);
+  id_new(m.id);
+  if (plan.plan == ROUTE_LINK) {
+    rc = links_make(a, m.id, e164, &lopt, &link, why, sizeof why);
+    if (rc == LB_ENOTFOUND) {
+      http_reply_error(r, 422, "dob_required", "%s", why);
+      goto out;
+    }
+    if (rc) {
+      http_reply_error(r, 503, "overloaded", "the link could not be made: %s",
+                       lb_strerror(rc));
+      goto out;
+    }
+    has_link = 1;
+  }
   idem = http_header(r, "Idempotency-Key");
   if (idem && (strlen(idem) == 0 || strlen(idem) > IDEM_KEY_MAX)) {
     http_reply_error(r, 400, "invalid_request",
@@ -124,7 +181,6 @@ void h_messages_create(void *cls, struct http_req *r)
   }
   crypto_sha256_hex(r->body.data ? r->body.data : "", r->body.len, hash);
 
-  id_new(m.id);
   m.direction = DIR_OUTBOUND;
   snprintf(m.from, sizeof m.from, "%s", c->number);
   snprintf(m.to, sizeof m.to, "%s", e164);
@@ -137,7 +193,7 @@ void h_messages_create(void *cls, struct http_req *r)
   snprintf(m.provider, sizeof m.provider, "%s", a->host.ops->name);
   m.created_at = m.updated_at = m.next_attempt_at = clock_now_ms();
 
-  rc = store_message_enqueue(a->store, &m, idem, hash);
+  rc = store_message_enqueue(a->store, &m, has_link ? &link : NULL, idem, hash);
   if (rc == LB_ECONFLICT) {
     http_reply_error(r, 409, "idempotency_conflict",
                      "this Idempotency-Key was used for a different request "

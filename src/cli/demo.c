@@ -23,27 +23,29 @@ static char demo_password[LB_PASSWORD_MAX + 2];
 
 /* Numbers from the range ACMA reserves for fiction: they reach nobody. */
 static const struct {
-  const char *e164, *name;
-} demo_patients[] = {{"+61491570156", "Jordan Lee"},
-                     {"+61491570157", "Priya Sharma"}};
+  const char *e164, *name, *dob;
+} demo_patients[] = {{"+61491570156", "Jordan Lee", "1984-03-07"},
+                     {"+61491570157", "Priya Sharma", "1990-11-02"}};
 
 static void usage(FILE *f)
 {
-  fprintf(f,
-          "usage: lyrebird demo [--port N] [--data DIR]\n\n"
-          "Runs a complete gateway on one machine: SQLite and media under\n"
-          "DIR, the simulated carrier under /sim/, and the clinic number\n"
-          "%s (%s) with two demo patients.\n"
-          "LYREBIRD_API_KEY fixes the API key (otherwise one is made and\n"
-          "kept in DIR/api-key). The staff sign-in is '" DEMO_USER
-          "' with the\n"
-          "password in DIR/staff-password, or LYREBIRD_DEMO_PASSWORD.\n"
-          "Any LYREBIRD_<SECTION>_<KEY> applies, e.g.\n"
-          "LYREBIRD_SIM_MMS_OUT=false makes the carrier SMS-only.\n\n"
-          "  -p, --port N    port on 127.0.0.1 (default 8080)\n"
-          "  -d, --data DIR  data directory (default ./demo-data)\n"
-          "  -h, --help      show this help\n",
-          DEMO_NUMBER, DEMO_CLINIC);
+  fprintf(
+      f,
+      "usage: lyrebird demo [--port N] [--data DIR]\n\n"
+      "Runs a complete gateway on one machine: SQLite and media under\n"
+      "DIR, the simulated carrier under /sim/, and the clinic number\n"
+      "%s (%s) with two demo patients.\n"
+      "LYREBIRD_API_KEY fixes the API key (otherwise one is made and\n"
+      "kept in DIR/api-key). The staff sign-in is '" DEMO_USER "' with the\n"
+      "password in DIR/staff-password, or LYREBIRD_DEMO_PASSWORD.\n"
+      "Any LYREBIRD_<SECTION>_<KEY> applies, e.g.\n"
+      "LYREBIRD_SIM_MMS_OUT=false makes the carrier SMS-only (images go as\n"
+      "secure links); add LYREBIRD_LINKS_CHECK=dob to ask for the date of\n"
+      "birth before an image shows.\n\n"
+      "  -p, --port N    port on 127.0.0.1 (default 8080)\n"
+      "  -d, --data DIR  data directory (default ./demo-data)\n"
+      "  -h, --help      show this help\n",
+      DEMO_NUMBER, DEMO_CLINIC);
 }
 
 /* A secret kept in DIR/<file> (at least 'min' characters), made with
@@ -107,6 +109,15 @@ static int seed(struct app *a)
     if (!rc)
       rc = store_conversation_open(a->store, a->cfg->number,
                                    demo_patients[i].e164);
+    /* For the link check (LYREBIRD_LINKS_CHECK=dob), unless staff changed
+     * it. */
+    if (!rc) {
+      char dob[11];
+      if (store_patient_dob(a->store, demo_patients[i].e164, dob) ==
+          LB_ENOTFOUND)
+        rc = store_patient_set_dob(a->store, demo_patients[i].e164,
+                                   demo_patients[i].dob);
+    }
   }
   return rc;
 }
@@ -129,7 +140,8 @@ static void ready(struct app *a, void *arg)
   printf("  Data       %s\n\n", dir);
   printf("Demo patients:\n");
   for (size_t i = 0; i < sizeof demo_patients / sizeof demo_patients[0]; i++)
-    printf("  %-14s %s\n", demo_patients[i].e164, demo_patients[i].name);
+    printf("  %-14s %-13s born %s\n", demo_patients[i].e164,
+           demo_patients[i].name, demo_patients[i].dob);
   printf("\nTry it:\n"
          "  curl -s -H 'Authorization: Bearer %s' \\\n"
          "    -d '{\"to\": \"0491 570 156\", \"text\": \"Hello from the "

@@ -71,6 +71,47 @@ void links_dob_hash(const char *id, const char *dob, char out[65])
   sodium_memzero(in, sizeof in);
 }
 
+void links_defaults(const struct config *c, struct link_options *o)
+{
+  o->expiry_days = c->link_expiry_days;
+  o->max_views = c->link_max_views;
+  snprintf(o->check, sizeof o->check, "%s", c->link_check);
+}
+
+int links_make(struct app *a, const char *message_id, const char *patient,
+               const struct link_options *o, struct link *out, char *why,
+               size_t whylen)
+{
+  char token[LINK_TOKEN_MAX];
+  struct link *l = out;
+  int rc;
+  memset(l, 0, sizeof *l);
+  id_new(l->id);
+  snprintf(l->message_id, sizeof l->message_id, "%s", message_id);
+  snprintf(l->patient, sizeof l->patient, "%s", patient);
+  l->created_at = clock_now_ms();
+  l->expires_at = l->created_at + (int64_t)o->expiry_days * 86400000;
+  l->max_views = o->max_views;
+  snprintf(l->check, sizeof l->check, "%s", o->check);
+  if (strcmp(l->check, "dob") == 0) {
+    char dob[LB_DOB_SIZE];
+    if (store_patient_dob(a->store, patient, dob) != LB_OK) {
+      snprintf(why, whylen,
+               "image links ask for the patient's date of birth, and %s has "
+               "none on file; add it to the patient and send again",
+               patient);
+      return LB_ENOTFOUND;
+    }
+    links_dob_hash(l->id, dob, l->check_hash);
+    sodium_memzero(dob, sizeof dob);
+  }
+  if ((rc = links_token(a->cfg->link_secret, l->id, token)))
+    return rc;
+  crypto_sha256_hex(token, strlen(token), l->token_hash);
+  sodium_memzero(token, sizeof token);
+  return LB_OK;
+}
+
 int links_prepare(struct app *a, const struct message *m, char *text, size_t n,
                   char *why, size_t whylen)
 {
@@ -82,37 +123,18 @@ int links_prepare(struct app *a, const struct message *m, char *text, size_t n,
   int rc = store_link_of_message(a->store, m->id, &l);
 
   if (rc == LB_ENOTFOUND) {
-    memset(&l, 0, sizeof l);
-    id_new(l.id);
-    snprintf(l.message_id, sizeof l.message_id, "%s", m->id);
-    snprintf(l.patient, sizeof l.patient, "%s", m->to);
-    l.created_at = clock_now_ms();
-    l.expires_at = l.created_at + (int64_t)c->link_expiry_days * 86400000;
-    l.max_views = c->link_max_views;
-    snprintf(l.check, sizeof l.check, "%s", c->link_check);
-    if (strcmp(l.check, "dob") == 0) {
-      char dob[LB_DOB_SIZE];
-      if (store_patient_dob(a->store, m->to, dob) != LB_OK) {
-        snprintf(why, whylen,
-                 "image links ask for the patient's date of birth ([links] "
-                 "check = dob), and %s has none on file; add it to the "
-                 "patient and send again",
-                 m->to);
-        return LB_ENOTFOUND;
-      }
-      links_dob_hash(l.id, dob, l.check_hash);
-      sodium_memzero(dob, sizeof dob);
-    }
-    if ((rc = links_token(c->link_secret, l.id, token)))
-      return rc;
-    crypto_sha256_hex(token, strlen(token), l.token_hash);
-    if ((rc = store_link_add(a->store, &l)))
+    struct link_options defaults;
+    links_defaults(c, &defaults);
+    /* Made here for a message that became a link on the way (an MMS the
+     * host refused); a message routed as a link brought its own. */
+    if ((rc = links_make(a, m->id, m->to, &defaults, &l, why, whylen)) ||
+        (rc = store_link_add(a->store, &l)))
       return rc;
   } else if (rc) {
     return rc;
-  } else if ((rc = links_token(c->link_secret, l.id, token))) {
-    return rc;
   }
+  if ((rc = links_token(c->link_secret, l.id, token)))
+    return rc;
   snprintf(url, sizeof url, "%s/v/%s", c->public_url, token);
   /* The process runs in the clinic's time zone (app_open sets TZ). */
   t = (time_t)(l.expires_at / 1000);

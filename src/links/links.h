@@ -19,6 +19,20 @@
 
 int links_token(const char *secret, const char *link_id,
                 char out[LINK_TOKEN_MAX]);
+/* A link's own settings; the clinic's are [links] expiry_days, max_views
+ * and check. */
+struct link_options {
+  int expiry_days;
+  int max_views; /* 0: no limit */
+  char check[8]; /* none, dob */
+};
+void links_defaults(const struct config *c, struct link_options *o);
+/* Fills in (does not store) the link for a message to 'patient'.
+ * LB_ENOTFOUND (with 'why') when the check needs a date of birth the
+ * patient does not have on file. */
+int links_make(struct app *a, const char *message_id, const char *patient,
+               const struct link_options *o, struct link *out, char *why,
+               size_t whylen);
 /* The link for outbound message m (made on first use, with the clinic's
  * defaults) and the SMS text to send: m's own text, then the [links]
  * template with {clinic}, {expires} and {link}. LB_ENOTFOUND (with 'why')

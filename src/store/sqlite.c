@@ -626,6 +626,7 @@ static int link_media(struct conn *c, const struct message *m)
 
 struct enqueue_arg {
   struct message *msg;
+  const struct link *link;
   const char *idem_key;
   const char *hash;
 };
@@ -667,7 +668,8 @@ static int enqueue_job(struct conn *c, void *arg)
   if (!inserted)
     return LB_EDB;
   if ((rc = link_media(c, m)) ||
-      (rc = add_event(c, m->id, status_name(m->status), NULL, m->created_at)))
+      (rc = add_event(c, m->id, status_name(m->status), NULL, m->created_at)) ||
+      (a->link && (rc = sq_link_insert(c, a->link))))
     return rc;
   if (a->idem_key) {
     if (!(st = sq_stmt(c, idem_put)))
@@ -683,9 +685,11 @@ static int enqueue_job(struct conn *c, void *arg)
 }
 
 int store_message_enqueue(struct store *s, struct message *msg,
-                          const char *idem_key, const char *request_hash)
+                          const struct link *link, const char *idem_key,
+                          const char *request_hash)
 {
-  struct enqueue_arg a = {msg, idem_key, request_hash ? request_hash : ""};
+  struct enqueue_arg a = {msg, link, idem_key,
+                          request_hash ? request_hash : ""};
   return sq_write_tx(s, enqueue_job, &a);
 }
 

@@ -62,6 +62,8 @@ void sq_bt0(sqlite3_stmt *st, int i, const char *v);
 void sq_bi(sqlite3_stmt *st, int i, int64_t v);
 /* Copies a text column ("" for NULL), truncating to n. */
 void sq_ct(sqlite3_stmt *st, int i, char *dst, size_t n);
+/* Inserts a link row (sqlite_links.c), inside the caller's job. */
+int sq_link_insert(struct conn *c, const struct link *l);
 /* Steps a statement that returns no rows, and resets it. */
 int sq_step_done(struct conn *c, sqlite3_stmt *st);
 

@@ -82,13 +82,12 @@ int store_link_of_message(struct store *s, const char *message_id,
   return get_one(sq_rconn(s), sql, message_id, out);
 }
 
-static int add_job(struct conn *c, void *arg)
+int sq_link_insert(struct conn *c, const struct link *l)
 {
   static const char sql[] =
       "INSERT INTO links(id, token_sha256, message_id, patient_e164, "
       "expires_at, max_views, check_kind, check_hash, created_at) VALUES "
       "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  const struct link *l = arg;
   sqlite3_stmt *st = sq_stmt(c, sql);
   if (!st)
     return LB_EDB;
@@ -102,6 +101,11 @@ static int add_job(struct conn *c, void *arg)
   sq_bt0(st, 8, l->check_hash);
   sq_bi(st, 9, l->created_at);
   return sq_step_done(c, st);
+}
+
+static int add_job(struct conn *c, void *arg)
+{
+  return sq_link_insert(c, arg);
 }
 
 int store_link_add(struct store *s, const struct link *l)

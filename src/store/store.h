@@ -46,11 +46,15 @@ int store_patient_set_dob(struct store *s, const char *e164, const char *dob);
 int store_patient_dob(struct store *s, const char *e164, char out[11]);
 
 /* Queues an outbound message (status queued): patient, conversation,
- * media links, first history row. With an idempotency key: if the key was
- * used before, *msg is replaced by the first message and the call returns
- * LB_EDUPLICATE (same request hash) or LB_ECONFLICT (a different one). */
+ * media links, first history row, and its secure link when 'link' is not
+ * NULL (in the same transaction, so the outbox never sees the message
+ * without it). With an idempotency key: if the key was used before, *msg is
+ * replaced by the first message and the call returns LB_EDUPLICATE (same
+ * request hash) or LB_ECONFLICT (a different one). */
+struct link;
 int store_message_enqueue(struct store *s, struct message *msg,
-                          const char *idem_key, const char *request_hash);
+                          const struct link *link, const char *idem_key,
+                          const char *request_hash);
 
 /* Stores an inbound message with its media, unless (provider,
  * provider_msg_id) is already stored: then the result is LB_EDUPLICATE, and

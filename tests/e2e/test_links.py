@@ -210,11 +210,37 @@ def test_date_of_birth_is_kept_in_the_patient_record(server):
 
 @pytest.mark.lyrebird_env(**DOB)
 def test_a_link_that_asks_for_a_date_of_birth_needs_one_on_file(server):
-    _, msg = send_image(server, "No DOB yet")
-    m = server.wait_status(msg["id"], "failed")
-    assert m["error"]["code"] == "link_unavailable"
-    assert "date of birth" in m["error"]["message"]
-    assert server.handset(JORDAN) == []     # nothing went to the patient
+    assert set_dob(server, None).status_code == 200   # the demo sets one
+    up = server.upload(make_png())
+    r = server.send(JORDAN, "No DOB yet", [up.json()["id"]])
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "dob_required"
+    assert "date of birth" in r.json()["error"]["message"]
+    assert server.conv_messages(JORDAN) == []   # nothing was stored
+    assert server.handset(JORDAN) == []         # nor sent
+
+
+@pytest.mark.lyrebird_env(**SMS_ONLY)
+def test_a_link_can_have_its_own_expiry_views_and_check(server):
+    png = make_png(16, 16)
+    up = server.upload(png)
+    msg = server.send_ok(JORDAN, "Own settings", [up.json()["id"]],
+                         link={"expires_days": 1, "max_views": 2,
+                               "check": "dob"})
+    link_id = msg["route"]["link"]          # there from the 202 on
+    link = server.api("GET", "/api/v1/links/" + link_id).json()
+    assert link["max_views"] == 2 and link["check"] == "dob"
+    hours = (time.mktime(time.strptime(link["expires_at"][:19], "%Y-%m-%dT%H:%M:%S"))
+             - time.mktime(time.strptime(link["created_at"][:19], "%Y-%m-%dT%H:%M:%S"))) / 3600
+    assert hours == 24, link
+    path = link_of(received(server, "Own settings")["text"])[len(server.base):]
+    assert 'name="day"' in server.raw("GET", path).text   # the demo's DOB
+    r = post_dob(server, path, "7", "3", "1984")
+    assert r.status_code == 200 and "<img" in r.text
+    for bad in ({"expires_days": 0}, {"max_views": -1}, {"check": "code"},
+                {"colour": "red"}, "soon"):
+        r = server.send(JORDAN, "x", [up.json()["id"]], link=bad)
+        assert r.status_code == 400, (bad, r.text)
 
 
 @pytest.mark.lyrebird_env(**DOB)
