@@ -21,6 +21,12 @@ void web_register(struct app *a);
 /* /v/{token} and /api/v1/links (viewer.c). */
 void viewer_register(struct app *a);
 
+/* Queues a text the gateway writes itself (a link's one-time code) to
+ * 'to', from the clinic's number like every message, with 'reason' as its
+ * route's reason; *id gets its id. */
+int api_queue_text(struct app *a, const char *to, const char *text,
+                   const char *reason, char id[LB_ID_SIZE]);
+
 json_t *api_media_json(struct app *a, const char *id);
 /* Parses the body as a JSON object whose keys are all in 'fields'
  * (NULL-terminated). Answers 400 itself and returns NULL otherwise. The

@@ -33,7 +33,8 @@ static int link_options_json(struct http_req *r, json_t *v,
       o->max_views = (int)json_integer_value(x);
     else if (strcmp(key, "check") == 0 && json_is_string(x) &&
              (strcmp(json_string_value(x), "none") == 0 ||
-              strcmp(json_string_value(x), "dob") == 0))
+              strcmp(json_string_value(x), "dob") == 0 ||
+              strcmp(json_string_value(x), "code") == 0))
       snprintf(o->check, sizeof o->check, "%s", json_string_value(x));
     else
       goto bad;
@@ -43,7 +44,7 @@ bad:
   http_reply_error(r, 400, "invalid_request",
                    "'link' is an object with expires_days (1 to 90), "
                    "max_views (0 to 1000, 0 for no limit) and check "
-                   "(\"none\" or \"dob\")");
+                   "(\"none\", \"dob\" or \"code\")");
   return -1;
 }
 
@@ -237,4 +238,32 @@ void h_messages_get(void *cls, struct http_req *r)
   else
     http_reply_json(r, 200, api_message_json(a, &m, 1));
   message_release(&m);
+}
+
+int api_queue_text(struct app *a, const char *to, const char *text,
+                   const char *reason, char id[LB_ID_SIZE])
+{
+  struct message m;
+  int rc;
+  message_init(&m);
+  id_new(m.id);
+  m.direction = DIR_OUTBOUND;
+  snprintf(m.from, sizeof m.from, "%s", a->cfg->number);
+  snprintf(m.to, sizeof m.to, "%s", to);
+  m.text = strdup(text);
+  if (!m.text)
+    return LB_ENOMEM;
+  m.status = ST_QUEUED;
+  snprintf(m.provider, sizeof m.provider, "%s", a->host.ops->name);
+  snprintf(m.route, sizeof m.route, "sms");
+  snprintf(m.route_reason, sizeof m.route_reason, "%s", reason);
+  m.created_at = m.updated_at = m.next_attempt_at = clock_now_ms();
+  rc = store_message_enqueue(a->store, &m, NULL, NULL, NULL);
+  if (!rc) {
+    snprintf(id, LB_ID_SIZE, "%s", m.id);
+    outbox_wake(a->outbox);
+    app_notify_message(a, m.id);
+  }
+  message_release(&m);
+  return rc;
 }

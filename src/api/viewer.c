@@ -192,23 +192,34 @@ static int refuse(struct app *a, struct http_req *r, const struct link *l,
   return -1;
 }
 
-/* The neutral page: the clinic's name and a "View image" button, with the
- * date-of-birth fields when the link asks for them. 'note' (may be NULL)
- * says what went wrong with the last answer. */
+#define CODE_MINUTES 10
+#define CODE_GAP_MS (60 * 1000)
+#define CODE_MAX 5
+
+/* The neutral page: the clinic's name and a "View image" button, with what
+ * the link's check asks for. 'note' (may be NULL) says what happened to the
+ * last answer. */
 static void reply_neutral(struct app *a, struct http_req *r,
                           const struct link *l, const char *note)
 {
   struct buf b;
-  int dob = strcmp(l->check, "dob") == 0;
+  int dob = strcmp(l->check, "dob") == 0, code = strcmp(l->check, "code") == 0;
+  int code_live = code && l->code_expires_at > clock_now_ms();
   buf_init(&b, PAGE_MAX);
   page_start(&b, a->cfg, "An image for you");
   buf_puts(&b, "<h1>You have been sent an image</h1><p>");
   esc(&b, a->cfg->clinic_name);
   buf_puts(&b, " has sent you an image. It is private: it shows only when "
-               "you choose to view it.</p><form method=\"post\" action=\"/v/");
+               "you choose to view it.</p>");
+  if (note) {
+    buf_puts(&b, "<p class=\"error\" role=\"alert\">");
+    esc(&b, note);
+    buf_puts(&b, "</p>");
+  }
+  buf_puts(&b, "<form method=\"post\" action=\"/v/");
   esc(&b, r->params[0]);
   buf_puts(&b, "\">");
-  if (dob) {
+  if (dob)
     buf_puts(&b, "<fieldset><legend>To open it, enter your date of "
                  "birth</legend><div class=\"dob\">"
                  "<label>Day<input name=\"day\" inputmode=\"numeric\" "
@@ -218,13 +229,26 @@ static void reply_neutral(struct app *a, struct http_req *r,
                  "required></label><label>Year<input name=\"year\" "
                  "inputmode=\"numeric\" autocomplete=\"bday-year\" "
                  "maxlength=\"4\" required></label></div></fieldset>");
+  if (code && !code_live) {
+    buf_puts(&b, "<p>To open it, we will text a 6-digit code to your phone."
+                 "</p><input type=\"hidden\" name=\"step\" value=\"send\">"
+                 "<button type=\"submit\">Text me a code</button></form>");
+    page_end(r, &b, 200);
+    return;
   }
-  if (note) {
-    buf_puts(&b, "<p class=\"error\" role=\"alert\">");
-    esc(&b, note);
-    buf_puts(&b, "</p>");
-  }
+  if (code)
+    buf_puts(&b, "<div class=\"dob\"><label>Code from the text message"
+                 "<input name=\"code\" inputmode=\"numeric\" "
+                 "autocomplete=\"one-time-code\" maxlength=\"6\" "
+                 "required></label></div>");
   buf_puts(&b, "<button type=\"submit\">View image</button></form>");
+  if (code) {
+    buf_puts(&b, "<form method=\"post\" class=\"again\" action=\"/v/");
+    esc(&b, r->params[0]);
+    buf_puts(&b, "\"><input type=\"hidden\" name=\"step\" value=\"send\">"
+                 "<button type=\"submit\" class=\"quiet\">Text me a new "
+                 "code</button></form>");
+  }
   page_end(r, &b, 200);
 }
 
@@ -240,8 +264,8 @@ static void h_view_get(void *cls, struct http_req *r)
 /* ---- the form's fields, through MHD's post processor ----------------------
  */
 
-struct dob_form {
-  char day[8], month[8], year[8];
+struct answer_form {
+  char step[8], code[8], day[8], month[8], year[8];
 };
 
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
@@ -249,8 +273,10 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
                                 const char *ctype, const char *enc,
                                 const char *data, uint64_t off, size_t size)
 {
-  struct dob_form *f = cls;
-  char *dst = strcmp(key, "day") == 0     ? f->day
+  struct answer_form *f = cls;
+  char *dst = strcmp(key, "step") == 0    ? f->step
+              : strcmp(key, "code") == 0  ? f->code
+              : strcmp(key, "day") == 0   ? f->day
               : strcmp(key, "month") == 0 ? f->month
               : strcmp(key, "year") == 0  ? f->year
                                           : NULL;
@@ -261,16 +287,59 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
   return MHD_YES;
 }
 
-/* Checks a date-of-birth answer. 0: right. Otherwise it has answered. */
-static int check_dob(struct app *a, struct http_req *r, const struct link *l)
+/* Texts a new one-time code to the link's patient, from the clinic's number
+ * like every message. Answers the request itself. */
+static void send_code(struct app *a, struct http_req *r, const struct link *l)
 {
-  struct dob_form f;
+  char code[8], hash[65], text[300], id[LB_ID_SIZE];
+  struct link after = *l;
+  int rc;
+  snprintf(code, sizeof code, "%06u", (unsigned)randombytes_uniform(1000000));
+  links_answer_hash(l->id, code, hash);
+  rc = store_link_set_code(a->store, l->id, hash,
+                           clock_now_ms() + CODE_MINUTES * 60 * 1000LL,
+                           CODE_GAP_MS, CODE_MAX);
+  if (rc == LB_ECONFLICT) {
+    reply_neutral(a, r, l,
+                  l->codes_sent >= CODE_MAX
+                      ? "No more codes can be sent for this link. Please call "
+                        "the clinic."
+                      : "A code was sent less than a minute ago. Please wait "
+                        "for it, or try again in a minute.");
+    return;
+  }
+  snprintf(text, sizeof text,
+           "Your code to open the image from %s: %s. It works for %d "
+           "minutes. Never share it.",
+           a->cfg->clinic_name, code, CODE_MINUTES);
+  sodium_memzero(code, sizeof code);
+  if (rc || (rc = api_queue_text(
+                 a, l->patient, text,
+                 "A one-time code for a secure link, as an SMS on the "
+                 "same number.",
+                 id))) {
+    sodium_memzero(text, sizeof text);
+    reply_gone(r, a->cfg, 503, "Please try again",
+               "The code cannot be sent just now. Please try again in a "
+               "minute.");
+    return;
+  }
+  sodium_memzero(text, sizeof text);
+  after.code_expires_at = clock_now_ms() + CODE_MINUTES * 60 * 1000LL;
+  reply_neutral(a, r, &after, "We have texted you a code. Enter it below.");
+}
+
+/* Checks the answer to a link's check. 0: right, go on. Otherwise it has
+ * answered the request. */
+static int check_answer(struct app *a, struct http_req *r, const struct link *l)
+{
+  struct answer_form f;
   struct MHD_PostProcessor *pp;
   struct link after;
-  char dob[LB_DOB_SIZE], why[200], hash[65], note[200];
+  char answer[LB_DOB_SIZE], why[200], hash[65], note[200];
+  const char *what;
   char *end;
-  long d, m, y;
-  int ok;
+  int ok, code = strcmp(l->check, "code") == 0;
 
   memset(&f, 0, sizeof f);
   pp = MHD_create_post_processor(r->conn, 1024, on_field, &f);
@@ -278,19 +347,39 @@ static int check_dob(struct app *a, struct http_req *r, const struct link *l)
     MHD_post_process(pp, r->body.data ? r->body.data : "", r->body.len);
     MHD_destroy_post_processor(pp);
   }
-  d = strtol(f.day, &end, 10);
-  m = strtol(f.month, &end, 10);
-  y = strtol(f.year, &end, 10);
-  if (!f.day[0] || !f.month[0] || !f.year[0] ||
-      dob_from_parts(d, m, y, clock_now_ms(), dob, why, sizeof why)) {
-    /* Not an answer yet: no guess is counted. */
-    reply_neutral(a, r, l,
-                  "Enter your date of birth: day, month and year (4 digits).");
-    return -1;
+  if (code) {
+    what = "code";
+    if (strcmp(f.step, "send") == 0) {
+      send_code(a, r, l);
+      return -1;
+    }
+    if (l->code_expires_at <= clock_now_ms()) {
+      reply_neutral(a, r, l,
+                    l->code_expires_at ? "That code has expired. Text "
+                                         "yourself a new one."
+                                       : NULL);
+      return -1;
+    }
+    if (strlen(f.code) != 6 || strspn(f.code, "0123456789") != 6) {
+      reply_neutral(a, r, l, "Enter the 6-digit code from the text message.");
+      return -1; /* not an answer: no guess counted */
+    }
+    snprintf(answer, sizeof answer, "%s", f.code);
+  } else {
+    what = "date of birth";
+    if (!f.day[0] || !f.month[0] || !f.year[0] ||
+        dob_from_parts(strtol(f.day, &end, 10), strtol(f.month, &end, 10),
+                       strtol(f.year, &end, 10), clock_now_ms(), answer, why,
+                       sizeof why)) {
+      reply_neutral(a, r, l,
+                    "Enter your date of birth: day, month and year (4 "
+                    "digits).");
+      return -1; /* not an answer: no guess counted */
+    }
   }
-  links_dob_hash(l->id, dob, hash);
+  links_answer_hash(l->id, answer, hash);
   ok = crypto_streq(hash, l->check_hash);
-  sodium_memzero(dob, sizeof dob);
+  sodium_memzero(answer, sizeof answer);
   if (ok)
     return 0;
   if (store_link_attempt(a->store, l->id, LINK_WRONG, a->cfg->link_max_failures,
@@ -306,8 +395,7 @@ static int check_dob(struct app *a, struct http_req *r, const struct link *l)
     return -1;
   }
   snprintf(note, sizeof note,
-           "That date of birth does not match. %d more %s before the link "
-           "locks.",
+           "That %s does not match. %d more %s before the link locks.", what,
            a->cfg->link_max_failures - after.failures,
            a->cfg->link_max_failures - after.failures == 1 ? "try" : "tries");
   reply_neutral(a, r, &after, note);
@@ -324,7 +412,7 @@ static void h_view_post(void *cls, struct http_req *r)
   long long exp;
   if (find(a, r, &l) || refuse(a, r, &l, 1))
     return;
-  if (strcmp(l.check, "dob") == 0 && check_dob(a, r, &l))
+  if (strcmp(l.check, "none") != 0 && check_answer(a, r, &l))
     return;
   if (store_link_attempt(a->store, l.id, LINK_VIEWED, a->cfg->link_max_failures,
                          r->remote, http_header(r, "User-Agent"),

@@ -608,9 +608,7 @@ int config_validate(struct config *c, struct config_errors *errs)
       strcmp(c->link_check, "code"))
     add_error(errs, 0, "[links] check", "must be none, dob or code, not '%s'",
               c->link_check);
-  else if (strcmp(c->link_check, "code") == 0)
-    add_error(errs, 0, "[links] check",
-              "the 'code' check is not built yet; use none or dob");
+
   {
     const char *l = strstr(c->link_template, "{link}");
     if (!l || l[6] != '\0')

@@ -63,10 +63,10 @@ static void render(const char *tpl, const char *clinic, const char *expires,
   out[j] = '\0';
 }
 
-void links_dob_hash(const char *id, const char *dob, char out[65])
+void links_answer_hash(const char *id, const char *answer, char out[65])
 {
   char in[LB_ID_SIZE + LB_DOB_SIZE + 2];
-  snprintf(in, sizeof in, "%s:%s", id, dob);
+  snprintf(in, sizeof in, "%s:%s", id, answer);
   crypto_sha256_hex(in, strlen(in), out);
   sodium_memzero(in, sizeof in);
 }
@@ -102,7 +102,7 @@ int links_make(struct app *a, const char *message_id, const char *patient,
                patient);
       return LB_ENOTFOUND;
     }
-    links_dob_hash(l->id, dob, l->check_hash);
+    links_answer_hash(l->id, dob, l->check_hash);
     sodium_memzero(dob, sizeof dob);
   }
   if ((rc = links_token(a->cfg->link_secret, l->id, token)))

@@ -24,7 +24,7 @@ int links_token(const char *secret, const char *link_id,
 struct link_options {
   int expiry_days;
   int max_views; /* 0: no limit */
-  char check[8]; /* none, dob */
+  char check[8]; /* none, dob, code */
 };
 void links_defaults(const struct config *c, struct link_options *o);
 /* Fills in (does not store) the link for a message to 'patient'.
@@ -40,10 +40,10 @@ int links_make(struct app *a, const char *message_id, const char *patient,
  * date of birth the patient does not have on file. */
 int links_prepare(struct app *a, const struct message *m, char *text, size_t n,
                   char *why, size_t whylen);
-/* The stored form of a date-of-birth answer for link 'id': SHA-256 hex of
- * "<id>:<YYYY-MM-DD>" (the lockout, not the hash, is what stops
- * guessing). */
-void links_dob_hash(const char *id, const char *dob, char out[65]);
+/* The stored form of the answer to link 'id''s check (a date of birth
+ * "YYYY-MM-DD", or a 6-digit code): SHA-256 hex of "<id>:<answer>". The
+ * lockout, not the hash, is what stops guessing. */
+void links_answer_hash(const char *id, const char *answer, char out[65]);
 /* A grant to fetch a link's images for LINK_GRANT_MINUTES after a view:
  * hex HMAC over the link id and the expiry (unix seconds). */
 void links_grant(const char *secret, const char *link_id, long long exp,

@@ -122,6 +122,10 @@ static const char *const migrations[] = {
     "CREATE INDEX link_views_link ON link_views(link_id, id);",
     /* 4: a patient's date of birth, for the second check on links */
     "ALTER TABLE patients ADD COLUMN dob TEXT;",
+    /* 5: the one-time code check on links */
+    "ALTER TABLE links ADD COLUMN code_expires_at BIGINT;"
+    "ALTER TABLE links ADD COLUMN code_sent_at BIGINT;"
+    "ALTER TABLE links ADD COLUMN codes_sent INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -20,7 +20,8 @@ const char *link_outcome_name(enum link_outcome o)
 #define LINK_COLS                                                              \
   "id, token_sha256, message_id, patient_e164, expires_at, max_views, "        \
   "views, check_kind, check_hash, failures, COALESCE(locked_at, 0), "          \
-  "COALESCE(revoked_at, 0), created_at"
+  "COALESCE(revoked_at, 0), created_at, COALESCE(code_expires_at, 0), "        \
+  "COALESCE(code_sent_at, 0), codes_sent"
 
 static void row_to_link(sqlite3_stmt *st, struct link *l)
 {
@@ -38,6 +39,9 @@ static void row_to_link(sqlite3_stmt *st, struct link *l)
   l->locked_at = sqlite3_column_int64(st, 10);
   l->revoked_at = sqlite3_column_int64(st, 11);
   l->created_at = sqlite3_column_int64(st, 12);
+  l->code_expires_at = sqlite3_column_int64(st, 13);
+  l->code_sent_at = sqlite3_column_int64(st, 14);
+  l->codes_sent = sqlite3_column_int(st, 15);
 }
 
 /* Runs a one-row SELECT of LINK_COLS bound to 'key'. */
@@ -171,6 +175,43 @@ int store_link_attempt(struct store *s, const char *id, enum link_outcome o,
 {
   struct attempt_arg a = {id, ip, ua, o, max_failures, after};
   return sq_write_tx(s, attempt_job, &a);
+}
+
+struct code_arg {
+  const char *id, *hash;
+  int64_t expires_at, gap_ms;
+  int max_codes;
+};
+
+static int code_job(struct conn *c, void *arg)
+{
+  static const char sql[] =
+      "UPDATE links SET check_hash = ?, code_expires_at = ?, code_sent_at = "
+      "?, codes_sent = codes_sent + 1 WHERE id = ? AND codes_sent < ? AND "
+      "(code_sent_at IS NULL OR code_sent_at <= ?)";
+  struct code_arg *a = arg;
+  sqlite3_stmt *st = sq_stmt(c, sql);
+  int64_t now = clock_now_ms();
+  int rc;
+  if (!st)
+    return LB_EDB;
+  sq_bt(st, 1, a->hash);
+  sq_bi(st, 2, a->expires_at);
+  sq_bi(st, 3, now);
+  sq_bt(st, 4, a->id);
+  sq_bi(st, 5, a->max_codes);
+  sq_bi(st, 6, now - a->gap_ms);
+  rc = sq_step_done(c, st);
+  if (!rc && sqlite3_changes(c->db) == 0)
+    rc = LB_ECONFLICT;
+  return rc;
+}
+
+int store_link_set_code(struct store *s, const char *id, const char *hash,
+                        int64_t expires_at, int64_t gap_ms, int max_codes)
+{
+  struct code_arg a = {id, hash, expires_at, gap_ms, max_codes};
+  return sq_write_tx(s, code_job, &a);
 }
 
 struct revoke_arg {

@@ -187,6 +187,9 @@ struct link {
   char check_hash[LB_PWHASH_MAX];
   int failures;
   int64_t locked_at, revoked_at, created_at; /* 0 when not */
+  /* check = code: the current code's hash is check_hash */
+  int64_t code_expires_at, code_sent_at; /* 0 when none */
+  int codes_sent;
 };
 
 /* Adds l (l->id must be set by the caller: the token derives from it). */
@@ -213,6 +216,11 @@ const char *link_outcome_name(enum link_outcome o);
 int store_link_attempt(struct store *s, const char *id, enum link_outcome o,
                        int max_failures, const char *ip, const char *ua,
                        struct link *after);
+/* Records a new one-time code for a link (its hash replaces the last one),
+ * unless one was sent less than 'gap_ms' ago or 'max_codes' have been
+ * sent: then LB_ECONFLICT and nothing changes. */
+int store_link_set_code(struct store *s, const char *id, const char *hash,
+                        int64_t expires_at, int64_t gap_ms, int max_codes);
 /* LB_ENOTFOUND if there is no such link. Revoking twice is fine. */
 int store_link_revoke(struct store *s, const char *id, const char *by);
 typedef int (*store_view_cb)(void *arg, int64_t at, const char *ip,

@@ -237,7 +237,7 @@ def test_a_link_can_have_its_own_expiry_views_and_check(server):
     assert 'name="day"' in server.raw("GET", path).text   # the demo's DOB
     r = post_dob(server, path, "7", "3", "1984")
     assert r.status_code == 200 and "<img" in r.text
-    for bad in ({"expires_days": 0}, {"max_views": -1}, {"check": "code"},
+    for bad in ({"expires_days": 0}, {"max_views": -1}, {"check": "pin"},
                 {"colour": "red"}, "soon"):
         r = server.send(JORDAN, "x", [up.json()["id"]], link=bad)
         assert r.status_code == 400, (bad, r.text)
@@ -291,3 +291,62 @@ def test_wrong_answers_lock_the_link(server):
     outcomes = [x["outcome"] for x in views(server, link_id)]
     assert outcomes == ["wrong_answer"] * 3 + ["locked"], outcomes
     assert server.api("GET", "/api/v1/links/" + link_id).json()["state"] == "locked"
+
+
+CODE = dict(LYREBIRD_LINKS_CHECK="code", LYREBIRD_LINKS_MAX_FAILURES="3",
+            **SMS_ONLY)
+
+
+@pytest.mark.lyrebird_env(**CODE)
+def test_a_one_time_code_by_sms_opens_the_image(server):
+    png, msg = send_image(server, "Code first")
+    path = link_of(received(server, "Code first")["text"])[len(server.base):]
+    link_id = server.message(msg["id"])["route"]["link"]
+
+    r = server.raw("GET", path)
+    assert r.status_code == 200 and "Text me a code" in r.text
+    assert "<img" not in r.text
+
+    r = server.raw("POST", path, data={"step": "send"})
+    assert r.status_code == 200 and "texted you a code" in r.text
+    sms = received(server, "Your code to open the image")
+    assert sms["from"] == NUMBER                  # the same number, always
+    code = re.search(r"\b(\d{6})\b", sms["text"]).group(1)
+    # Asking again at once is refused (one code a minute).
+    r = server.raw("POST", path, data={"step": "send"})
+    assert "less than a minute ago" in r.text
+
+    r = server.raw("POST", path, data={"code": "12"})   # not an answer
+    assert r.status_code == 200 and "6-digit" in r.text
+    wrong = "%06d" % ((int(code) + 1) % 1000000)
+    r = server.raw("POST", path, data={"code": wrong})
+    assert "does not match. 2 more tries" in r.text and "<img" not in r.text
+    r = server.raw("POST", path, data={"code": code})
+    srcs = re.findall(r'<img src="([^"]+)"', r.text)
+    assert len(srcs) == 1
+    assert server.raw("GET", srcs[0].replace("&amp;", "&")).content == png
+    assert [x["outcome"] for x in views(server, link_id)] == ["wrong_answer",
+                                                               "viewed"]
+    # Only the code's hash is kept.
+    db = sqlite3.connect(server.data + "/lyrebird.db")
+    try:
+        hashes = [h for (h,) in db.execute("SELECT check_hash FROM links")]
+    finally:
+        db.close()
+    assert code not in hashes
+
+
+@pytest.mark.lyrebird_env(**CODE)
+def test_wrong_codes_lock_the_link(server):
+    _, msg = send_image(server, "Lock by code")
+    path = link_of(received(server, "Lock by code")["text"])[len(server.base):]
+    server.raw("POST", path, data={"step": "send"})
+    code = re.search(r"\b(\d{6})\b", received(
+        server, "Your code to open the image")["text"]).group(1)
+    wrong = "%06d" % ((int(code) + 7) % 1000000)
+    for _ in range(2):
+        server.raw("POST", path, data={"code": wrong})
+    r = server.raw("POST", path, data={"code": wrong})
+    assert r.status_code == 410 and "locked" in r.text
+    r = server.raw("POST", path, data={"code": code})
+    assert r.status_code == 410 and "<img" not in r.text
