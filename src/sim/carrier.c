@@ -52,6 +52,12 @@ struct sim_task {
   struct sim_task *next;
 };
 
+/* A bounded set of handset numbers. */
+struct handset_set {
+  char e164[SIM_MAX_OFF][LB_E164_SIZE];
+  size_t n;
+};
+
 struct sim_carrier {
   const struct config *cfg;
   char inbound_url[LB_URL_MAX];
@@ -61,8 +67,8 @@ struct sim_carrier {
   size_t n_msgs, head;
   struct sim_task *tasks; /* sorted by due */
   size_t n_tasks;
-  char off[SIM_MAX_OFF][LB_E164_SIZE]; /* handsets switched off */
-  size_t n_off;
+  struct handset_set off;    /* switched off: nothing is delivered */
+  struct handset_set no_mms; /* cannot take MMS: the carrier refuses it */
   int stop;
   pthread_t thread;
   int started;
@@ -259,12 +265,31 @@ static int decode_media(json_t *media, struct sim_msg *m, size_t *total,
 }
 
 /* Caller holds mu. */
-static int is_off(const struct sim_carrier *s, const char *e164)
+static int set_has(const struct handset_set *set, const char *e164)
 {
-  for (size_t i = 0; i < s->n_off; i++)
-    if (strcmp(s->off[i], e164) == 0)
+  for (size_t i = 0; i < set->n; i++)
+    if (strcmp(set->e164[i], e164) == 0)
       return 1;
   return 0;
+}
+
+/* Adds or removes e164; 0 when the set is full. Caller holds mu. */
+static int set_put(struct handset_set *set, const char *e164, int in)
+{
+  if (in && !set_has(set, e164)) {
+    if (set->n >= SIM_MAX_OFF)
+      return 0;
+    str_copy(set->e164[set->n++], LB_E164_SIZE, e164);
+  } else if (!in) {
+    for (size_t i = 0; i < set->n; i++)
+      if (strcmp(set->e164[i], e164) == 0) {
+        memmove(&set->e164[i], &set->e164[i + 1],
+                (set->n - i - 1) * sizeof set->e164[0]);
+        set->n--;
+        break;
+      }
+  }
+  return 1;
 }
 
 static void h_api_send(void *cls, struct http_req *r)
@@ -321,6 +346,14 @@ static void h_api_send(void *cls, struct http_req *r)
               "this carrier account cannot send MMS");
     goto out;
   }
+  pthread_mutex_lock(&s->mu);
+  if (json_array_size(media) && set_has(&s->no_mms, to)) {
+    pthread_mutex_unlock(&s->mu);
+    sim_error(r, 400, "handset_no_mms",
+              "the handset cannot receive MMS (simulated)");
+    goto out;
+  }
+  pthread_mutex_unlock(&s->mu);
   m = calloc(1, sizeof *m);
   if (!m || !(m->text = strdup(text))) {
     sim_error(r, 503, "unavailable", "out of memory");
@@ -346,8 +379,8 @@ static void h_api_send(void *cls, struct http_req *r)
   snprintf(id, sizeof id, "%s", m->id);
 
   pthread_mutex_lock(&s->mu);
-  m->lost = is_off(s, to) || (s->cfg->sim_dr_failure_rate > 0 &&
-                              rand01() < s->cfg->sim_dr_failure_rate);
+  m->lost = set_has(&s->off, to) || (s->cfg->sim_dr_failure_rate > 0 &&
+                                     rand01() < s->cfg->sim_dr_failure_rate);
   store_msg(s, m);
   if (cb && *cb) {
     int fail = m->lost;
@@ -398,7 +431,7 @@ static void h_handset_messages(void *cls, struct http_req *r)
   struct sim_carrier *s = cls;
   const char *who = r->params[0];
   json_t *arr = json_array();
-  int off;
+  int off, mms;
   if (!phone_is_e164(who)) {
     json_decref(arr);
     sim_error(r, 400, "invalid_number",
@@ -414,11 +447,12 @@ static void h_handset_messages(void *cls, struct http_req *r)
     if (mine)
       json_array_append_new(arr, handset_msg_json(m));
   }
-  off = is_off(s, who);
+  off = set_has(&s->off, who);
+  mms = !set_has(&s->no_mms, who);
   pthread_mutex_unlock(&s->mu);
   http_reply_json(r, 200,
-                  json_pack("{s:s, s:b, s:o}", "handset", who, "switched_off",
-                            off, "messages", arr));
+                  json_pack("{s:s, s:b, s:b, s:o}", "handset", who, "mms", mms,
+                            "switched_off", off, "messages", arr));
 }
 
 /* GET /sim/handsets: every handset the carrier has seen. */
@@ -432,59 +466,56 @@ static void h_handsets(void *cls, struct http_req *r)
     struct sim_msg *m = s->msgs[(s->head + i) % SIM_MAX_MESSAGES];
     json_object_set_new(seen, m->from_phone ? m->from : m->to, json_true());
   }
-  for (size_t i = 0; i < s->n_off; i++)
-    json_object_set_new(seen, s->off[i], json_true());
+  for (size_t i = 0; i < s->off.n; i++)
+    json_object_set_new(seen, s->off.e164[i], json_true());
+  for (size_t i = 0; i < s->no_mms.n; i++)
+    json_object_set_new(seen, s->no_mms.e164[i], json_true());
   pthread_mutex_unlock(&s->mu);
   json_object_foreach(seen, k, v) json_array_append_new(arr, json_string(k));
   json_decref(seen);
   http_reply_json(r, 200, json_pack("{s:o}", "handsets", arr));
 }
 
-/* POST /sim/handsets/{e164}/state {"switched_off": bool} */
+/* POST /sim/handsets/{e164}/state {"switched_off": bool, "mms": bool} */
 static void h_handset_state(void *cls, struct http_req *r)
 {
   struct sim_carrier *s = cls;
   const char *who = r->params[0];
-  json_t *o = NULL, *v;
-  int want, ok = 1;
+  json_t *o = NULL, *off, *mms;
+  int ok = 1, is_off, takes_mms;
   if (!phone_is_e164(who)) {
     sim_error(r, 400, "invalid_number",
               "handset numbers are E.164, e.g. +61491570156");
     return;
   }
   o = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
-  v = json_object_get(o, "switched_off");
-  if (!json_is_boolean(v)) {
+  off = json_object_get(o, "switched_off");
+  mms = json_object_get(o, "mms");
+  if ((!off && !mms) || (off && !json_is_boolean(off)) ||
+      (mms && !json_is_boolean(mms))) {
     json_decref(o);
     sim_error(r, 400, "invalid_request",
-              "send {\"switched_off\": true} or false");
+              "send {\"switched_off\": true|false} and/or {\"mms\": "
+              "true|false}");
     return;
   }
-  want = json_is_true(v);
-  json_decref(o);
   pthread_mutex_lock(&s->mu);
-  if (want && !is_off(s, who)) {
-    if (s->n_off < SIM_MAX_OFF)
-      str_copy(s->off[s->n_off++], LB_E164_SIZE, who);
-    else
-      ok = 0;
-  } else if (!want) {
-    for (size_t i = 0; i < s->n_off; i++)
-      if (strcmp(s->off[i], who) == 0) {
-        memmove(&s->off[i], &s->off[i + 1],
-                (s->n_off - i - 1) * sizeof s->off[0]);
-        s->n_off--;
-        break;
-      }
-  }
+  if (off)
+    ok = set_put(&s->off, who, json_is_true(off));
+  if (ok && mms)
+    ok = set_put(&s->no_mms, who, !json_is_true(mms));
+  is_off = set_has(&s->off, who);
+  takes_mms = !set_has(&s->no_mms, who);
   pthread_mutex_unlock(&s->mu);
+  json_decref(o);
   if (!ok) {
     sim_error(r, 409, "too_many",
-              "at most 64 handsets can be switched off at once");
+              "at most 64 handsets can be set like that at once");
     return;
   }
-  http_reply_json(
-      r, 200, json_pack("{s:s, s:b}", "handset", who, "switched_off", want));
+  http_reply_json(r, 200,
+                  json_pack("{s:s, s:b, s:b}", "handset", who, "switched_off",
+                            is_off, "mms", takes_mms));
 }
 
 static void h_media(void *cls, struct http_req *r)

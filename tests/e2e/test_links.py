@@ -350,3 +350,26 @@ def test_wrong_codes_lock_the_link(server):
     assert r.status_code == 410 and "locked" in r.text
     r = server.raw("POST", path, data={"code": code})
     assert r.status_code == 410 and "<img" not in r.text
+
+
+def test_an_mms_the_carrier_refuses_goes_again_as_a_link(server):
+    # The handset cannot take MMS: the carrier refuses the MMS outright, and
+    # with [routing] mms_fallback = link the same message goes again as an
+    # SMS with a link, from the same number. Its history shows both tries.
+    r = server.raw("POST", "/sim/handsets/%s/state" % JORDAN,
+                   json={"mms": False})
+    assert r.status_code == 200 and r.json()["mms"] is False
+    png, msg = send_image(server, "Fallback please")
+    assert msg["route"]["plan"] == "mms"
+    m = server.wait_status(msg["id"], "delivered")
+    assert m["route"]["plan"] == "link"
+    assert "MMS" in m["route"]["reason"]
+    details = " | ".join(h["detail"] or "" for h in m["history"])
+    assert "MMS failed" in details and "handset cannot receive MMS" in details
+    assert "resending as an SMS with a secure link" in details
+    got = received(server, "Fallback please")
+    assert got["from"] == NUMBER and got["media"] == []
+    path = link_of(got["text"])[len(server.base):]
+    r = server.raw("POST", path)
+    src = re.findall(r'<img src="([^"]+)"', r.text)[0].replace("&amp;", "&")
+    assert server.raw("GET", src).content == png

@@ -190,7 +190,7 @@ def set_switched_off(server, e164, off):
     r = server.raw("POST", "/sim/handsets/%s/state" % e164,
                    json={"switched_off": off})
     assert r.status_code == 200, r.text
-    assert r.json() == {"handset": e164, "switched_off": off}
+    assert r.json() == {"handset": e164, "switched_off": off, "mms": True}
 
 
 def test_a_switched_off_handset_gets_nothing_until_it_is_on(server):
