@@ -24,6 +24,10 @@ void cli_setup_logging(const struct config *c);
 int cli_config_only(const char *cmd, int argc, char **argv,
                     void (*usage)(FILE *f), const char **path);
 
+/* The demo's clinic: its name, number, phone, and the simulated carrier as
+ * host with 'sim_secret'. */
+void cli_demo_clinic(struct config *c, const char *sim_secret);
+
 struct app;
 /* Opens the app from cfg, runs 'seed' (may be NULL) and then the app until
  * a signal; 'ready' is called once it listens. Returns an exit code. */

@@ -74,6 +74,16 @@ static int demo_secret(const char *dir, const char *file, size_t min,
 }
 
 /* The demo staff member exists, is enabled and has the demo password. */
+void cli_demo_clinic(struct config *c, const char *sim_secret)
+{
+  config_set(c, "clinic", "name", DEMO_CLINIC);
+  config_set(c, "clinic", "number", DEMO_NUMBER);
+  config_set(c, "clinic", "phone", DEMO_PHONE);
+  config_set(c, "clinic", "host", "sim");
+  config_set(c, "sim", "enabled", "true");
+  config_set(c, "sim", "secret", sim_secret);
+}
+
 static int seed_user(struct app *a)
 {
   struct user u;
@@ -211,18 +221,13 @@ int cmd_demo(int argc, char **argv)
   config_set(&cfg, "store", "path", path);
   snprintf(path, sizeof path, "%s/media", dir);
   config_set(&cfg, "media", "dir", path);
-  config_set(&cfg, "clinic", "name", DEMO_CLINIC);
-  config_set(&cfg, "clinic", "number", DEMO_NUMBER);
-  config_set(&cfg, "clinic", "host", "sim");
-  config_set(&cfg, "sim", "enabled", "true");
-  config_set(&cfg, "sim", "secret", secret);
+  cli_demo_clinic(&cfg, secret);
   if (demo_secret(dir, "link-secret", 32, 32, lsecret, sizeof lsecret)) {
     fprintf(stderr, "lyrebird demo: cannot write %s/link-secret\n", dir);
     config_release(&cfg);
     return 1;
   }
   config_set(&cfg, "links", "secret", lsecret);
-  config_set(&cfg, "clinic", "phone", DEMO_PHONE);
   config_load_env(&cfg, &errs);
   if (!errs.n)
     config_validate(&cfg, &errs);

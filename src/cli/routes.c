@@ -175,11 +175,7 @@ int cmd_routes(int argc, char **argv)
     if (config_init(&cfg))
       return 1;
     config_set(&cfg, "api", "key", "placeholder-key-for-routes-only");
-    config_set(&cfg, "clinic", "name", "WalkEasy Nexus Clinic");
-    config_set(&cfg, "clinic", "number", "+61488868772");
-    config_set(&cfg, "clinic", "host", "sim");
-    config_set(&cfg, "sim", "enabled", "true");
-    config_set(&cfg, "sim", "secret", "placeholder-sim-secret");
+    cli_demo_clinic(&cfg, "placeholder-sim-secret");
     config_set(&cfg, "links", "secret",
                "placeholder-link-secret-for-routes-only");
     config_load_env(&cfg, &errs);

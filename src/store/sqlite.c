@@ -871,16 +871,20 @@ int store_patient_upsert(struct store *s, const char *e164, const char *name)
   return sq_write_tx(s, patient_job, &a);
 }
 
-static int rename_job(struct conn *c, void *arg)
+/* Sets one of a known patient's own fields. */
+struct field_arg {
+  const char *sql; /* "UPDATE patients SET <field> = ?, updated_at = ? ..." */
+  const char *e164, *value;
+};
+
+static int field_job(struct conn *c, void *arg)
 {
-  static const char sql[] =
-      "UPDATE patients SET name = ?, updated_at = ? WHERE e164 = ?";
-  struct patient_arg *a = arg;
-  sqlite3_stmt *st = sq_stmt(c, sql);
+  struct field_arg *a = arg;
+  sqlite3_stmt *st = sq_stmt(c, a->sql);
   int rc;
   if (!st)
     return LB_EDB;
-  sq_bt0(st, 1, a->name);
+  sq_bt0(st, 1, a->value);
   sq_bi(st, 2, clock_now_ms());
   sq_bt(st, 3, a->e164);
   rc = sq_step_done(c, st);
@@ -891,32 +895,18 @@ static int rename_job(struct conn *c, void *arg)
 
 int store_patient_rename(struct store *s, const char *e164, const char *name)
 {
-  struct patient_arg a = {e164, name};
-  return sq_write_tx(s, rename_job, &a);
-}
-
-static int dob_job(struct conn *c, void *arg)
-{
   static const char sql[] =
-      "UPDATE patients SET dob = ?, updated_at = ? WHERE e164 = ?";
-  struct patient_arg *a = arg; /* name holds the date */
-  sqlite3_stmt *st = sq_stmt(c, sql);
-  int rc;
-  if (!st)
-    return LB_EDB;
-  sq_bt0(st, 1, a->name);
-  sq_bi(st, 2, clock_now_ms());
-  sq_bt(st, 3, a->e164);
-  rc = sq_step_done(c, st);
-  if (!rc && sqlite3_changes(c->db) == 0)
-    rc = LB_ENOTFOUND;
-  return rc;
+      "UPDATE patients SET name = ?, updated_at = ? WHERE e164 = ?";
+  struct field_arg a = {sql, e164, name};
+  return sq_write_tx(s, field_job, &a);
 }
 
 int store_patient_set_dob(struct store *s, const char *e164, const char *dob)
 {
-  struct patient_arg a = {e164, dob};
-  return sq_write_tx(s, dob_job, &a);
+  static const char sql[] =
+      "UPDATE patients SET dob = ?, updated_at = ? WHERE e164 = ?";
+  struct field_arg a = {sql, e164, dob};
+  return sq_write_tx(s, field_job, &a);
 }
 
 int store_patient_dob(struct store *s, const char *e164, char out[11])
