@@ -71,6 +71,46 @@ static const struct key keys[] = {
       "Largest media item accepted, in bytes."),
     I("media", "max_items", media_max_items, "10", 1, LB_MEDIA_MAX,
       "Media items per message."),
+    I("media", "max_pixels", media_max_pixels, "50000000", 10000, 400000000,
+      "Largest image accepted, in pixels (width x height x frames). A\n"
+      "larger one is refused from its header, before it is decoded."),
+    B("media", "keep_original", keep_original, "false",
+      "Keep each upload exactly as sent, beside the cleaned copy. Off by\n"
+      "default: originals carry GPS and device details."),
+    I("media", "thumb_px", thumb_px, "320", 64, 1024,
+      "Longest side of the inbox thumbnail, in pixels."),
+    I("media", "fit_max_dim", fit_max_dim, "1600", 320, 8192,
+      "Longest side of an image fitted into an MMS, in pixels."),
+    I("media", "fit_min_quality", fit_min_quality, "40", 10, 95,
+      "Lowest JPEG quality an MMS may use; below it the image goes as a\n"
+      "secure link instead."),
+    I("media", "url_ttl_seconds", media_url_ttl, "600", 60, 3600,
+      "How long a provider's signed media URL works (outbound MMS)."),
+    S("media", "store", media_store, "fs",
+      "Where media bytes live: fs (the directory above) or s3 ([s3])."),
+    I("media", "fetch_timeout_ms", fetch_timeout_ms, "20000", 1000, 120000,
+      "Time allowed to fetch one inbound media item from a provider."),
+    I("media", "fetch_max_attempts", fetch_max_attempts, "6", 1, 50,
+      "Tries to fetch an inbound media item before it is marked\n"
+      "unavailable (the message itself is always kept)."),
+    B("media", "fetch_private", fetch_private, "false",
+      "Allow fetching media from loopback and private addresses. Only for\n"
+      "tests and the simulated carrier: a provider never needs it."),
+    S("s3", "bucket", s3_bucket, "", "Bucket for media when [media] store = s3."),
+    S("s3", "region", s3_region, "us-east-1", "The bucket's region."),
+    S("s3", "endpoint", s3_endpoint, "",
+      "S3-compatible endpoint, e.g. http://127.0.0.1:9000. Empty:\n"
+      "https://s3.<region>.amazonaws.com."),
+    B("s3", "path_style", s3_path_style, "false",
+      "Address objects as <endpoint>/<bucket>/<key> (most S3-compatible\n"
+      "servers) instead of <bucket>.<endpoint>/<key>."),
+    S("s3", "access_key", s3_access_key, "", "Access key id."),
+    SECRET("s3", "secret_key", s3_secret_key, "",
+           "Secret access key. Or secret_key_file."),
+    S("s3", "prefix", s3_prefix, "media/",
+      "Prefix for object keys inside the bucket."),
+    S("s3", "sse", s3_sse, "",
+      "Server-side encryption: empty, AES256 or aws:kms."),
     S("clinic", "name", clinic_name, "",
       "The clinic's name, as patients know it."),
     S("clinic", "number", number, "",
@@ -545,6 +585,23 @@ int config_validate(struct config *c, struct config_errors *errs)
     add_error(errs, 0, "[store] path", "set the SQLite database path");
   if (!c->media_dir[0])
     add_error(errs, 0, "[media] dir", "set the media directory");
+  if (strcmp(c->media_store, "fs") && strcmp(c->media_store, "s3"))
+    add_error(errs, 0, "[media] store", "must be fs or s3, not '%s'",
+              c->media_store);
+  if (strcmp(c->media_store, "s3") == 0) {
+    if (!c->s3_bucket[0])
+      add_error(errs, 0, "[s3] bucket", "set the bucket for media");
+    if (!c->s3_access_key[0] || !c->s3_secret_key[0])
+      add_error(errs, 0, "[s3] access_key",
+                "set access_key and secret_key (or secret_key_file)");
+    if (c->s3_endpoint[0] && !url_ok(c->s3_endpoint))
+      add_error(errs, 0, "[s3] endpoint", "'%s' is not an http(s) URL",
+                c->s3_endpoint);
+  }
+  if (c->s3_sse[0] && strcmp(c->s3_sse, "AES256") &&
+      strcmp(c->s3_sse, "aws:kms"))
+    add_error(errs, 0, "[s3] sse", "must be empty, AES256 or aws:kms, not '%s'",
+              c->s3_sse);
   if (!c->clinic_name[0])
     add_error(errs, 0, "[clinic] name",
               "set the clinic's name, as patients know it");

@@ -29,6 +29,26 @@ struct config {
   char *media_dir;
   int media_max_bytes;
   int media_max_items;
+  int media_max_pixels;  /* width x height x frames, against bombs */
+  int keep_original;     /* keep the upload as sent (it carries GPS) */
+  int thumb_px;          /* the inbox thumbnail's longest side */
+  int fit_max_dim;       /* longest side of an image fitted for MMS */
+  int fit_min_quality;   /* below this JPEG quality a fit fails: a link */
+  int media_url_ttl;     /* seconds a provider's signed media URL lives */
+  char *media_store;     /* "fs" (default) or "s3" */
+  /* Fetching inbound media that providers send as URLs. */
+  int fetch_timeout_ms;
+  int fetch_max_attempts;
+  int fetch_private; /* allow loopback/private addresses: tests, the sim */
+  /* [s3] -- when [media] store = s3 */
+  char *s3_bucket;
+  char *s3_region;
+  char *s3_endpoint; /* empty: https://s3.<region>.amazonaws.com */
+  int s3_path_style;
+  char *s3_access_key;
+  char *s3_secret_key;
+  char *s3_prefix;
+  char *s3_sse; /* "" or AES256 or aws:kms */
   /* [clinic] */
   char *clinic_name;
   char *number;       /* E.164 after validation */

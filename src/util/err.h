@@ -25,7 +25,8 @@
   X(LB_EUNSUPPORTED, "not supported")                                          \
   X(LB_EMEDIATYPE, "media type not allowed")                                   \
   X(LB_ECONFIG, "configuration error")                                         \
-  X(LB_EPARSE, "cannot parse")
+  X(LB_EPARSE, "cannot parse")                                                 \
+  X(LB_EDENIED, "refused by policy")
 
 enum lb_err {
 #define LB_ERR_ENUM(name, text) name,
