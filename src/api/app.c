@@ -47,7 +47,7 @@ int app_open(struct app *a, const struct config *cfg)
   if (from != to)
     log_info("store.migrate", "database schema migrated from version %d to %d",
              from, to);
-  if ((rc = blob_fs_open(cfg->media_dir, &a->blobs)))
+  if ((rc = blob_open(cfg, &a->blobs)))
     goto fail;
   if ((rc = provider_init(&a->host, cfg->host, cfg))) {
     log_error("app.open", "cannot set up provider %s: %s", cfg->host,

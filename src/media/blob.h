@@ -1,6 +1,6 @@
 /* Blob stores: where media bytes live. Keys are the SHA-256 of the bytes
  * (content-addressed), so a write is idempotent. The filesystem store is the
- * default; S3 follows behind the same operations.
+ * default; S3 (blob_s3.c) sits behind the same operations.
  *
  * Ownership: blob_get() fills a caller-initialised buf (whose cap bounds
  * the read). */
@@ -30,6 +30,15 @@ struct blob_store {
 /* Files under dir (created 0700), written atomically (temp file, fsync,
  * rename, fsync of the directory), mode 0600. */
 int blob_fs_open(const char *dir, struct blob_store **out);
+
+struct config;
+
+/* Objects <[s3] prefix><key> in [s3] bucket, over HTTPS with SigV4
+ * (src/media/blob_s3.c, docs/s3.md). Copies what it needs from c. */
+int blob_s3_open(const struct config *c, struct blob_store **out);
+
+/* The store [media] store names: fs (media_dir) or s3. */
+int blob_open(const struct config *c, struct blob_store **out);
 
 /* Stores data under its SHA-256; writes the key (hex) to key. */
 int blob_put(struct blob_store *b, const void *data, size_t len,

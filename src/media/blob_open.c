@@ -1,0 +1,18 @@
+/* Picks the blob store that [media] store names. */
+#include <string.h>
+
+#include "config/config.h"
+#include "media/blob.h"
+#include "util/err.h"
+#include "util/log.h"
+
+int blob_open(const struct config *c, struct blob_store **out)
+{
+  if (!c->media_store[0] || strcmp(c->media_store, "fs") == 0)
+    return blob_fs_open(c->media_dir, out);
+  if (strcmp(c->media_store, "s3") == 0)
+    return blob_s3_open(c, out);
+  log_error("media.blob", "[media] store must be fs or s3, not '%s'",
+            c->media_store);
+  return LB_ECONFIG;
+}
