@@ -1,0 +1,31 @@
+/* Address and host-name policy for outbound fetches (docs/fetch.md). Pure:
+ * no I/O, no allocation, no global state; thread-safe.
+ *
+ * netaddr_is_public() says whether a socket address may be connected to by
+ * a fetch on behalf of someone outside the clinic: loopback, private,
+ * link-local (cloud metadata), shared, documentation, benchmarking,
+ * multicast and reserved ranges are not public. IPv6 forms that carry an
+ * IPv4 address (mapped, compatible, NAT64, 6to4) are judged by that
+ * address. The caller owns 'sa'; it is only read.
+ *
+ * netaddr_host_allowed() matches a host name against an allow-list. The
+ * list and its strings belong to the caller. */
+#ifndef LB_NETADDR_H
+#define LB_NETADDR_H
+
+struct sockaddr;
+
+/* 1 if 'sa' (AF_INET or AF_INET6, read through sa_family) is a public
+ * unicast address; 0 for every other address, any other family and NULL.
+ * For AF_INET6, 'sa' must point at a whole struct sockaddr_in6. */
+int netaddr_is_public(const struct sockaddr *sa);
+
+/* 1 if 'host' is on 'allow', a NULL-terminated list of entries that are
+ * either an exact host ("api.twilio.com") or a suffix starting with a dot
+ * (".twiliocdn.com" matches "media.twiliocdn.com", not "twiliocdn.com" nor
+ * "eviltwiliocdn.com"). ASCII case is ignored; one trailing dot on 'host'
+ * is ignored. allow == NULL allows any non-empty host. NULL or empty
+ * 'host': 0. */
+int netaddr_host_allowed(const char *host, const char *const *allow);
+
+#endif
