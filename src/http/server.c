@@ -23,6 +23,7 @@ struct http_server {
   struct http_server_options opt;
   pthread_mutex_t mu;
   int suspended; /* requests parked by http_suspend() */
+  int running;   /* handlers running now (they may park their request) */
   int stopping;  /* http_server_stop() began: new requests get 503 */
   char *api_key;
   char cookie[64];
@@ -384,13 +385,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     cont(r->route->cls, r);
     return queue(r);
   }
-  if (r->too_large)
+  if (r->too_large) {
     http_reply_error(r, 413, "body_too_large",
                      "the body is larger than the %zu bytes this endpoint "
                      "accepts",
                      r->route->body_max);
-  else
+  } else {
+    /* A handler may park its request (http_suspend): one that starts once
+     * the server is stopping would park it on a daemon being stopped, so
+     * it is turned away instead (senders retry a 503). */
+    int stopping;
+    pthread_mutex_lock(&s->mu);
+    stopping = s->stopping;
+    if (!stopping)
+      s->running++;
+    pthread_mutex_unlock(&s->mu);
+    if (stopping) {
+      http_reply_error(r, 503, "unavailable", "the server is stopping");
+      http_reply_header(r, "Connection", "close");
+      return queue(r);
+    }
     r->route->fn(r->route->cls, r);
+    pthread_mutex_lock(&s->mu);
+    s->running--;
+    pthread_mutex_unlock(&s->mu);
+  }
   if (r->cont && !r->response)
     return MHD_YES; /* parked; answered when resumed */
   return queue(r);
@@ -472,9 +491,10 @@ int http_server_port(const struct http_server *s)
 void http_server_stop(struct http_server *s)
 {
   if (s && s->d) {
-    /* Refuse new requests, then let parked ones finish: MHD must not be
-     * stopped with suspended connections. Their work (a commit) is quick;
-     * ten seconds is a generous bound. (MHD_quiesce_daemon is not used: in
+    /* Refuse new requests, then let running handlers and parked requests
+     * finish: MHD must not be stopped with suspended connections. Their
+     * work (an image to clean, a commit) is quick; ten seconds is a
+     * generous bound. (MHD_quiesce_daemon is not used: in
      * libmicrohttpd 0.9.75 it races the epoll thread pool over the listen
      * socket and can abort the process.) */
     pthread_mutex_lock(&s->mu);
@@ -484,7 +504,7 @@ void http_server_stop(struct http_server *s)
       int n;
       struct timespec ts = {0, 10 * 1000000L};
       pthread_mutex_lock(&s->mu);
-      n = s->suspended;
+      n = s->suspended + s->running;
       pthread_mutex_unlock(&s->mu);
       if (!n)
         break;
