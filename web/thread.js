@@ -35,6 +35,11 @@ export function isNewer(b, a) {
   return (RANK[b.status] ?? 0) >= (RANK[a.status] ?? 0);
 }
 
+// What an inbound message's media looks like, to tell when to redraw it.
+function mediaState(msg) {
+  return `${(msg.media || []).length}/${msg.media_pending || 0}/${(msg.media_unavailable || []).length}`;
+}
+
 export class Thread {
   constructor({ ol, clock, onOpenImage }) {
     this.ol = ol;
@@ -68,6 +73,14 @@ export class Thread {
     const known = this.byId.get(msg.id);
     if (known) {
       if (!isNewer(msg, known.msg)) return null;
+      if (msg.direction === 'inbound' && mediaState(msg) !== mediaState(known.msg)) {
+        // Linked media arrived (or was given up): draw the message again.
+        const fresh = this.build(msg);
+        known.li.replaceWith(fresh.li);
+        this.byId.set(msg.id, fresh);
+        this.fixDay(fresh.li);
+        return 'updated';
+      }
       known.msg = msg;
       this.patch(known);
       return 'updated';
@@ -152,6 +165,13 @@ export class Thread {
       meta.append(entry.status, entry.route.button);
       li.append(entry.reason, entry.route.panel);
     }
+    if (!outbound && msg.media_pending) {
+      const n = msg.media_pending;
+      li.append(h('p', { class: 'note', text: `Fetching ${n === 1 ? 'a picture' : `${n} pictures`} from the provider…` }));
+    }
+    for (const gone of (!outbound && msg.media_unavailable) || []) {
+      li.append(h('p', { class: 'note', text: `Picture unavailable: ${gone.error}` }));
+    }
     if (!outbound && msg.error && msg.error.message) {
       li.append(h('p', { class: 'note', text: `Attachment not shown: ${msg.error.message}` }));
     }
@@ -163,7 +183,7 @@ export class Thread {
     const type = String(m.content_type || '');
     if (type.startsWith('image/')) {
       const img = h('img', {
-        src: m.url,
+        src: m.thumb_url || m.url,
         alt: outbound ? 'Picture sent to the patient' : 'Picture from the patient',
         loading: 'lazy',
         decoding: 'async',

@@ -5,6 +5,7 @@
 #include "api/app.h"
 #include "api/auth.h"
 #include "api/handlers.h"
+#include "api/media_urls.h"
 #include "util/clock.h"
 #include "util/err.h"
 
@@ -25,13 +26,29 @@ static json_t *str_or_null(const char *s)
 json_t *api_media_json(struct app *a, const char *id)
 {
   struct media md;
-  char url[128];
+  char url[128], thumb[160];
+  json_t *o;
   snprintf(url, sizeof url, "/api/v1/media/%s", id);
   if (store_media_get(a->store, id, &md) != LB_OK)
     return json_pack("{s:s, s:n, s:n, s:s}", "id", id, "content_type", "bytes",
                      "url", url);
-  return json_pack("{s:s, s:s, s:I, s:s}", "id", id, "content_type",
-                   md.content_type, "bytes", (json_int_t)md.bytes, "url", url);
+  o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", id, "content_type",
+                md.content_type, "bytes", (json_int_t)md.bytes, "sha256",
+                md.sha256, "url", url);
+  if (o && md.width > 0) {
+    snprintf(thumb, sizeof thumb, "%s/thumb", url);
+    json_object_set_new(o, "width", json_integer(md.width));
+    json_object_set_new(o, "height", json_integer(md.height));
+    json_object_set_new(o, "thumb_url", json_string(thumb));
+  }
+  return o;
+}
+
+static int on_unavailable(void *arg, const char *error)
+{
+  return json_array_append_new(arg, json_pack("{s:s}", "error", error))
+             ? LB_ENOMEM
+             : LB_OK;
 }
 
 struct history_ctx {
@@ -92,6 +109,20 @@ json_t *api_message_json(struct app *a, const struct message *m,
   for (size_t i = 0; i < m->n_media; i++)
     json_array_append_new(media, api_media_json(a, m->media_ids[i]));
   json_object_set_new(o, "media", media);
+  if (m->direction == DIR_INBOUND) {
+    /* Media the provider sent as links: still coming, or given up. */
+    json_t *gone = json_array();
+    int pending = 0;
+    if (gone &&
+        store_message_fetches(a->store, m->id, &pending, on_unavailable,
+                              gone) == LB_OK &&
+        (pending || json_array_size(gone))) {
+      json_object_set_new(o, "media_pending", json_integer(pending));
+      json_object_set_new(o, "media_unavailable", gone);
+      gone = NULL;
+    }
+    json_decref(gone);
+  }
   iso(o, "created_at", m->created_at);
   iso(o, "updated_at", m->updated_at);
   if (with_history) {
@@ -212,10 +243,15 @@ void api_register(struct app *a)
                     AUTH_API);
   http_server_route(s, "GET", "/api/v1/media/{id}", h_media_get, a, 0,
                     AUTH_API_PASSIVE);
+  http_server_route(s, "GET", "/api/v1/media/{id}/thumb", h_media_thumb, a, 0,
+                    AUTH_API_PASSIVE);
+  http_server_route(s, "GET", "/api/v1/media/{id}/original", h_media_original,
+                    a, 0, AUTH_API);
   http_server_route(s, "POST", "/hooks/{provider}/inbound", h_hook_inbound, a,
                     hook_cap, AUTH_NONE);
   http_server_route(s, "POST", "/hooks/{provider}/status", h_hook_status, a,
                     64 * KB, AUTH_NONE);
   web_register(a);
   viewer_register(a);
+  media_urls_register(a);
 }

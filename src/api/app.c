@@ -10,7 +10,10 @@
 #include "api/auth.h"
 #include "core/route.h"
 #include "http/sse.h"
+#include "media/image.h"
 #include "media/intake.h"
+#include "media/variants.h"
+#include "outbox/fetchq.h"
 #include "outbox/outbox.h"
 #include "sim/carrier.h"
 #include "util/err.h"
@@ -38,7 +41,7 @@ int app_open(struct app *a, const struct config *cfg)
    * patients (a link's expiry) are theirs. Set once, before any thread. */
   setenv("TZ", cfg->timezone, 1);
   tzset();
-  if ((rc = media_intake_init()))
+  if ((rc = media_intake_init()) || (rc = image_init(NULL)))
     goto fail;
   if ((rc = store_open(&so, &a->store)))
     goto fail;
@@ -77,6 +80,26 @@ void app_route_input(const struct app *a, struct route_input *in, int has_text,
   in->links_available = a->cfg->link_secret[0] != '\0';
   in->host = a->host.ops->name;
   in->caps = &a->host.caps;
+}
+
+size_t app_mms_item_budget(const struct app *a, size_t n_media)
+{
+  const struct provider_caps *c = &a->host.caps;
+  if (!c->mms_out || c->mms_max_bytes <= 0 || n_media == 0 ||
+      n_media > (size_t)c->max_media)
+    return 0;
+  return (size_t)c->mms_max_bytes / n_media;
+}
+
+int app_fit_for_mms(struct app *a, const struct media *md, size_t n_media,
+                    struct media_variant *out, char *why, size_t whylen)
+{
+  size_t budget = app_mms_item_budget(a, n_media);
+  if (!budget) {
+    snprintf(why, whylen, "%s cannot send this MMS", a->host.ops->name);
+    return LB_EUNSUPPORTED;
+  }
+  return media_fit(a->store, a->blobs, a->cfg, md, budget, out, why, whylen);
 }
 
 void app_close(struct app *a)
@@ -133,7 +156,7 @@ int app_run(struct app *a, void (*ready)(struct app *a, void *arg), void *arg)
     return rc;
   if ((rc = http_server_start(a->http)))
     goto out;
-  if ((rc = outbox_start(a, &a->outbox)))
+  if ((rc = outbox_start(a, &a->outbox)) || (rc = fetchq_start(a, &a->fetcher)))
     goto out;
   if (ready)
     ready(a, arg);
@@ -153,6 +176,8 @@ out:
   http_server_stop(a->http);
   outbox_stop(a->outbox);
   a->outbox = NULL;
+  fetchq_stop(a->fetcher);
+  a->fetcher = NULL;
   sim_carrier_free(a->sim);
   a->sim = NULL;
   return rc;

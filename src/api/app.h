@@ -26,6 +26,7 @@ struct app {
   struct blob_store *blobs;
   struct provider host; /* the clinic number's host provider */
   struct outbox *outbox;
+  struct fetchq *fetcher; /* inbound media sent as links */
   struct sim_carrier *sim;
   struct http_server *http;
   struct sse_hub *events; /* /api/v1/events */
@@ -47,6 +48,16 @@ void app_block_signals(void);
 
 struct route_input;
 struct route_media;
+struct media;
+struct media_variant;
+
+/* The share of the host's MMS budget for each of n_media items; 0 when the
+ * host cannot send an MMS with that many. */
+size_t app_mms_item_budget(const struct app *a, size_t n_media);
+/* The form of md to send as one of n_media items of an MMS (fitted and
+ * cached, media/variants.h); LB_ETOOBIG with 'why' when none fits. */
+int app_fit_for_mms(struct app *a, const struct media *md, size_t n_media,
+                    struct media_variant *out, char *why, size_t whylen);
 /* The route input for a message from this gateway: its host, the host's
  * capabilities, [routing] mms_fallback and whether links can be made. */
 void app_route_input(const struct app *a, struct route_input *in, int has_text,

@@ -11,6 +11,13 @@ void h_conversation_messages(void *cls, struct http_req *r);
 void h_conversation_read(void *cls, struct http_req *r);
 void h_media_create(void *cls, struct http_req *r);
 void h_media_get(void *cls, struct http_req *r);
+/* Replies with the bytes of blob 'key' (503 when unreadable). */
+void api_reply_blob(struct app *a, struct http_req *r, const char *key,
+                    const char *ctype, int64_t bytes, const char *cache);
+void h_media_thumb(void *cls, struct http_req *r);
+void h_media_original(void *cls, struct http_req *r);
+void h_media_thumb(void *cls, struct http_req *r);
+void h_media_original(void *cls, struct http_req *r);
 void h_hook_inbound(void *cls, struct http_req *r);
 void h_hook_status(void *cls, struct http_req *r);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "outbox/fetchq.h"
 #include "media/intake.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -68,6 +69,11 @@ struct inbound_ctx {
   struct http_req *r;
   struct message m;
   struct media md[LB_MEDIA_MAX];
+  /* Media the provider sent as links: fetched after the commit (outbox/
+   * fetch.c), never before, so a slow or hostile URL cannot cost the
+   * message. */
+  char *urls[LB_MEDIA_MAX];
+  size_t n_urls;
   int rc; /* the commit's result */
 };
 
@@ -77,6 +83,8 @@ static void inbound_ctx_free(void *p)
   if (!x)
     return;
   message_release(&x->m);
+  for (size_t i = 0; i < x->n_urls; i++)
+    free(x->urls[i]);
   free(x);
 }
 
@@ -93,6 +101,8 @@ static void inbound_committed(void *cls, struct http_req *r)
                             "duplicate", x->rc == LB_EDUPLICATE));
   if (x->rc != LB_EDUPLICATE)
     app_notify_message(cls, x->m.id);
+  if (x->rc != LB_EDUPLICATE && x->n_urls)
+    fetchq_kick(((struct app *)cls)->fetcher);
 }
 
 /* Runs on the store's writer thread. */
@@ -112,6 +122,7 @@ void h_hook_inbound(void *cls, struct http_req *r)
   struct inbound_ctx *x = NULL;
   struct message *m;
   char why[300], from[LB_E164_SIZE], to[LB_E164_SIZE], rejected[LB_ERRTEXT_MAX];
+  struct intake_limits lim;
   size_t n = 0;
   int rc;
 
@@ -150,9 +161,15 @@ void h_hook_inbound(void *cls, struct http_req *r)
   m = &x->m;
   /* Media that cannot be accepted never costs the message: it is stored
    * without it, with the reason. */
+  intake_limits_from_config(c, &lim);
   for (size_t i = 0; i < in.n_media; i++) {
-    rc = media_intake(a->blobs, in.media[i].data, in.media[i].len,
-                      (size_t)c->media_max_bytes, &x->md[n], why, sizeof why);
+    if (in.media[i].url) {
+      x->urls[x->n_urls++] = in.media[i].url;
+      in.media[i].url = NULL;
+      continue;
+    }
+    rc = media_intake(a->blobs, &lim, in.media[i].data, in.media[i].len,
+                      &x->md[n], why, sizeof why);
     if (rc == LB_EMEDIATYPE || rc == LB_ETOOBIG || rc == LB_EINVAL) {
       snprintf(rejected, sizeof rejected, "media item %zu not kept: %s", i + 1,
                why);
@@ -163,7 +180,7 @@ void h_hook_inbound(void *cls, struct http_req *r)
                        "media could not be stored; retry later");
       goto out;
     }
-    snprintf(m->media_ids[n], LB_ID_SIZE, "%s", x->md[n].id);
+    memcpy(m->media_ids[n], x->md[n].id, LB_ID_SIZE); /* both ids, NUL-ended */
     n++;
   }
   m->n_media = n;
@@ -183,7 +200,9 @@ void h_hook_inbound(void *cls, struct http_req *r)
 
   /* Park first, then hand over: the commit may finish at once. */
   http_suspend(r, inbound_committed, x, inbound_ctx_free);
-  rc = store_message_receive_async(a->store, m, x->md, n, inbound_done, x);
+  rc = store_message_receive_async(a->store, m, x->md, n,
+                                   (const char *const *)x->urls, x->n_urls,
+                                   inbound_done, x);
   if (rc) {
     x->rc = rc;
     http_resume(r);

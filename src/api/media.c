@@ -3,21 +3,31 @@
 
 #include "api/handlers.h"
 #include "media/intake.h"
+#include "media/variants.h"
 #include "util/err.h"
+
+/* Staff browsers may keep media for an hour; shared caches never. */
+#define STAFF_CACHE "private, max-age=3600"
 
 void h_media_create(void *cls, struct http_req *r)
 {
   struct app *a = cls;
+  struct intake_limits lim;
   struct media md;
   char why[300];
-  int rc = media_intake(a->blobs, r->body.data, r->body.len,
-                        (size_t)a->cfg->media_max_bytes, &md, why, sizeof why);
+  int rc;
+  intake_limits_from_config(a->cfg, &lim);
+  rc = media_intake(a->blobs, &lim, r->body.data, r->body.len, &md, why,
+                    sizeof why);
   if (rc == LB_EMEDIATYPE) {
     http_reply_error(r, 415, "unsupported_media_type", "%s", why);
     return;
   }
   if (rc == LB_ETOOBIG) {
-    http_reply_error(r, 413, "body_too_large", "%s", why);
+    http_reply_error(r, 413,
+                     r->body.len > lim.max_bytes ? "body_too_large"
+                                                 : "image_too_large",
+                     "%s", why);
     return;
   }
   if (rc == LB_EINVAL) {
@@ -33,42 +43,100 @@ void h_media_create(void *cls, struct http_req *r)
     api_store_error(r, rc);
     return;
   }
-  http_reply_json(r, 201,
-                  json_pack("{s:s, s:s, s:I, s:s}", "id", md.id, "content_type",
-                            md.content_type, "bytes", (json_int_t)md.bytes,
-                            "sha256", md.sha256));
+  http_reply_json(r, 201, api_media_json(a, md.id));
 }
 
-void h_media_get(void *cls, struct http_req *r)
+void api_reply_blob(struct app *a, struct http_req *r, const char *key,
+                    const char *ctype, int64_t bytes, const char *cache)
 {
-  struct app *a = cls;
-  struct media md;
   struct buf b;
+  size_t len;
+  char *data;
   int rc;
-  if (!id_valid(r->params[0]) ||
-      (rc = store_media_get(a->store, r->params[0], &md)) == LB_ENOTFOUND) {
-    http_reply_error(r, 404, "not_found", "no media with id '%s'",
-                     r->params[0]);
-    return;
-  }
-  if (rc) {
-    api_store_error(r, rc);
-    return;
-  }
-  buf_init(&b, (size_t)md.bytes + 1);
-  rc = blob_get(a->blobs, md.blob_key, &b);
-  if (rc) {
+  buf_init(&b, (size_t)bytes + 1);
+  if ((rc = blob_get(a->blobs, key, &b))) {
     buf_release(&b);
     http_reply_error(r, 503, "storage_unavailable",
                      "the media's bytes could not be read (%s)",
                      lb_strerror(rc));
     return;
   }
-  {
-    size_t len;
-    char *data = buf_steal(&b, &len);
-    http_reply_bytes(r, 200, md.content_type, data ? data : calloc(1, 1), len);
-  }
-  http_reply_header(r, "Cache-Control", "private, max-age=3600");
+  data = buf_steal(&b, &len);
+  http_reply_bytes(r, 200, ctype, data ? data : calloc(1, 1), len);
+  http_reply_header(r, "Cache-Control", cache);
   http_reply_header(r, "Content-Disposition", "inline");
+  http_reply_header(r, "X-Content-Type-Options", "nosniff");
+}
+
+/* Finds the media named by the first path parameter; replies and returns
+ * non-zero when there is none. */
+static int find_media(struct app *a, struct http_req *r, struct media *md)
+{
+  int rc;
+  if (!id_valid(r->params[0]) ||
+      (rc = store_media_get(a->store, r->params[0], md)) == LB_ENOTFOUND) {
+    http_reply_error(r, 404, "not_found", "no media with id '%s'",
+                     r->params[0]);
+    return 1;
+  }
+  if (rc) {
+    api_store_error(r, rc);
+    return 1;
+  }
+  return 0;
+}
+
+void h_media_get(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  struct media md;
+  if (find_media(a, r, &md))
+    return;
+  api_reply_blob(a, r, md.blob_key, md.content_type, md.bytes, STAFF_CACHE);
+}
+
+void h_media_thumb(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  struct media md;
+  struct media_variant v;
+  int rc;
+  if (find_media(a, r, &md))
+    return;
+  rc = media_thumb(a->store, a->blobs, a->cfg, &md, &v);
+  if (rc == LB_ENOTFOUND) {
+    http_reply_error(r, 404, "not_found",
+                     "media '%s' is a document (%s) and has no thumbnail",
+                     md.id, md.content_type);
+    return;
+  }
+  if (rc) {
+    http_reply_error(r, 503, "storage_unavailable",
+                     "the thumbnail could not be made (%s)", lb_strerror(rc));
+    return;
+  }
+  api_reply_blob(a, r, v.blob_key, v.content_type, v.bytes, STAFF_CACHE);
+}
+
+void h_media_original(void *cls, struct http_req *r)
+{
+  struct app *a = cls;
+  struct media md;
+  struct media_variant v;
+  int rc;
+  if (find_media(a, r, &md))
+    return;
+  rc = store_media_variant_get(a->store, md.id, "original", &v);
+  if (rc == LB_ENOTFOUND) {
+    http_reply_error(r, 404, "not_found",
+                     "the original of media '%s' was not kept ([media] "
+                     "keep_original is off, or it was already clean)",
+                     md.id);
+    return;
+  }
+  if (rc) {
+    api_store_error(r, rc);
+    return;
+  }
+  api_reply_blob(a, r, v.blob_key, v.content_type, v.bytes, STAFF_CACHE);
 }

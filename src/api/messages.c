@@ -56,6 +56,7 @@ void h_messages_create(void *cls, struct http_req *r)
   const struct config *c = a->cfg;
   json_t *body = NULL, *to, *text, *media, *v, *dv;
   struct media mds[LB_MEDIA_MAX];
+  struct media_variant fits[LB_MEDIA_MAX];
   struct route_media rmedia[LB_MEDIA_MAX];
   struct route_input rin;
   struct route_decision plan;
@@ -147,6 +148,16 @@ void h_messages_create(void *cls, struct http_req *r)
     rmedia[m.n_media].bytes = md.bytes;
     snprintf(m.media_ids[m.n_media++], LB_ID_SIZE, "%s", md.id);
   }
+  /* An image that could go as MMS is judged by its fitted form: made now
+   * (and kept for the outbox), so a 12 MP photo goes as MMS when it fits
+   * the host's budget at a decent quality, and as a link when not. */
+  if (delivery != DELIVERY_LINK && app_mms_item_budget(a, m.n_media))
+    for (i = 0; i < m.n_media; i++)
+      if (app_fit_for_mms(a, &mds[i], m.n_media, &fits[i], why, sizeof why) ==
+          LB_OK) {
+        rmedia[i].content_type = fits[i].content_type;
+        rmedia[i].bytes = fits[i].bytes;
+      }
   app_route_input(a, &rin, text && json_string_length(text) > 0, rmedia,
                   m.n_media, delivery);
   route_decide(&rin, &plan);

@@ -228,6 +228,8 @@ int cmd_demo(int argc, char **argv)
     return 1;
   }
   config_set(&cfg, "links", "secret", lsecret);
+  /* The demo's media links point at this machine (the phone simulator). */
+  config_set(&cfg, "media", "fetch_private", "true");
   config_load_env(&cfg, &errs);
   if (!errs.n)
     config_validate(&cfg, &errs);

@@ -7,6 +7,7 @@
 
 #include "api/app.h"
 #include "cli/cli.h"
+#include "media/image.h"
 #include "util/log.h"
 
 static const struct {
@@ -21,6 +22,7 @@ static const struct {
     {"check-config", cmd_check_config, "validate a configuration file"},
     {"user", cmd_user, "add, list and disable staff accounts"},
     {"routes", cmd_routes, "explain how texts and images travel, both ways"},
+    {"image", cmd_image, "fit an image into an MMS byte budget"},
 };
 
 static void usage(FILE *f)
@@ -65,6 +67,7 @@ int main(int argc, char **argv)
       return 1;
     }
     rc = commands[i].fn(argc - 1, argv + 1);
+    image_shutdown();
     curl_global_cleanup();
     return rc;
   }

@@ -44,13 +44,34 @@ struct message {
   char route_reason[300];
 };
 
+/* A stored form of a media item other than the cleaned one: "thumb" (the
+ * inbox's), "original" (only with [media] keep_original), or an MMS fit
+ * "fit:<max bytes>:<max dim>". */
+#define LB_VARIANT_KIND_MAX 48
+struct media_variant {
+  char kind[LB_VARIANT_KIND_MAX];
+  char blob_key[96];
+  char content_type[LB_CTYPE_MAX];
+  int64_t bytes;
+  int width, height;
+  int quality; /* JPEG quality, 0 when not a JPEG or not known */
+  int64_t created_at;
+};
+
+#define LB_MEDIA_VARIANTS_AT_INTAKE 2 /* thumb, original */
+
 struct media {
   char id[LB_ID_SIZE];
-  char sha256[65];
+  char sha256[65]; /* of the stored (cleaned) bytes */
   char content_type[LB_CTYPE_MAX];
   int64_t bytes;
   char blob_key[96];
+  int width, height; /* 0 for documents */
   int64_t created_at;
+  /* Made by intake and stored with the row; not read back by
+   * store_media_get (see store_media_variant_get). */
+  size_t n_variants;
+  struct media_variant variants[LB_MEDIA_VARIANTS_AT_INTAKE];
 };
 
 void message_init(struct message *m);

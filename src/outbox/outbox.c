@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "api/media_urls.h"
 #include "core/route.h"
 #include "links/links.h"
 #include "http/client.h"
@@ -50,24 +51,38 @@ static void rate_limit(struct outbox *o)
   }
 }
 
-/* Loads the media bytes of m. */
+/* Loads the bytes of m's media as they go in the MMS: each item fitted to
+ * its share of the host's budget (made when the message was accepted, and
+ * cached). LB_ETOOBIG (with why) when an item no longer fits. */
 static int load_media(struct app *a, const struct message *m,
-                      struct send_media *sm, struct media *md, struct buf *bufs,
-                      size_t *n)
+                      struct send_media *sm, struct media_variant *mv,
+                      char (*urls)[MEDIA_URL_MAX], struct buf *bufs, size_t *n,
+                      char *why, size_t whylen)
 {
+  struct media md;
   int rc;
   *n = 0;
   for (size_t i = 0; i < m->n_media; i++) {
-    if ((rc = store_media_get(a->store, m->media_ids[i], &md[i])))
+    if ((rc = store_media_get(a->store, m->media_ids[i], &md))) {
+      snprintf(why, whylen, "the message's media could not be read: %s",
+               lb_strerror(rc));
       return rc;
-    buf_init(&bufs[i], (size_t)md[i].bytes + 1);
+    }
+    if ((rc = app_fit_for_mms(a, &md, m->n_media, &mv[i], why, whylen)))
+      return rc;
+    buf_init(&bufs[i], (size_t)mv[i].bytes + 1);
     *n = i + 1;
-    if ((rc = blob_get(a->blobs, md[i].blob_key, &bufs[i])))
+    if ((rc = blob_get(a->blobs, mv[i].blob_key, &bufs[i]))) {
+      snprintf(why, whylen, "the message's media could not be read: %s",
+               lb_strerror(rc));
       return rc;
-    sm[i].content_type = md[i].content_type;
+    }
+    sm[i].content_type = mv[i].content_type;
+    if ((rc = media_url_make(a, md.id, mv[i].kind, urls[i], MEDIA_URL_MAX)))
+      return rc;
     sm[i].data = (const unsigned char *)bufs[i].data;
     sm[i].len = bufs[i].len;
-    sm[i].url = NULL;
+    sm[i].url = urls[i];
   }
   return LB_OK;
 }
@@ -101,7 +116,8 @@ static void send_one(struct outbox *o, struct http_client *hc,
   const struct config *c = a->cfg;
   struct provider *p = &a->host;
   struct send_media sm[LB_MEDIA_MAX];
-  struct media md[LB_MEDIA_MAX];
+  struct media_variant mv[LB_MEDIA_MAX];
+  char urls[LB_MEDIA_MAX][MEDIA_URL_MAX];
   struct buf bufs[LB_MEDIA_MAX];
   struct wire_request req;
   struct wire_response res;
@@ -139,11 +155,17 @@ static void send_one(struct outbox *o, struct http_client *hc,
                "the secure link could not be made: %s", lb_strerror(rc));
     goto record;
   }
-  if (!as_link && (rc = load_media(a, m, sm, md, bufs, &n_bufs))) {
-    sr.outcome = rc == LB_ENOTFOUND ? SEND_FINAL : SEND_RETRY;
-    snprintf(sr.error_code, sizeof sr.error_code, "media_unavailable");
-    snprintf(sr.error_text, sizeof sr.error_text,
-             "the message's media could not be read: %s", lb_strerror(rc));
+  if (!as_link && m->n_media &&
+      (rc = load_media(a, m, sm, mv, urls, bufs, &n_bufs, sr.error_text,
+                       sizeof sr.error_text))) {
+    /* Too large for the host now (its budget changed): a final MMS
+     * failure, which the routing policy may turn into a link. */
+    sr.outcome = rc == LB_ENOTFOUND || rc == LB_ETOOBIG ||
+                         rc == LB_EUNSUPPORTED || rc == LB_EMEDIATYPE
+                     ? SEND_FINAL
+                     : SEND_RETRY;
+    snprintf(sr.error_code, sizeof sr.error_code, "%s",
+             rc == LB_ETOOBIG ? "media_too_large" : "media_unavailable");
     goto record;
   }
   {

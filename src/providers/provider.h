@@ -32,6 +32,10 @@ struct provider_caps {
    * means the default, JPEG, PNG and GIF; the default is defined once, in
    * route_mms_types() (src/core/route.c). */
   const char *const *mms_types;
+  /* Hosts inbound media URLs may point at (http/fetch.h allow-list: exact
+   * names, or suffixes starting with a dot). NULL: any host, which only
+   * the simulated carrier uses. */
+  const char *const *media_hosts;
 };
 
 struct send_media {
@@ -60,6 +64,10 @@ struct inbound_media {
   char content_type[LB_CTYPE_MAX]; /* as claimed; intake sniffs again */
   unsigned char *data;
   size_t len;
+  /* Or, for providers that send links: where to fetch it (data NULL). The
+   * gateway fetches it later, through the SSRF-guarded fetcher, allowing
+   * only caps.media_hosts. */
+  char *url;
 };
 
 struct inbound_msg {

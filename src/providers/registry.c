@@ -50,6 +50,8 @@ void inbound_msg_release(struct inbound_msg *m)
   for (size_t i = 0; i < m->n_media; i++) {
     free(m->media[i].data);
     m->media[i].data = NULL;
+    free(m->media[i].url);
+    m->media[i].url = NULL;
   }
   m->n_media = 0;
 }

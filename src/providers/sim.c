@@ -7,7 +7,8 @@
  *            -> 202 {"id": "..."}; errors {"error": {code, message}}
  *   hooks:   X-Sim-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
  *            "<t>.<body>" keyed by the secret>; 5 minutes' tolerance.
- *            inbound {id, from, to, text, media: [{content_type, data}]}
+ *            inbound {id, from, to, text, media: [{content_type, data}
+ *                     or {url} (fetched by the gateway)]}
  *            status  {id, ref, status, error_code, error_text}
  * The carrier dedupes sends by 'ref', so a resend after a timeout is safe. */
 #include <jansson.h>
@@ -101,9 +102,12 @@ static int sim_build_send(const struct provider *p, const struct send_input *in,
       goto out;
     sodium_bin2base64(b64, b64len, in->media[i].data, in->media[i].len,
                       sodium_base64_VARIANT_ORIGINAL);
-    if (json_array_append_new(media, json_pack("{s:s, s:s}", "content_type",
-                                               in->media[i].content_type,
-                                               "data", b64))) {
+    /* source_url: where a real carrier would fetch the item (lyrebird's
+     * short-lived signed URL); the sim takes the bytes inline too. */
+    if (json_array_append_new(media,
+                              json_pack("{s:s, s:s, s:s*}", "content_type",
+                                        in->media[i].content_type, "data", b64,
+                                        "source_url", in->media[i].url))) {
       free(b64);
       goto out;
     }
@@ -320,13 +324,29 @@ static int sim_parse_inbound(const struct provider *p,
   json_array_foreach(media, i, it)
   {
     struct inbound_media *im = &out->media[out->n_media];
-    const char *ct = NULL, *data = NULL;
+    const char *ct = NULL, *data = NULL, *url = NULL;
     size_t dlen = 0, maxlen;
-    if (json_unpack(it, "{s:s, s:s%}", "content_type", &ct, "data", &data,
-                    &dlen)) {
-      snprintf(why, whylen, "media[%zu] needs 'content_type' and base64 'data'",
+    if (json_unpack(it, "{s?s, s?s%, s?s}", "content_type", &ct, "data", &data,
+                    &dlen, "url", &url) ||
+        (!url && (!ct || !data)) || (url && data)) {
+      snprintf(why, whylen,
+               "media[%zu] needs 'content_type' and base64 'data', or a 'url'",
                i);
       goto out;
+    }
+    if (url) {
+      /* Fetched later by the gateway, like a real provider's media link. */
+      if (strlen(url) >= 2048) {
+        snprintf(why, whylen, "media[%zu].url is longer than 2047 bytes", i);
+        goto out;
+      }
+      if (!(im->url = strdup(url))) {
+        rc = LB_ENOMEM;
+        goto out;
+      }
+      str_copy(im->content_type, sizeof im->content_type, ct ? ct : "");
+      out->n_media++;
+      continue;
     }
     /* dlen only bounds the size (padding, ignored line breaks): refuse
      * what is surely too big here, and check the decoded length below. */

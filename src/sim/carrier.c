@@ -25,6 +25,7 @@
 struct sim_media {
   char id[LB_ID_SIZE];
   char content_type[LB_CTYPE_MAX];
+  char source_url[512]; /* the sender's URL for it, if it gave one */
   unsigned char *data;
   size_t len;
 };
@@ -235,11 +236,12 @@ static int decode_media(json_t *media, struct sim_msg *m, size_t *total,
   *total = 0;
   json_array_foreach(media, i, it)
   {
-    const char *ct = NULL, *data = NULL;
+    const char *ct = NULL, *data = NULL, *src = NULL;
     size_t dlen = 0;
     struct sim_media *sm;
-    if (i >= LB_MEDIA_MAX || json_unpack(it, "{s:s, s:s%}", "content_type", &ct,
-                                         "data", &data, &dlen)) {
+    if (i >= LB_MEDIA_MAX ||
+        json_unpack(it, "{s:s, s:s%, s?s}", "content_type", &ct, "data", &data,
+                    &dlen, "source_url", &src)) {
       snprintf(err, errlen,
                "media items need content_type and base64 data "
                "(at most 10)");
@@ -258,6 +260,7 @@ static int decode_media(json_t *media, struct sim_msg *m, size_t *total,
       return -1;
     }
     str_copy(sm->content_type, sizeof sm->content_type, ct);
+    str_copy(sm->source_url, sizeof sm->source_url, src ? src : "");
     id_new(sm->id);
     *total += sm->len;
   }
@@ -413,10 +416,13 @@ static json_t *handset_msg_json(const struct sim_msg *m)
   for (size_t k = 0; k < m->n_media; k++) {
     char url[80];
     snprintf(url, sizeof url, "/sim/media/%s", m->media[k].id);
-    json_array_append_new(media,
-                          json_pack("{s:s, s:s, s:I}", "content_type",
-                                    m->media[k].content_type, "url", url,
-                                    "bytes", (json_int_t)m->media[k].len));
+    json_t *it =
+        json_pack("{s:s, s:s, s:I}", "content_type", m->media[k].content_type,
+                  "url", url, "bytes", (json_int_t)m->media[k].len);
+    if (it && m->media[k].source_url[0])
+      json_object_set_new(it, "source_url",
+                          json_string(m->media[k].source_url));
+    json_array_append_new(media, it);
   }
   clock_iso8601(m->at, at, sizeof at);
   /* received_at: the name before sent messages were listed too */

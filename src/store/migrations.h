@@ -126,6 +126,34 @@ static const char *const migrations[] = {
     "ALTER TABLE links ADD COLUMN code_expires_at BIGINT;"
     "ALTER TABLE links ADD COLUMN code_sent_at BIGINT;"
     "ALTER TABLE links ADD COLUMN codes_sent INTEGER NOT NULL DEFAULT 0;",
+    /* 6: cleaned media, its variants (thumbnail, MMS fits, the original
+     * when kept), and inbound media still to be fetched from a provider */
+    "ALTER TABLE media ADD COLUMN width INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE media ADD COLUMN height INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE media_variants ("
+    " media_id TEXT NOT NULL REFERENCES media(id),"
+    " kind TEXT NOT NULL,"
+    " blob_key TEXT NOT NULL,"
+    " content_type TEXT NOT NULL,"
+    " bytes BIGINT NOT NULL,"
+    " width INTEGER NOT NULL,"
+    " height INTEGER NOT NULL,"
+    " quality INTEGER NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " PRIMARY KEY (media_id, kind));"
+    "CREATE TABLE media_fetches ("
+    " id TEXT PRIMARY KEY,"
+    " message_id TEXT NOT NULL REFERENCES messages(id),"
+    " position INTEGER NOT NULL,"
+    " url TEXT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_at BIGINT NOT NULL,"
+    " error TEXT,"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL);"
+    "CREATE INDEX media_fetches_due ON media_fetches(state, next_at);"
+    "CREATE INDEX media_fetches_message ON media_fetches(message_id);",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

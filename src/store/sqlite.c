@@ -697,14 +697,66 @@ struct receive_arg {
   struct message *msg;
   const struct media *media;
   size_t n;
+  const char *const *fetch_urls;
+  size_t n_fetch;
 };
+
+static int put_fetch(struct conn *c, const char *message_id, int position,
+                     const char *url, int64_t now)
+{
+  static const char sql[] =
+      "INSERT INTO media_fetches(id, message_id, position, url, state, "
+      "attempts, next_at, created_at, updated_at) VALUES "
+      "(?, ?, ?, ?, 'pending', 0, ?, ?, ?)";
+  sqlite3_stmt *st = sq_stmt(c, sql);
+  char id[LB_ID_SIZE];
+  if (!st)
+    return LB_EDB;
+  id_new(id);
+  sq_bt(st, 1, id);
+  sq_bt(st, 2, message_id);
+  sq_bi(st, 3, position);
+  sq_bt(st, 4, url);
+  sq_bi(st, 5, now);
+  sq_bi(st, 6, now);
+  sq_bi(st, 7, now);
+  return sq_step_done(c, st);
+}
+
+static int put_variant(struct conn *c, const char *media_id,
+                       const struct media_variant *v)
+{
+  static const char sql[] =
+      "INSERT INTO media_variants(media_id, kind, blob_key, content_type, "
+      "bytes, width, height, quality, created_at) VALUES "
+      "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (media_id, kind) DO UPDATE SET "
+      "blob_key = excluded.blob_key, content_type = excluded.content_type, "
+      "bytes = excluded.bytes, width = excluded.width, height = "
+      "excluded.height, quality = excluded.quality, created_at = "
+      "excluded.created_at";
+  sqlite3_stmt *st = sq_stmt(c, sql);
+  if (!st)
+    return LB_EDB;
+  sq_bt(st, 1, media_id);
+  sq_bt(st, 2, v->kind);
+  sq_bt(st, 3, v->blob_key);
+  sq_bt(st, 4, v->content_type);
+  sq_bi(st, 5, v->bytes);
+  sq_bi(st, 6, v->width);
+  sq_bi(st, 7, v->height);
+  sq_bi(st, 8, v->quality);
+  sq_bi(st, 9, v->created_at);
+  return sq_step_done(c, st);
+}
 
 static int put_media(struct conn *c, const struct media *md)
 {
   static const char sql[] =
       "INSERT INTO media(id, sha256, content_type, bytes, blob_key, "
-      "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+      "width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (id) DO NOTHING";
   sqlite3_stmt *st = sq_stmt(c, sql);
+  int rc;
   if (!st)
     return LB_EDB;
   sq_bt(st, 1, md->id);
@@ -712,8 +764,15 @@ static int put_media(struct conn *c, const struct media *md)
   sq_bt(st, 3, md->content_type);
   sq_bi(st, 4, md->bytes);
   sq_bt(st, 5, md->blob_key);
-  sq_bi(st, 6, md->created_at);
-  return sq_step_done(c, st);
+  sq_bi(st, 6, md->width);
+  sq_bi(st, 7, md->height);
+  sq_bi(st, 8, md->created_at);
+  if ((rc = sq_step_done(c, st)))
+    return rc;
+  for (size_t i = 0; i < md->n_variants && i < LB_MEDIA_VARIANTS_AT_INTAKE; i++)
+    if ((rc = put_variant(c, md->id, &md->variants[i])))
+      return rc;
+  return LB_OK;
 }
 
 static int receive_job(struct conn *c, void *arg)
@@ -748,6 +807,10 @@ static int receive_job(struct conn *c, void *arg)
   if ((rc = link_media(c, m)) ||
       (rc = add_event(c, m->id, "received", NULL, m->created_at)))
     return rc;
+  for (size_t k = 0; k < a->n_fetch; k++)
+    if ((rc = put_fetch(c, m->id, (int)(m->n_media + k), a->fetch_urls[k],
+                        m->created_at)))
+      return rc;
   return LB_OK;
 }
 
@@ -773,13 +836,14 @@ static void receive_async_done(void *arg, int rc)
 
 int store_message_receive_async(struct store *s, struct message *msg,
                                 const struct media *media, size_t n_media,
+                                const char *const *fetch_urls, size_t n_fetch,
                                 void (*done)(void *arg, int rc), void *arg)
 {
   struct receive_async *ra = calloc(1, sizeof *ra);
   int rc;
   if (!ra)
     return LB_ENOMEM;
-  ra->a = (struct receive_arg){msg, media, n_media};
+  ra->a = (struct receive_arg){msg, media, n_media, fetch_urls, n_fetch};
   ra->done = done;
   ra->arg = arg;
   rc = write_tx_async(s, receive_async_job, ra, receive_async_done);
@@ -1459,7 +1523,7 @@ int store_media_put(struct store *s, const struct media *m)
 int store_media_get(struct store *s, const char *id, struct media *out)
 {
   static const char sql[] = "SELECT id, sha256, content_type, bytes, blob_key, "
-                            "created_at FROM media WHERE id = ?";
+                            "created_at, width, height FROM media WHERE id = ?";
   struct conn *c = sq_rconn(s);
   sqlite3_stmt *st;
   int rc;
@@ -1474,10 +1538,204 @@ int store_media_get(struct store *s, const char *id, struct media *out)
     out->bytes = sqlite3_column_int64(st, 3);
     sq_ct(st, 4, out->blob_key, sizeof out->blob_key);
     out->created_at = sqlite3_column_int64(st, 5);
+    out->width = sqlite3_column_int(st, 6);
+    out->height = sqlite3_column_int(st, 7);
+    out->n_variants = 0;
     rc = LB_OK;
   } else {
     rc = rc == SQLITE_DONE ? LB_ENOTFOUND : LB_EDB;
   }
   sqlite3_reset(st);
   return rc;
+}
+
+struct variant_arg {
+  const char *media_id;
+  const struct media_variant *v;
+};
+
+static int variant_job(struct conn *c, void *arg)
+{
+  const struct variant_arg *va = arg;
+  return put_variant(c, va->media_id, va->v);
+}
+
+int store_media_variant_put(struct store *s, const char *media_id,
+                            const struct media_variant *v)
+{
+  struct variant_arg va = {media_id, v};
+  return sq_write_tx(s, variant_job, &va);
+}
+
+int store_media_variant_get(struct store *s, const char *media_id,
+                            const char *kind, struct media_variant *out)
+{
+  static const char sql[] =
+      "SELECT kind, blob_key, content_type, bytes, width, height, quality, "
+      "created_at FROM media_variants WHERE media_id = ? AND kind = ?";
+  struct conn *c = sq_rconn(s);
+  sqlite3_stmt *st;
+  int rc;
+  if (!c || !(st = sq_stmt(c, sql)))
+    return LB_EDB;
+  sq_bt(st, 1, media_id);
+  sq_bt(st, 2, kind);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    sq_ct(st, 0, out->kind, sizeof out->kind);
+    sq_ct(st, 1, out->blob_key, sizeof out->blob_key);
+    sq_ct(st, 2, out->content_type, sizeof out->content_type);
+    out->bytes = sqlite3_column_int64(st, 3);
+    out->width = sqlite3_column_int(st, 4);
+    out->height = sqlite3_column_int(st, 5);
+    out->quality = sqlite3_column_int(st, 6);
+    out->created_at = sqlite3_column_int64(st, 7);
+    rc = LB_OK;
+  } else {
+    rc = rc == SQLITE_DONE ? LB_ENOTFOUND : LB_EDB;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* ---- inbound media fetches ---------------------------------------------- */
+
+int store_fetches_due(struct store *s, int64_t now, struct media_fetch *out,
+                      size_t max, size_t *n)
+{
+  static const char sql[] =
+      "SELECT f.id, f.message_id, f.position, f.url, m.provider, f.attempts "
+      "FROM media_fetches f JOIN messages m ON m.id = f.message_id "
+      "WHERE f.state = 'pending' AND f.next_at <= ? ORDER BY f.next_at, f.id "
+      "LIMIT ?";
+  struct conn *c = sq_rconn(s);
+  sqlite3_stmt *st;
+  int rc;
+  *n = 0;
+  if (!c || !(st = sq_stmt(c, sql)))
+    return LB_EDB;
+  sq_bi(st, 1, now);
+  sq_bi(st, 2, (int64_t)max);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+    struct media_fetch *f = &out[(*n)++];
+    sq_ct(st, 0, f->id, sizeof f->id);
+    sq_ct(st, 1, f->message_id, sizeof f->message_id);
+    f->position = sqlite3_column_int(st, 2);
+    sq_ct(st, 3, f->url, sizeof f->url);
+    sq_ct(st, 4, f->provider, sizeof f->provider);
+    f->attempts = sqlite3_column_int(st, 5);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? LB_OK : LB_EDB;
+}
+
+struct fetch_arg {
+  const struct media_fetch *f;
+  const struct media *md;
+  int64_t next_at;
+  const char *error;
+};
+
+/* The message changed (its media arrived or was given up): clients that
+ * keep the newest version by updated_at must see it. */
+static int touch_message(struct conn *c, const char *message_id)
+{
+  static const char sql[] = "UPDATE messages SET updated_at = ? WHERE id = ?";
+  sqlite3_stmt *st = sq_stmt(c, sql);
+  if (!st)
+    return LB_EDB;
+  sq_bi(st, 1, clock_now_ms());
+  sq_bt(st, 2, message_id);
+  return sq_step_done(c, st);
+}
+
+static int fetch_done_job(struct conn *c, void *arg)
+{
+  static const char link_sql[] = "INSERT INTO message_media(message_id, "
+                                 "position, media_id) VALUES (?, ?, ?)";
+  static const char done_sql[] =
+      "UPDATE media_fetches SET state = 'done', attempts = attempts + 1, "
+      "error = NULL, updated_at = ? WHERE id = ? AND state = 'pending'";
+  const struct fetch_arg *a = arg;
+  sqlite3_stmt *st;
+  int rc;
+  if ((rc = put_media(c, a->md)))
+    return rc;
+  if (!(st = sq_stmt(c, link_sql)))
+    return LB_EDB;
+  sq_bt(st, 1, a->f->message_id);
+  sq_bi(st, 2, a->f->position);
+  sq_bt(st, 3, a->md->id);
+  if ((rc = sq_step_done(c, st)))
+    return rc;
+  if (!(st = sq_stmt(c, done_sql)))
+    return LB_EDB;
+  sq_bi(st, 1, clock_now_ms());
+  sq_bt(st, 2, a->f->id);
+  if ((rc = sq_step_done(c, st)))
+    return rc;
+  return touch_message(c, a->f->message_id);
+}
+
+int store_fetch_done(struct store *s, const struct media_fetch *f,
+                     const struct media *md)
+{
+  struct fetch_arg a = {f, md, 0, NULL};
+  return sq_write_tx(s, fetch_done_job, &a);
+}
+
+static int fetch_failed_job(struct conn *c, void *arg)
+{
+  static const char sql[] =
+      "UPDATE media_fetches SET state = ?, attempts = attempts + 1, "
+      "next_at = ?, error = ?, updated_at = ? WHERE id = ? AND state = "
+      "'pending'";
+  const struct fetch_arg *a = arg;
+  sqlite3_stmt *st = sq_stmt(c, sql);
+  int64_t now = clock_now_ms();
+  int rc;
+  if (!st)
+    return LB_EDB;
+  sq_bt(st, 1, a->next_at < 0 ? "failed" : "pending");
+  sq_bi(st, 2, a->next_at < 0 ? now : a->next_at);
+  sq_bt(st, 3, a->error);
+  sq_bi(st, 4, now);
+  sq_bt(st, 5, a->f->id);
+  if ((rc = sq_step_done(c, st)) || a->next_at >= 0)
+    return rc;
+  return touch_message(c, a->f->message_id);
+}
+
+int store_fetch_failed(struct store *s, const struct media_fetch *f,
+                       int64_t next_at, const char *error)
+{
+  struct fetch_arg a = {f, NULL, next_at, error};
+  return sq_write_tx(s, fetch_failed_job, &a);
+}
+
+int store_message_fetches(struct store *s, const char *message_id, int *pending,
+                          int (*cb)(void *arg, const char *error), void *arg)
+{
+  static const char sql[] = "SELECT state, error FROM media_fetches WHERE "
+                            "message_id = ? ORDER BY position";
+  struct conn *c = sq_rconn(s);
+  sqlite3_stmt *st;
+  int rc, crc = LB_OK;
+  *pending = 0;
+  if (!c || !(st = sq_stmt(c, sql)))
+    return LB_EDB;
+  sq_bt(st, 1, message_id);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *state = (const char *)sqlite3_column_text(st, 0);
+    const char *err = (const char *)sqlite3_column_text(st, 1);
+    if (state && strcmp(state, "pending") == 0)
+      (*pending)++;
+    else if (state && strcmp(state, "failed") == 0 && cb &&
+             (crc = cb(arg, err ? err : "")))
+      break;
+  }
+  sqlite3_reset(st);
+  if (crc)
+    return crc;
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? LB_OK : LB_EDB;
 }

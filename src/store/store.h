@@ -64,6 +64,7 @@ int store_message_enqueue(struct store *s, struct message *msg,
  * then. If this call itself fails, done is not called. */
 int store_message_receive_async(struct store *s, struct message *msg,
                                 const struct media *media, size_t n_media,
+                                const char *const *fetch_urls, size_t n_fetch,
                                 void (*done)(void *arg, int rc), void *arg);
 
 int store_message_get(struct store *s, const char *id, struct message *out);
@@ -130,6 +131,40 @@ int store_conversation_read(struct store *s, const char *number,
 
 int store_media_put(struct store *s, const struct media *m);
 int store_media_get(struct store *s, const char *id, struct media *out);
+/* ---- inbound media still to be fetched (the provider sent URLs) ------- */
+
+#define LB_FETCH_URL_MAX 2048
+struct media_fetch {
+  char id[LB_ID_SIZE];
+  char message_id[LB_ID_SIZE];
+  int position; /* where the item goes in the message's media */
+  char url[LB_FETCH_URL_MAX];
+  char provider[32]; /* the message's provider */
+  int attempts;
+};
+
+/* Up to 'max' pending fetches due at 'now', oldest first. */
+int store_fetches_due(struct store *s, int64_t now, struct media_fetch *out,
+                      size_t max, size_t *n);
+/* The item arrived: stores md (and its variants) at f's position of the
+ * message, in one transaction. */
+int store_fetch_done(struct store *s, const struct media_fetch *f,
+                     const struct media *md);
+/* Failed: tried again at next_at, or (next_at < 0) given up for good,
+ * which marks the item unavailable on its message. */
+int store_fetch_failed(struct store *s, const struct media_fetch *f,
+                       int64_t next_at, const char *error);
+/* How the message's fetched media stands: pending items, and the error of
+ * each item given up (cb, in position order). */
+int store_message_fetches(struct store *s, const char *message_id, int *pending,
+                          int (*cb)(void *arg, const char *error), void *arg);
+
+/* A variant of a stored media item (message.h); put replaces one of the
+ * same kind. LB_ENOTFOUND when there is none. */
+int store_media_variant_put(struct store *s, const char *media_id,
+                            const struct media_variant *v);
+int store_media_variant_get(struct store *s, const char *media_id,
+                            const char *kind, struct media_variant *out);
 
 /* ---- staff accounts and sessions (sqlite_users.c) ---------------------- */
 

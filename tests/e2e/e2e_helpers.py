@@ -67,6 +67,49 @@ def make_png(width=4, height=4, seed=None):
             + _chunk(b"IDAT", zlib.compress(raw)) + _chunk(b"IEND", b""))
 
 
+def png_pixels(data):
+    """(width, height, channels, raw pixel bytes) of an 8-bit, non-interlaced
+    PNG. lyrebird re-encodes every image it stores (to drop metadata), so
+    tests compare pixels, not bytes."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h, depth, ctype, _, _, interlace = ihdr
+    assert depth == 8 and interlace == 0, ihdr
+    ch = {0: 1, 2: 3, 4: 2, 6: 4}[ctype]
+    raw, stride, out, prev = zlib.decompress(idat), w * ch, bytearray(), None
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        prev = prev or bytearray(stride)
+        for x in range(stride):
+            a = line[x - ch] if x >= ch else 0
+            b, c = prev[x], prev[x - ch] if x >= ch else 0
+            if f == 1:
+                line[x] = (line[x] + a) & 255
+            elif f == 2:
+                line[x] = (line[x] + b) & 255
+            elif f == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        out += line
+        prev = line
+    return w, h, ch, bytes(out)
+
+
+def same_png(got, want):
+    """True when two PNGs show the same pixels."""
+    return png_pixels(got) == png_pixels(want)
+
+
 # A minimal ELF64 header (what `file` calls an ELF executable).
 ELF_BYTES = (b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8
              + struct.pack("<HHIQQQIHHHHHH", 2, 0x3E, 1, 0x401000, 64, 0, 0,

@@ -252,7 +252,11 @@ static void test_build_send_mms(void **state)
       json_string_value(json_object_get(json_object_get(want, "body"), "text"));
   struct message m;
   struct send_media sm = {
-      .content_type = "image/png", .data = png, .len = sizeof png, .url = NULL};
+      .content_type = "image/png",
+      .data = png,
+      .len = sizeof png,
+      .url = "https://sms.clinic.example/p/media/01JD3Q7X8Y9Z0ABCDEFGHJKMNQ/"
+             "clean/1795000000/c2lnbmF0dXJl"};
   struct send_input in = {
       .msg = &m, .media = &sm, .n_media = 1, .status_url = STATUS_URL};
   struct wire_request req;
@@ -608,6 +612,23 @@ static void test_parse_inbound_mms(void **state)
   inbound_msg_release(&m);
 }
 
+/* Media sent as links: kept as URLs for the gateway to fetch later. */
+static void test_parse_inbound_links(void **state)
+{
+  struct inbound_msg m;
+  char why[256];
+  assert_int_equal(
+      parse_inbound_file("inbound_mms_links.json", &m, why, sizeof why), LB_OK);
+  assert_int_equal(m.n_media, 2);
+  assert_null(m.media[0].data);
+  assert_string_equal(m.media[0].url, "https://media.carrier.example/m/1.jpg");
+  assert_string_equal(m.media[0].content_type, "image/jpeg");
+  assert_string_equal(m.media[1].url, "https://media.carrier.example/m/2");
+  assert_string_equal(m.media[1].content_type, "");
+  inbound_msg_release(&m);
+  assert_int_equal(m.n_media, 0);
+}
+
 /* A media item of exactly [media] max_bytes is accepted whole. */
 static void test_parse_inbound_media_at_limit(void **state)
 {
@@ -639,6 +660,7 @@ static void test_parse_inbound_bad(void **state)
       {"inbound_bad_media_not_array.json", LB_EINVAL, "array"},
       {"inbound_bad_base64.json", LB_EINVAL, "base64"},
       {"inbound_bad_media_no_type.json", LB_EINVAL, "content_type"},
+      {"inbound_bad_media_url_and_data.json", LB_EINVAL, "'url'"},
       {"inbound_bad_media_too_big.json", LB_ETOOBIG, "1024"},
       {"inbound_bad_media_one_over.json", LB_ETOOBIG, "1024"},
       {"inbound_bad_too_many_media.json", LB_ETOOBIG, "10"},
@@ -720,6 +742,7 @@ int main(void)
       cmocka_unit_test(test_verify_hook),
       cmocka_unit_test(test_parse_inbound_sms),
       cmocka_unit_test(test_parse_inbound_mms),
+      cmocka_unit_test(test_parse_inbound_links),
       cmocka_unit_test(test_parse_inbound_media_at_limit),
       cmocka_unit_test(test_parse_inbound_bad),
       cmocka_unit_test(test_parse_status),
