@@ -44,6 +44,9 @@ int blob_open(const struct config *c, struct blob_store **out);
 int blob_put(struct blob_store *b, const void *data, size_t len,
              char key[LB_BLOB_KEY_MAX]);
 int blob_get(struct blob_store *b, const char *key, struct buf *out);
+/* 1 for a well-formed key: 64 lower-case hex digits. Stores refuse any
+ * other (a key becomes a file name or an object name). */
+int blob_key_valid(const char *key);
 void blob_store_free(struct blob_store *b);
 
 #endif

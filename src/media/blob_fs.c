@@ -32,17 +32,6 @@ static int mkdir_p(const char *path)
   return LB_OK;
 }
 
-static int key_ok(const char *key)
-{
-  size_t n = strlen(key);
-  if (n != 64)
-    return 0;
-  for (size_t i = 0; i < n; i++)
-    if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
-      return 0;
-  return 1;
-}
-
 /* dir/ab/cd/<key> */
 static void key_path(const struct fs_priv *f, const char *key, char *out,
                      size_t n, int dir_only)
@@ -111,7 +100,7 @@ static int fs_get(struct blob_store *b, const char *key, struct buf *out)
   struct fs_priv *f = b->priv;
   char path[1300], chunk[65536];
   int fd, rc = LB_OK;
-  if (!key_ok(key))
+  if (!blob_key_valid(key))
     return LB_ENOTFOUND;
   key_path(f, key, path, sizeof path, 0);
   fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -1,4 +1,4 @@
-/* Picks the blob store that [media] store names. */
+/* What every blob store shares: choosing one, and the shape of a key. */
 #include <string.h>
 
 #include "config/config.h"
@@ -15,4 +15,15 @@ int blob_open(const struct config *c, struct blob_store **out)
   log_error("media.blob", "[media] store must be fs or s3, not '%s'",
             c->media_store);
   return LB_ECONFIG;
+}
+
+int blob_key_valid(const char *key)
+{
+  size_t n = strlen(key);
+  if (n != 64)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
+      return 0;
+  return 1;
 }

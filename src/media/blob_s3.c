@@ -53,17 +53,6 @@ struct s3_priv {
   char sse_header[80]; /* "" or "x-amz-server-side-encryption: ..." */
 };
 
-static int key_ok(const char *key)
-{
-  size_t n = strlen(key);
-  if (n != 64)
-    return 0;
-  for (size_t i = 0; i < n; i++)
-    if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
-      return 0;
-  return 1;
-}
-
 static int unreserved(unsigned char c)
 {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -377,7 +366,7 @@ done:
 static int s3_put(struct blob_store *b, const void *data, size_t len,
                   const char *key)
 {
-  if (!key_ok(key)) {
+  if (!blob_key_valid(key)) {
     log_error("media.s3", "refusing to store a blob under a malformed key");
     return LB_EINVAL;
   }
@@ -386,7 +375,7 @@ static int s3_put(struct blob_store *b, const void *data, size_t len,
 
 static int s3_get(struct blob_store *b, const char *key, struct buf *out)
 {
-  if (!key_ok(key))
+  if (!blob_key_valid(key))
     return LB_ENOTFOUND;
   return s3_request(b->priv, "GET", key, NULL, 0, out);
 }
