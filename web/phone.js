@@ -196,6 +196,12 @@ function build(m) {
     if (String(media.content_type || '').startsWith('image/')) {
       const img = h('img', { src: media.url, alt: sent ? 'Photo sent from this phone' : 'Picture from the clinic' });
       img.addEventListener('load', keepBottom);
+      // A browser that cannot show the format (HEIC, as iPhones send) gets
+      // a plain label instead of a broken picture.
+      img.addEventListener('error', () => img.replaceWith(
+        h('a', { class: 'phone-file', href: media.url, target: '_blank', rel: 'noopener noreferrer' },
+          `Photo (${String(media.content_type).slice(6).toUpperCase()})`),
+      ));
       bubble.append(img);
     } else {
       bubble.append(
@@ -306,7 +312,9 @@ function setPhoto(file) {
     els.error.dataset.source = 'open';
     return;
   }
-  if (!file.type.startsWith('image/')) {
+  // iPhone photos are HEIC, which some systems give no MIME type for;
+  // lyrebird finds the real type from the bytes either way.
+  if (!file.type.startsWith('image/') && !/\.hei[cf]$/i.test(file.name || '')) {
     showAlert(els.error, 'Only photos can be attached here.');
     els.error.dataset.source = 'reply';
     return;
@@ -357,7 +365,7 @@ async function sendReply() {
   try {
     const body = {};
     if (text) body.text = text;
-    if (file) body.media = [{ content_type: file.type, data: await base64Of(file) }];
+    if (file) body.media = [{ content_type: file.type || 'image/heic', data: await base64Of(file) }];
     await api(`/sim/handsets/${pathNumber(who)}/send`, { method: 'POST', json: body });
     if (who === handset) {
       els.reply.value = '';

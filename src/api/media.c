@@ -129,8 +129,8 @@ void h_media_original(void *cls, struct http_req *r)
   rc = store_media_variant_get(a->store, md.id, "original", &v);
   if (rc == LB_ENOTFOUND) {
     http_reply_error(r, 404, "not_found",
-                     "the original of media '%s' was not kept ([media] "
-                     "keep_original is off, or it was already clean)",
+                     "the original of media '%s' was not kept (only with "
+                     "[media] keep_original = true; a PDF is stored as sent)",
                      md.id);
     return;
   }
