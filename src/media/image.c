@@ -12,8 +12,8 @@
  * never visibly costs detail; the MMS fit searches its own. */
 #define CLEAN_QUALITY 90
 #define THUMB_QUALITY 75
-#define FIT_MAX_QUALITY 90
-#define FIT_MAX_ENCODES 7
+#define FIT_MAX_QUALITY 95
+#define FIT_MAX_ENCODES 8
 
 enum kind { K_NONE, K_JPEG, K_PNG, K_GIF, K_WEBP, K_HEIF };
 
@@ -209,12 +209,18 @@ static int to_display(VipsImage **img, int keep_alpha)
   return LB_OK;
 }
 
-static int save_jpeg(VipsImage *img, int q, struct image_out *out)
+/* subsample: 4:2:0 chroma at every quality (an MMS wants bytes spent on
+ * detail); otherwise libvips's default, which stops subsampling at 90. */
+static int save_jpeg_as(VipsImage *img, int q, int subsample,
+                        struct image_out *out)
 {
   void *b = NULL;
   size_t n = 0;
   if (vips_jpegsave_buffer(img, &b, &n, "Q", q, "strip", TRUE,
-                           "optimize_coding", TRUE, NULL))
+                           "optimize_coding", TRUE, "subsample_mode",
+                           subsample ? VIPS_FOREIGN_SUBSAMPLE_ON
+                                     : VIPS_FOREIGN_SUBSAMPLE_AUTO,
+                           NULL))
     return LB_EIO;
   out->data = b;
   out->len = n;
@@ -223,6 +229,11 @@ static int save_jpeg(VipsImage *img, int q, struct image_out *out)
   out->height = vips_image_get_page_height(img);
   out->quality = q;
   return LB_OK;
+}
+
+static int save_jpeg(VipsImage *img, int q, struct image_out *out)
+{
+  return save_jpeg_as(img, q, 0, out);
 }
 
 int image_clean(const void *data, size_t len, const char *ctype,
@@ -362,9 +373,9 @@ static int search_quality(VipsImage *img, const struct fit_params *p,
   double s_lo = 0, s_hi = 0;
   int q = 80 > p->min_quality ? 80 : p->min_quality;
 
-  while (hi - lo > 2 && *encodes < FIT_MAX_ENCODES) {
+  while (hi - lo > 1 && *encodes < FIT_MAX_ENCODES) {
     struct image_out o = {0};
-    if (save_jpeg(img, q, &o))
+    if (save_jpeg_as(img, q, 1, &o))
       return -1;
     (*encodes)++;
     if (o.len <= p->max_bytes) {
@@ -407,7 +418,7 @@ static int search_quality(VipsImage *img, const struct fit_params *p,
   {
     /* The budget ran out before min_quality was tried. */
     struct image_out o = {0};
-    if (save_jpeg(img, p->min_quality, &o))
+    if (save_jpeg_as(img, p->min_quality, 1, &o))
       return -1;
     (*encodes)++;
     if (o.len <= p->max_bytes) {

@@ -63,7 +63,8 @@ struct fit_params {
 
 /* A JPEG within max_bytes at the highest quality it can find in a few
  * encodes: shrink to max_dim (decoding at reduced size where the codec
- * can), then search the quality between min_quality and 90; if even
+ * can), then search the quality between min_quality and 95 (4:2:0
+ * chroma throughout); if even
  * min_quality is too large, shrink further, down to min_dim. LB_ETOOBIG
  * with 'why' when no variant fits. */
 int image_fit(const void *data, size_t len, const char *ctype,

@@ -115,11 +115,11 @@ static void test_fit_meets_every_budget(void **state)
       fail_msg("budget %zu: %s", budgets[i], why);
     assert_true(out.len <= budgets[i]);
     assert_true(out.width <= 1600 && out.height <= 1600);
-    assert_true(out.quality >= 40 && out.quality <= 90);
+    assert_true(out.quality >= 40 && out.quality <= 95);
     assert_true(out.encodes <= 8);
     assert_false(has_exif(out.data, out.len));
     /* Close to the budget, or at the best quality (nothing wasted). */
-    assert_true(out.len > budgets[i] * 6 / 10 || out.quality == 90);
+    assert_true(out.len > budgets[i] * 6 / 10 || out.quality == 95);
     image_out_release(&out);
   }
   g_free(jpg);
