@@ -167,10 +167,10 @@ export class Thread {
     }
     if (!outbound && msg.media_pending) {
       const n = msg.media_pending;
-      li.append(h('p', { class: 'note', text: `Fetching ${n === 1 ? 'a picture' : `${n} pictures`} from the provider…` }));
+      li.append(h('p', { class: 'note', role: 'status', text: `Fetching ${n === 1 ? 'a picture' : `${n} pictures`} from the provider…` }));
     }
     for (const gone of (!outbound && msg.media_unavailable) || []) {
-      li.append(h('p', { class: 'note', text: `Picture unavailable: ${gone.error}` }));
+      li.append(h('p', { class: 'note', role: 'status', text: `Picture unavailable: ${gone.error}` }));
     }
     if (!outbound && msg.error && msg.error.message) {
       li.append(h('p', { class: 'note', text: `Attachment not shown: ${msg.error.message}` }));
