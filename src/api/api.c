@@ -247,10 +247,24 @@ void api_register(struct app *a)
                     AUTH_API_PASSIVE);
   http_server_route(s, "GET", "/api/v1/media/{id}/original", h_media_original,
                     a, 0, AUTH_API);
+  /* Providers post (or GET) here; some can only prove themselves with a
+   * secret as the last path segment (src/providers/smsbroadcast.c). */
   http_server_route(s, "POST", "/hooks/{provider}/inbound", h_hook_inbound, a,
                     hook_cap, AUTH_NONE);
+  http_server_route(s, "GET", "/hooks/{provider}/inbound", h_hook_inbound, a, 0,
+                    AUTH_NONE);
+  http_server_route(s, "POST", "/hooks/{provider}/inbound/{secret}",
+                    h_hook_inbound, a, hook_cap, AUTH_NONE);
+  http_server_route(s, "GET", "/hooks/{provider}/inbound/{secret}",
+                    h_hook_inbound, a, 0, AUTH_NONE);
   http_server_route(s, "POST", "/hooks/{provider}/status", h_hook_status, a,
                     64 * KB, AUTH_NONE);
+  http_server_route(s, "GET", "/hooks/{provider}/status", h_hook_status, a, 0,
+                    AUTH_NONE);
+  http_server_route(s, "POST", "/hooks/{provider}/status/{secret}",
+                    h_hook_status, a, 64 * KB, AUTH_NONE);
+  http_server_route(s, "GET", "/hooks/{provider}/status/{secret}",
+                    h_hook_status, a, 0, AUTH_NONE);
   web_register(a);
   viewer_register(a);
   media_urls_register(a);

@@ -1,8 +1,11 @@
 /* Provider webhooks: verify, parse with the adapter, dedupe, store media,
  * commit, and only then answer 200. Only the number's host provider may
  * post here: it is the only one that receives for the number. */
+#include <microhttpd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/handlers.h"
 #include "outbox/fetchq.h"
@@ -21,11 +24,114 @@ static const char *hook_query(void *ctx, const char *name)
   return http_query(ctx, name);
 }
 
-/* Checks the provider and the signature; answers itself on failure. */
+/* A webhook's decoded form fields (or query arguments), for adapters that
+ * take form posts or GETs. libmicrohttpd decodes them; names and values
+ * are copied into one bounded arena and pointed at once complete. */
+struct hook_params {
+  struct wire_param items[LB_HOOK_PARAMS_MAX];
+  size_t offs[LB_HOOK_PARAMS_MAX][2];
+  size_t n;
+  struct buf arena;
+  int overflow;
+};
+
+static int param_add(struct hook_params *p, const char *key, const char *data,
+                     size_t size, int more)
+{
+  if (p->overflow)
+    return 0;
+  if (!more) {
+    if (p->n == LB_HOOK_PARAMS_MAX) {
+      p->overflow = 1;
+      return 0;
+    }
+    p->offs[p->n][0] = p->arena.len;
+    if (buf_append(&p->arena, key, strlen(key) + 1)) {
+      p->overflow = 1;
+      return 0;
+    }
+    p->offs[p->n][1] = p->arena.len;
+    p->n++;
+  } else if (p->arena.len) {
+    p->arena.len--; /* a value in pieces: drop its NUL, then go on */
+  }
+  if ((size && buf_append(&p->arena, data, size)) ||
+      buf_append(&p->arena, "", 1))
+    p->overflow = 1;
+  return 0;
+}
+
+static enum MHD_Result on_form_field(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *filename,
+                                     const char *ctype, const char *encoding,
+                                     const char *data, uint64_t off,
+                                     size_t size)
+{
+  (void)kind;
+  (void)filename;
+  (void)ctype;
+  (void)encoding;
+  param_add(cls, key ? key : "", data, size, off > 0);
+  return MHD_YES;
+}
+
+static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value)
+{
+  (void)kind;
+  param_add(cls, key ? key : "", value ? value : "", value ? strlen(value) : 0,
+            0);
+  return MHD_YES;
+}
+
+/* Fills p from the urlencoded body, or else from the query string. */
+static void params_parse(struct http_req *r, struct hook_params *p)
+{
+  const char *ct = http_header(r, "Content-Type");
+  memset(p, 0, sizeof *p);
+  buf_init(&p->arena, r->body.len + sizeof r->query + 4096);
+  if (strcmp(r->method, "POST") == 0 && ct &&
+      strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+    struct MHD_PostProcessor *pp =
+        MHD_create_post_processor(r->conn, 4096, on_form_field, p);
+    if (pp) {
+      MHD_post_process(pp, r->body.data ? r->body.data : "", r->body.len);
+      MHD_destroy_post_processor(pp);
+    }
+  } else {
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, on_query_arg, p);
+  }
+  for (size_t i = 0; i < p->n; i++) {
+    p->items[i].name = p->arena.data + p->offs[i][0];
+    p->items[i].value = p->arena.data + p->offs[i][1];
+  }
+}
+
+/* 200 for a handled webhook: the adapter's own body (Twilio wants TwiML),
+ * else the JSON given (consumed either way). */
+static void hook_ok(struct app *a, struct http_req *r, json_t *json)
+{
+  const struct provider_ops *ops = a->host.ops;
+  if (ops->hook_reply_body) {
+    char *b = strdup(ops->hook_reply_body);
+    json_decref(json);
+    if (b) {
+      http_reply_bytes(r, 200, ops->hook_reply_type, b, strlen(b));
+      return;
+    }
+    json = NULL;
+  }
+  http_reply_json(r, 200, json ? json : json_pack("{s:b}", "ok", 1));
+}
+
+/* Checks the provider and the signature; answers itself on failure.
+ * 'p' (the form fields) must stay valid while hr is used; release it with
+ * buf_release(&p->arena). */
 static int hook_begin(struct app *a, struct http_req *r,
-                      struct hook_request *hr)
+                      struct hook_request *hr, struct hook_params *p)
 {
   int rc;
+  memset(p, 0, sizeof *p);
   if (strcmp(r->params[0], a->host.ops->name) != 0) {
     http_reply_error(r, 404, "unknown_provider",
                      "this gateway does not receive from '%s'; its number's "
@@ -44,6 +150,17 @@ static int hook_begin(struct app *a, struct http_req *r,
   hr->query = hook_query;
   hr->ctx = r;
   hr->now_s = clock_now_ms() / 1000;
+  hr->query_string = http_query_string(r);
+  params_parse(r, p);
+  if (p->overflow) {
+    http_reply_error(r, 413, "body_too_large",
+                     "the webhook has more than %d fields, or larger ones "
+                     "than fit",
+                     LB_HOOK_PARAMS_MAX);
+    return -1;
+  }
+  hr->params = p->items;
+  hr->n_params = p->n;
   rc = a->host.ops->verify_hook(&a->host, hr);
   if (rc == LB_EAUTH) {
     http_reply_error(r, 401, "unauthorized",
@@ -96,9 +213,9 @@ static void inbound_committed(void *cls, struct http_req *r)
     api_store_error(r, x->rc);
     return;
   }
-  http_reply_json(r, 200,
-                  json_pack("{s:b, s:s, s:b}", "ok", 1, "id", x->m.id,
-                            "duplicate", x->rc == LB_EDUPLICATE));
+  hook_ok(cls, r,
+          json_pack("{s:b, s:s, s:b}", "ok", 1, "id", x->m.id, "duplicate",
+                    x->rc == LB_EDUPLICATE));
   if (x->rc != LB_EDUPLICATE)
     app_notify_message(cls, x->m.id);
   if (x->rc != LB_EDUPLICATE && x->n_urls)
@@ -118,6 +235,7 @@ void h_hook_inbound(void *cls, struct http_req *r)
   struct app *a = cls;
   const struct config *c = a->cfg;
   struct hook_request hr;
+  struct hook_params hp;
   struct inbound_msg in;
   struct inbound_ctx *x = NULL;
   struct message *m;
@@ -128,7 +246,7 @@ void h_hook_inbound(void *cls, struct http_req *r)
 
   inbound_msg_init(&in);
   rejected[0] = '\0';
-  if (hook_begin(a, r, &hr))
+  if (hook_begin(a, r, &hr, &hp))
     goto out;
   why[0] = '\0';
   if ((rc = a->host.ops->parse_inbound(&a->host, &hr, &in, why, sizeof why))) {
@@ -211,24 +329,26 @@ void h_hook_inbound(void *cls, struct http_req *r)
 out:
   inbound_ctx_free(x);
   inbound_msg_release(&in);
+  buf_release(&hp.arena);
 }
 
 void h_hook_status(void *cls, struct http_req *r)
 {
   struct app *a = cls;
   struct hook_request hr;
+  struct hook_params hp;
   struct status_update su;
   char why[300], id[LB_ID_SIZE];
   int rc;
 
   memset(&su, 0, sizeof su);
-  if (hook_begin(a, r, &hr))
-    return;
+  if (hook_begin(a, r, &hr, &hp))
+    goto out;
   why[0] = '\0';
   if ((rc = a->host.ops->parse_status(&a->host, &hr, &su, why, sizeof why))) {
     http_reply_error(r, 400, "invalid_request", "%s",
                      why[0] ? why : lb_strerror(rc));
-    return;
+    goto out;
   }
   rc = store_status_apply(a->store, a->host.ops->name, su.provider_msg_id,
                           su.ref, su.status, su.error_code, su.error_text, id);
@@ -236,14 +356,15 @@ void h_hook_status(void *cls, struct http_req *r)
     /* Not ours (or not any more): acknowledge, so it is not redelivered. */
     log_warn("hook.status", "receipt for an unknown %s message",
              a->host.ops->name);
-    http_reply_json(r, 200, json_pack("{s:b, s:b}", "ok", 1, "matched", 0));
-    return;
+    hook_ok(a, r, json_pack("{s:b, s:b}", "ok", 1, "matched", 0));
+    goto out;
   }
   if (rc) {
     api_store_error(r, rc);
-    return;
+    goto out;
   }
-  http_reply_json(
-      r, 200, json_pack("{s:b, s:b, s:s}", "ok", 1, "matched", 1, "id", id));
+  hook_ok(a, r, json_pack("{s:b, s:b, s:s}", "ok", 1, "matched", 1, "id", id));
   app_notify_message(a, id);
+out:
+  buf_release(&hp.arena);
 }

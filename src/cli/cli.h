@@ -13,6 +13,7 @@ int cmd_check_config(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+int cmd_provider(int argc, char **argv);
 
 /* Defaults, then the file (if path is not NULL), then the environment,
  * then validation. Prints errors to stderr; returns 0 when usable. */

@@ -29,13 +29,13 @@ struct config {
   char *media_dir;
   int media_max_bytes;
   int media_max_items;
-  int media_max_pixels;  /* width x height x frames, against bombs */
-  int keep_original;     /* keep the upload as sent (it carries GPS) */
-  int thumb_px;          /* the inbox thumbnail's longest side */
-  int fit_max_dim;       /* longest side of an image fitted for MMS */
-  int fit_min_quality;   /* below this JPEG quality a fit fails: a link */
-  int media_url_ttl;     /* seconds a provider's signed media URL lives */
-  char *media_store;     /* "fs" (default) or "s3" */
+  int media_max_pixels; /* width x height x frames, against bombs */
+  int keep_original;    /* keep the upload as sent (it carries GPS) */
+  int thumb_px;         /* the inbox thumbnail's longest side */
+  int fit_max_dim;      /* longest side of an image fitted for MMS */
+  int fit_min_quality;  /* below this JPEG quality a fit fails: a link */
+  int media_url_ttl;    /* seconds a provider's signed media URL lives */
+  char *media_store;    /* "fs" (default) or "s3" */
   /* Fetching inbound media that providers send as URLs. */
   int fetch_timeout_ms;
   int fetch_max_attempts;
@@ -83,6 +83,20 @@ struct config {
   /* [log] */
   char *log_level;
   int access_log;
+  /* [smsbroadcast] -- SMS Broadcast's Advanced HTTP API */
+  char *sb_username;
+  char *sb_password;
+  char *sb_base_url;
+  char *sb_webhook_secret; /* the portal sends it as a header or path */
+  /* [twilio] */
+  char *tw_account_sid;
+  char *tw_auth_token;  /* signs webhooks; API auth unless a key is set */
+  char *tw_api_key_sid; /* optional: API key for the REST API */
+  char *tw_api_key_secret;
+  char *tw_base_url;
+  char *tw_media_hosts; /* inbound media may come from these */
+  int tw_delete_media;  /* delete inbound media at Twilio once stored */
+  int tw_mms_max_bytes;
   /* [sim] -- the simulated carrier */
   int sim_enabled;
   char *sim_base_url; /* empty: public_url + "/sim" */

@@ -120,6 +120,11 @@ const char *http_header(struct http_req *r, const char *name)
   return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+const char *http_query_string(struct http_req *r)
+{
+  return r->query_long ? NULL : r->query;
+}
+
 const char *http_query(struct http_req *r, const char *name)
 {
   return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -324,11 +329,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   struct http_server *s = cls;
   struct http_req *r = *con_cls;
 
-  if (!r) {
+  if (!r || !r->conn) {
     const char *cl;
     int stopping;
-    r = calloc(1, sizeof *r);
-    if (!r)
+    if (!r && !(r = calloc(1, sizeof *r)))
       return MHD_NO;
     *con_cls = r;
     r->conn = conn;
@@ -415,6 +419,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   return queue(r);
 }
 
+/* Runs first for every request, with the URI as sent: the only place the
+ * query string is seen undecoded (webhook signatures cover it). The
+ * request it returns is filled in by on_request. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+  struct http_req *r = calloc(1, sizeof *r);
+  const char *q = uri ? strchr(uri, '?') : NULL;
+  (void)cls;
+  (void)conn;
+  if (!r)
+    return NULL;
+  if (q && strlen(q + 1) >= sizeof r->query)
+    r->query_long = 1;
+  else if (q)
+    memcpy(r->query, q + 1, strlen(q + 1) + 1);
+  return r;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -472,7 +494,7 @@ int http_server_start(struct http_server *s)
       (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned)s->opt.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u, MHD_OPTION_NOTIFY_COMPLETED,
-      on_completed, s, MHD_OPTION_END);
+      on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
   if (!s->d) {
     log_error("http.start", "cannot listen on %s:%d (in use, or not allowed)",
               s->opt.listen, s->opt.port);

@@ -74,6 +74,10 @@ struct http_req {
   http_handler cont;
   void *ctx;
   void (*ctx_free)(void *ctx);
+  /* The query string as sent (after '?', undecoded); see
+   * http_query_string(). */
+  char query[2048];
+  int query_long;
 };
 
 struct http_route {
@@ -121,6 +125,9 @@ void http_resume(struct http_req *r);
 /* Request accessors. NULL when absent. */
 const char *http_header(struct http_req *r, const char *name);
 const char *http_query(struct http_req *r, const char *name);
+/* The query string as the client sent it, undecoded, "" when there was
+ * none; NULL when it was too long to keep (over 2047 bytes). */
+const char *http_query_string(struct http_req *r);
 const char *http_cookie(struct http_req *r, const char *name);
 
 /* Replies. http_reply_json takes the reference to 'body'. */

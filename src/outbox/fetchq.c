@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "http/client.h"
 #include "http/fetch.h"
 #include "media/intake.h"
 #include "store/store.h"
@@ -21,6 +22,7 @@
 
 struct fetchq {
   struct app *a;
+  struct http_client *http; /* for deletions; made on first use */
   pthread_t thread;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -34,6 +36,40 @@ static long backoff_ms(int attempts)
   for (int i = 1; i < attempts && d < BACKOFF_MAX_MS; i++)
     d *= 2;
   return d < BACKOFF_MAX_MS ? d : BACKOFF_MAX_MS;
+}
+
+/* Once an item is safely stored, ask the provider to delete its copy
+ * (Twilio keeps media until told), so patients' photos do not stay there.
+ * A failure is logged, not retried: the item is ours either way. */
+static void delete_at_provider(struct fetchq *q, const struct media_fetch *f)
+{
+  const struct provider *p = &q->a->host;
+  struct wire_request req;
+  struct wire_response res;
+  int rc;
+  if (!p->ops->build_media_delete)
+    return;
+  wire_request_init(&req);
+  wire_response_init(&res);
+  if ((rc = p->ops->build_media_delete(p, f->url, &req)) == LB_OK) {
+    if (!q->http && http_client_new(q->a->cfg->send_timeout_ms, &q->http))
+      rc = LB_ENOMEM;
+    else
+      rc = http_client_perform(q->http, &req, &res);
+    if (rc == LB_OK && (res.status < 200 || res.status > 299) &&
+        res.status != 404)
+      rc = LB_EPROVIDER;
+    if (rc)
+      log_warn("media.delete",
+               "media item %d of message %s could not be deleted at %s "
+               "(HTTP %ld): delete it there by hand",
+               f->position + 1, f->message_id, p->ops->title, res.status);
+    else
+      log_info("media.delete", "media item %d of message %s deleted at %s",
+               f->position + 1, f->message_id, p->ops->title);
+  }
+  wire_request_release(&req);
+  wire_response_release(&res);
 }
 
 static void fetch_one(struct fetchq *q, struct media_fetch *f)
@@ -54,6 +90,7 @@ static void fetch_one(struct fetchq *q, struct media_fetch *f)
   pol.max_bytes = (size_t)c->media_max_bytes;
   pol.timeout_ms = c->fetch_timeout_ms;
   pol.max_redirects = 3;
+  pol.userpwd = a->host.caps.media_userpwd;
   buf_init(&body, (size_t)c->media_max_bytes + 1);
   intake_limits_from_config(c, &lim);
 
@@ -73,6 +110,7 @@ static void fetch_one(struct fetchq *q, struct media_fetch *f)
     log_info("media.fetch", "media item %d of message %s fetched (%s)",
              f->position + 1, f->message_id, md.content_type);
     app_notify_message(a, f->message_id);
+    delete_at_provider(q, f);
     return;
   }
   if (final || f->attempts + 1 >= c->fetch_max_attempts) {
@@ -169,6 +207,7 @@ void fetchq_stop(struct fetchq *q)
   pthread_cond_signal(&q->cv);
   pthread_mutex_unlock(&q->mu);
   pthread_join(q->thread, NULL);
+  http_client_free(q->http);
   pthread_cond_destroy(&q->cv);
   pthread_mutex_destroy(&q->mu);
   free(q);

@@ -252,6 +252,15 @@ record:
              sr.error_text);
     break;
   }
+  if (sr.outcome == SEND_FINAL && strcmp(sr.error_code, "opted_out") == 0) {
+    /* The provider refused because the patient opted out (replied STOP):
+     * keep that on the patient, for the clinic's records. */
+    char source[96];
+    snprintf(source, sizeof source, "%s refused a send: opted out",
+             p->ops->name);
+    if (store_patient_opt_out(a->store, m->to, source))
+      log_warn("outbox.optout", "the opt-out of %s was not recorded", m->id);
+  }
   rc = store_outbox_result(a->store, m, detail);
   if (rc && rc != LB_ETRANSITION)
     log_error("outbox.record", "could not record the result for %s: %s", m->id,

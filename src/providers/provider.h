@@ -36,6 +36,9 @@ struct provider_caps {
    * names, or suffixes starting with a dot). NULL: any host, which only
    * the simulated carrier uses. */
   const char *const *media_hosts;
+  /* Basic credentials ("user:secret") for fetching inbound media URLs,
+   * sent only to the URL's own origin; NULL for none. Borrowed from priv. */
+  const char *media_userpwd;
 };
 
 struct send_media {
@@ -105,6 +108,25 @@ struct provider_ops {
                        struct inbound_msg *out, char *why, size_t whylen);
   int (*parse_status)(const struct provider *p, const struct hook_request *req,
                       struct status_update *out, char *why, size_t whylen);
+
+  /* Optional (NULL when not needed). */
+
+  /* The body a handled webhook is answered with (Twilio expects TwiML);
+   * NULL: lyrebird's JSON. */
+  const char *hook_reply_type; /* "text/xml" */
+  const char *hook_reply_body; /* "<Response/>" */
+  /* `lyrebird provider check`: a request that proves the credentials (an
+   * account balance, say), and its answer in words for the operator:
+   * LB_OK with e.g. "balance: 1234 credits", or LB_EPROVIDER / LB_EAUTH
+   * with the provider's own reason. */
+  int (*build_check)(const struct provider *p, struct wire_request *req);
+  int (*parse_check)(const struct provider *p, const struct wire_response *res,
+                     char *out, size_t n);
+  /* After an inbound media item fetched from 'media_url' is stored: the
+   * request that deletes it at the provider. LB_ENOTFOUND: nothing to
+   * delete (not this provider's URL, or deletion is turned off). */
+  int (*build_media_delete)(const struct provider *p, const char *media_url,
+                            struct wire_request *req);
 };
 
 struct provider {

@@ -973,6 +973,16 @@ int store_patient_set_dob(struct store *s, const char *e164, const char *dob)
   return sq_write_tx(s, field_job, &a);
 }
 
+int store_patient_opt_out(struct store *s, const char *e164, const char *source)
+{
+  /* The first opt-out's time stands; the source says who told us. */
+  static const char sql[] =
+      "UPDATE patients SET opt_out_source = ?, opted_out_at = "
+      "COALESCE(opted_out_at, ?2) WHERE e164 = ?3";
+  struct field_arg a = {sql, e164, source};
+  return sq_write_tx(s, field_job, &a);
+}
+
 int store_patient_dob(struct store *s, const char *e164, char out[11])
 {
   static const char sql[] =

@@ -44,6 +44,10 @@ int store_patient_set_dob(struct store *s, const char *e164, const char *dob);
 /* The date of birth on file; LB_ENOTFOUND when there is none (or no such
  * patient). */
 int store_patient_dob(struct store *s, const char *e164, char out[11]);
+/* Records that the patient opted out (e.g. replied STOP, as a provider
+ * reported), with where that came from ("twilio: error 21610"). */
+int store_patient_opt_out(struct store *s, const char *e164,
+                          const char *source);
 
 /* Queues an outbound message (status queued): patient, conversation,
  * media links, first history row, and its secure link when 'link' is not

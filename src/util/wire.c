@@ -1,5 +1,6 @@
 #include "util/wire.h"
 
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,4 +43,24 @@ void wire_response_init(struct wire_response *r)
 void wire_response_release(struct wire_response *r)
 {
   buf_release(&r->body);
+}
+
+const char *hook_param(const struct hook_request *req, const char *name)
+{
+  for (size_t i = 0; i < req->n_params; i++)
+    if (req->params[i].name && strcmp(req->params[i].name, name) == 0)
+      return req->params[i].value ? req->params[i].value : "";
+  return NULL;
+}
+
+int wire_form_add(struct buf *b, const char *name, const char *value)
+{
+  char *n = curl_easy_escape(NULL, name, 0);
+  char *v = curl_easy_escape(NULL, value ? value : "", 0);
+  int rc = LB_ENOMEM;
+  if (n && v)
+    rc = buf_printf(b, "%s%s=%s", b->len ? "&" : "", n, v);
+  curl_free(n);
+  curl_free(v);
+  return rc;
 }

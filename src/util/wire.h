@@ -43,11 +43,22 @@ int wire_request_header(struct wire_request *r, const char *name,
 void wire_response_init(struct wire_response *r);
 void wire_response_release(struct wire_response *r);
 
+/* One decoded name=value pair of a form body or a query string. */
+struct wire_param {
+  const char *name;
+  const char *value;
+};
+
+#define LB_HOOK_PARAMS_MAX 128
+
 /* A webhook as the adapter sees it. Lookups return NULL when absent. */
 struct hook_request {
   const char *method;
-  const char *path;       /* as requested, e.g. /hooks/sim/inbound */
-  const char *public_url; /* configured public base URL */
+  const char *path;         /* as requested, without the query, e.g.
+                               /hooks/sim/inbound */
+  const char *query_string; /* as requested, after '?', undecoded; "" if
+                               none, NULL if too long to keep */
+  const char *public_url;   /* configured public base URL */
   const char *content_type;
   const char *body;
   size_t body_len;
@@ -55,6 +66,19 @@ struct hook_request {
   const char *(*query)(void *ctx, const char *name);
   void *ctx;
   long long now_s; /* Unix time, for replay windows */
+  /* Decoded form fields: the body's when it is
+   * application/x-www-form-urlencoded, else the query string's (a GET
+   * webhook). In the order received, repeats kept. Parsed by the HTTP
+   * layer (libmicrohttpd), never by adapters. */
+  const struct wire_param *params;
+  size_t n_params;
 };
+
+/* The first value of 'name' in req's params, or NULL. */
+const char *hook_param(const struct hook_request *req, const char *name);
+
+/* Appends "name=value" to an application/x-www-form-urlencoded body (with
+ * '&' after the first), both percent-encoded by libcurl. */
+int wire_form_add(struct buf *b, const char *name, const char *value);
 
 #endif

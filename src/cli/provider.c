@@ -1,0 +1,111 @@
+/* lyrebird provider check NAME --config FILE: proves the provider's
+ * credentials with one harmless call (an account balance, the account
+ * itself) and prints what the provider answered. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "http/client.h"
+#include "providers/provider.h"
+#include "util/err.h"
+
+static void usage(FILE *f)
+{
+  fprintf(f, "usage: lyrebird provider check NAME --config FILE\n\n"
+             "Checks the credentials for provider NAME (e.g. smsbroadcast,\n"
+             "twilio) from the configuration, with one call that sends\n"
+             "nothing: the account balance, or the account itself. Prints\n"
+             "the provider's answer, or its error.\n\n"
+             "  -c, --config FILE  the configuration file (INI)\n"
+             "  -h, --help         show this help\n\n"
+             "Exit status: 0 the provider accepted the credentials, 1 it did\n"
+             "not (or could not be reached), 2 usage.\n");
+}
+
+static int check(const struct config *cfg, const char *name)
+{
+  struct provider p;
+  struct http_client *hc = NULL;
+  struct wire_request req;
+  struct wire_response res;
+  char answer[512] = "";
+  int rc, status = 1;
+
+  wire_request_init(&req);
+  wire_response_init(&res);
+  if ((rc = provider_init(&p, name, cfg))) {
+    fprintf(stderr, "lyrebird provider: %s: %s (known providers: %s)\n", name,
+            rc == LB_ENOTFOUND ? "no such provider" : lb_strerror(rc),
+            provider_names());
+    return 1;
+  }
+  if (!p.ops->build_check || !p.ops->parse_check) {
+    printf("%s: nothing to check (%s has no account)\n", name, p.ops->title);
+    status = 0;
+    goto out;
+  }
+  if ((rc = p.ops->build_check(&p, &req))) {
+    fprintf(stderr,
+            "lyrebird provider: %s: %s; check its keys in the "
+            "configuration\n",
+            name, lb_strerror(rc));
+    goto out;
+  }
+  if ((rc = http_client_new(cfg->send_timeout_ms, &hc)) ||
+      (rc = http_client_perform(hc, &req, &res))) {
+    fprintf(stderr, "lyrebird provider: %s: %s\n", name, lb_strerror(rc));
+    goto out;
+  }
+  if (res.error) {
+    fprintf(stderr, "lyrebird provider: %s: cannot reach %s: %s\n", name,
+            p.ops->title, res.error_text[0] ? res.error_text : "no answer");
+    goto out;
+  }
+  rc = p.ops->parse_check(&p, &res, answer, sizeof answer);
+  if (rc) {
+    fprintf(stderr, "lyrebird provider: %s: %s: %s\n", name,
+            rc == LB_EAUTH ? "the credentials were refused" : "error",
+            answer[0] ? answer : lb_strerror(rc));
+    goto out;
+  }
+  printf("%s: ok, %s\n", name, answer);
+  status = 0;
+out:
+  http_client_free(hc);
+  wire_request_release(&req);
+  wire_response_release(&res);
+  provider_release(&p);
+  return status;
+}
+
+int cmd_provider(int argc, char **argv)
+{
+  const char *path = NULL, *name;
+  struct config cfg;
+  int rc;
+  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "check") != 0) {
+    fprintf(stderr, "lyrebird provider: unknown subcommand '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+  }
+  if (argc < 3 || argv[2][0] == '-') {
+    usage(stderr);
+    return 2;
+  }
+  name = argv[2];
+  rc = cli_config_only("provider", argc - 2, argv + 2, usage, &path);
+  if (rc >= 0)
+    return rc;
+  if (cli_load_config(path, &cfg)) {
+    config_release(&cfg);
+    return 1;
+  }
+  cli_setup_logging(&cfg);
+  rc = check(&cfg, name);
+  config_release(&cfg);
+  return rc;
+}
