@@ -57,6 +57,18 @@ int app_open(struct app *a, const struct config *cfg)
               lb_strerror(rc));
     goto fail;
   }
+  if (cfg->mms_provider[0] && cfg->allow_other_sender) {
+    if ((rc = provider_init(&a->other, cfg->mms_provider, cfg))) {
+      log_error("app.open", "cannot set up the second sender %s: %s",
+                cfg->mms_provider, lb_strerror(rc));
+      goto fail;
+    }
+    a->has_other = 1;
+    log_warn("app.open",
+             "[routing] allow_other_sender is on: MMS the host cannot send go "
+             "through %s from %s, a second number patients will see",
+             cfg->mms_provider, cfg->mms_from);
+  }
   if ((rc = store_number_upsert(a->store, cfg->number, cfg->clinic_name,
                                 cfg->host)))
     goto fail;
@@ -80,23 +92,47 @@ void app_route_input(const struct app *a, struct route_input *in, int has_text,
   in->links_available = a->cfg->link_secret[0] != '\0';
   in->host = a->host.ops->name;
   in->caps = &a->host.caps;
+  if (a->has_other) {
+    in->other_host = a->other.ops->name;
+    in->other_from = a->cfg->mms_from;
+    in->other_caps = &a->other.caps;
+  }
 }
 
-size_t app_mms_item_budget(const struct app *a, size_t n_media)
+const struct provider *app_provider(const struct app *a, const char *name)
 {
-  const struct provider_caps *c = &a->host.caps;
+  if (strcmp(name, a->host.ops->name) == 0)
+    return &a->host;
+  if (a->has_other && strcmp(name, a->other.ops->name) == 0)
+    return &a->other;
+  return NULL;
+}
+
+size_t app_mms_item_budget(const struct provider *p, size_t n_media)
+{
+  const struct provider_caps *c = &p->caps;
   if (!c->mms_out || c->mms_max_bytes <= 0 || n_media == 0 ||
       n_media > (size_t)c->max_media)
     return 0;
   return (size_t)c->mms_max_bytes / n_media;
 }
 
-int app_fit_for_mms(struct app *a, const struct media *md, size_t n_media,
+const struct provider *app_mms_provider(const struct app *a, size_t n_media)
+{
+  if (app_mms_item_budget(&a->host, n_media))
+    return &a->host;
+  if (a->has_other && app_mms_item_budget(&a->other, n_media))
+    return &a->other;
+  return NULL;
+}
+
+int app_fit_for_mms(struct app *a, const struct provider *p,
+                    const struct media *md, size_t n_media,
                     struct media_variant *out, char *why, size_t whylen)
 {
-  size_t budget = app_mms_item_budget(a, n_media);
+  size_t budget = app_mms_item_budget(p, n_media);
   if (!budget) {
-    snprintf(why, whylen, "%s cannot send this MMS", a->host.ops->name);
+    snprintf(why, whylen, "%s cannot send this MMS", p->ops->name);
     return LB_EUNSUPPORTED;
   }
   return media_fit(a->store, a->blobs, a->cfg, md, budget, out, why, whylen);
@@ -113,6 +149,9 @@ void app_close(struct app *a)
   auth_free(a->auth);
   a->auth = NULL;
   provider_release(&a->host);
+  if (a->has_other)
+    provider_release(&a->other);
+  a->has_other = 0;
   blob_store_free(a->blobs);
   a->blobs = NULL;
   store_free(a->store);

@@ -25,6 +25,10 @@ struct app {
   struct store *store;
   struct blob_store *blobs;
   struct provider host; /* the clinic number's host provider */
+  /* [routing] mms_provider, only with allow_other_sender = true: sends
+   * the MMS the host cannot, from its own number ([routing] mms_from). */
+  struct provider other;
+  int has_other;
   struct outbox *outbox;
   struct fetchq *fetcher; /* inbound media sent as links */
   struct sim_carrier *sim;
@@ -51,12 +55,20 @@ struct route_media;
 struct media;
 struct media_variant;
 
-/* The share of the host's MMS budget for each of n_media items; 0 when the
- * host cannot send an MMS with that many. */
-size_t app_mms_item_budget(const struct app *a, size_t n_media);
-/* The form of md to send as one of n_media items of an MMS (fitted and
- * cached, media/variants.h); LB_ETOOBIG with 'why' when none fits. */
-int app_fit_for_mms(struct app *a, const struct media *md, size_t n_media,
+/* The provider named 'name' that this gateway sends through: the host, or
+ * the allowed second sender; NULL for any other. */
+const struct provider *app_provider(const struct app *a, const char *name);
+/* The provider an MMS of n_media items would go through: the host if it
+ * can send it, else the allowed second sender if it can; NULL if none. */
+const struct provider *app_mms_provider(const struct app *a, size_t n_media);
+/* The share of p's MMS budget for each of n_media items; 0 when p cannot
+ * send an MMS with that many. */
+size_t app_mms_item_budget(const struct provider *p, size_t n_media);
+/* The form of md to send through p as one of n_media items of an MMS
+ * (fitted and cached, media/variants.h); LB_ETOOBIG with 'why' when none
+ * fits. */
+int app_fit_for_mms(struct app *a, const struct provider *p,
+                    const struct media *md, size_t n_media,
                     struct media_variant *out, char *why, size_t whylen);
 /* The route input for a message from this gateway: its host, the host's
  * capabilities, [routing] mms_fallback and whether links can be made. */

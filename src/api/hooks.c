@@ -109,9 +109,9 @@ static void params_parse(struct http_req *r, struct hook_params *p)
 
 /* 200 for a handled webhook: the adapter's own body (Twilio wants TwiML),
  * else the JSON given (consumed either way). */
-static void hook_ok(struct app *a, struct http_req *r, json_t *json)
+static void hook_ok(const struct provider *pv, struct http_req *r, json_t *json)
 {
-  const struct provider_ops *ops = a->host.ops;
+  const struct provider_ops *ops = pv->ops;
   if (ops->hook_reply_body) {
     char *b = strdup(ops->hook_reply_body);
     json_decref(json);
@@ -124,15 +124,26 @@ static void hook_ok(struct app *a, struct http_req *r, json_t *json)
   http_reply_json(r, 200, json ? json : json_pack("{s:b}", "ok", 1));
 }
 
-/* Checks the provider and the signature; answers itself on failure.
- * 'p' (the form fields) must stay valid while hr is used; release it with
- * buf_release(&p->arena). */
-static int hook_begin(struct app *a, struct http_req *r,
-                      struct hook_request *hr, struct hook_params *p)
+/* Checks the provider and the signature; answers itself on failure, else
+ * sets *pv to the provider the webhook is from: the host, or for receipts
+ * (status) also the allowed second sender. 'p' (the form fields) must stay
+ * valid while hr is used; release it with buf_release(&p->arena). */
+static int hook_begin(struct app *a, struct http_req *r, int status,
+                      struct hook_request *hr, struct hook_params *p,
+                      const struct provider **pv)
 {
   int rc;
   memset(p, 0, sizeof *p);
-  if (strcmp(r->params[0], a->host.ops->name) != 0) {
+  *pv = app_provider(a, r->params[0]);
+  if (*pv && *pv != &a->host && !status) {
+    http_reply_error(r, 404, "unknown_provider",
+                     "%s only sends the clinic's MMS from another number; "
+                     "replies to that number are not received here (its "
+                     "number's host provider is %s)",
+                     r->params[0], a->host.ops->name);
+    return -1;
+  }
+  if (!*pv) {
     http_reply_error(r, 404, "unknown_provider",
                      "this gateway does not receive from '%s'; its number's "
                      "host provider is %s",
@@ -161,7 +172,7 @@ static int hook_begin(struct app *a, struct http_req *r,
   }
   hr->params = p->items;
   hr->n_params = p->n;
-  rc = a->host.ops->verify_hook(&a->host, hr);
+  rc = (*pv)->ops->verify_hook(*pv, hr);
   if (rc == LB_EAUTH) {
     http_reply_error(r, 401, "unauthorized",
                      "the webhook carries no credentials");
@@ -171,7 +182,7 @@ static int hook_begin(struct app *a, struct http_req *r,
     log_warn("hook.signature",
              "rejected a %s webhook with a bad signature "
              "from %s",
-             a->host.ops->name, r->remote);
+             (*pv)->ops->name, r->remote);
     http_reply_error(r, 403, "bad_signature",
                      "the webhook signature does not verify");
     return -1;
@@ -213,7 +224,7 @@ static void inbound_committed(void *cls, struct http_req *r)
     api_store_error(r, x->rc);
     return;
   }
-  hook_ok(cls, r,
+  hook_ok(&((struct app *)cls)->host, r,
           json_pack("{s:b, s:s, s:b}", "ok", 1, "id", x->m.id, "duplicate",
                     x->rc == LB_EDUPLICATE));
   if (x->rc != LB_EDUPLICATE)
@@ -236,6 +247,7 @@ void h_hook_inbound(void *cls, struct http_req *r)
   const struct config *c = a->cfg;
   struct hook_request hr;
   struct hook_params hp;
+  const struct provider *pv;
   struct inbound_msg in;
   struct inbound_ctx *x = NULL;
   struct message *m;
@@ -246,10 +258,10 @@ void h_hook_inbound(void *cls, struct http_req *r)
 
   inbound_msg_init(&in);
   rejected[0] = '\0';
-  if (hook_begin(a, r, &hr, &hp))
+  if (hook_begin(a, r, 0, &hr, &hp, &pv))
     goto out;
   why[0] = '\0';
-  if ((rc = a->host.ops->parse_inbound(&a->host, &hr, &in, why, sizeof why))) {
+  if ((rc = pv->ops->parse_inbound(pv, &hr, &in, why, sizeof why))) {
     http_reply_error(r, 400, "invalid_request", "%s",
                      why[0] ? why : lb_strerror(rc));
     goto out;
@@ -337,33 +349,33 @@ void h_hook_status(void *cls, struct http_req *r)
   struct app *a = cls;
   struct hook_request hr;
   struct hook_params hp;
+  const struct provider *pv;
   struct status_update su;
   char why[300], id[LB_ID_SIZE];
   int rc;
 
   memset(&su, 0, sizeof su);
-  if (hook_begin(a, r, &hr, &hp))
+  if (hook_begin(a, r, 1, &hr, &hp, &pv))
     goto out;
   why[0] = '\0';
-  if ((rc = a->host.ops->parse_status(&a->host, &hr, &su, why, sizeof why))) {
+  if ((rc = pv->ops->parse_status(pv, &hr, &su, why, sizeof why))) {
     http_reply_error(r, 400, "invalid_request", "%s",
                      why[0] ? why : lb_strerror(rc));
     goto out;
   }
-  rc = store_status_apply(a->store, a->host.ops->name, su.provider_msg_id,
-                          su.ref, su.status, su.error_code, su.error_text, id);
+  rc = store_status_apply(a->store, pv->ops->name, su.provider_msg_id, su.ref,
+                          su.status, su.error_code, su.error_text, id);
   if (rc == LB_ENOTFOUND) {
     /* Not ours (or not any more): acknowledge, so it is not redelivered. */
-    log_warn("hook.status", "receipt for an unknown %s message",
-             a->host.ops->name);
-    hook_ok(a, r, json_pack("{s:b, s:b}", "ok", 1, "matched", 0));
+    log_warn("hook.status", "receipt for an unknown %s message", pv->ops->name);
+    hook_ok(pv, r, json_pack("{s:b, s:b}", "ok", 1, "matched", 0));
     goto out;
   }
   if (rc) {
     api_store_error(r, rc);
     goto out;
   }
-  hook_ok(a, r, json_pack("{s:b, s:b, s:s}", "ok", 1, "matched", 1, "id", id));
+  hook_ok(pv, r, json_pack("{s:b, s:b, s:s}", "ok", 1, "matched", 1, "id", id));
   app_notify_message(a, id);
 out:
   buf_release(&hp.arena);

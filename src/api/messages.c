@@ -57,6 +57,7 @@ void h_messages_create(void *cls, struct http_req *r)
   json_t *body = NULL, *to, *text, *media, *v, *dv;
   struct media mds[LB_MEDIA_MAX];
   struct media_variant fits[LB_MEDIA_MAX];
+  const struct provider *mp;
   struct route_media rmedia[LB_MEDIA_MAX];
   struct route_input rin;
   struct route_decision plan;
@@ -151,10 +152,10 @@ void h_messages_create(void *cls, struct http_req *r)
   /* An image that could go as MMS is judged by its fitted form: made now
    * (and kept for the outbox), so a 12 MP photo goes as MMS when it fits
    * the host's budget at a decent quality, and as a link when not. */
-  if (delivery != DELIVERY_LINK && app_mms_item_budget(a, m.n_media))
+  if (delivery != DELIVERY_LINK && (mp = app_mms_provider(a, m.n_media)))
     for (i = 0; i < m.n_media; i++)
-      if (app_fit_for_mms(a, &mds[i], m.n_media, &fits[i], why, sizeof why) ==
-          LB_OK) {
+      if (app_fit_for_mms(a, mp, &mds[i], m.n_media, &fits[i], why,
+                          sizeof why) == LB_OK) {
         rmedia[i].content_type = fits[i].content_type;
         rmedia[i].bytes = fits[i].bytes;
       }
@@ -195,6 +196,8 @@ void h_messages_create(void *cls, struct http_req *r)
 
   m.direction = DIR_OUTBOUND;
   snprintf(m.from, sizeof m.from, "%s", c->number);
+  if (plan.other_sender) /* allowed, marked: see route.h */
+    snprintf(m.from, sizeof m.from, "%s", c->mms_from);
   snprintf(m.to, sizeof m.to, "%s", e164);
   m.text = strdup(text ? json_string_value(text) : "");
   if (!m.text) {
@@ -202,7 +205,8 @@ void h_messages_create(void *cls, struct http_req *r)
     goto out;
   }
   m.status = ST_QUEUED;
-  snprintf(m.provider, sizeof m.provider, "%s", a->host.ops->name);
+  snprintf(m.provider, sizeof m.provider, "%s",
+           plan.other_sender ? a->other.ops->name : a->host.ops->name);
   m.created_at = m.updated_at = m.next_attempt_at = clock_now_ms();
 
   rc = store_message_enqueue(a->store, &m, has_link ? &link : NULL, idem, hash);

@@ -599,6 +599,51 @@ static int url_ok(const char *url)
   return ok;
 }
 
+/* The keys a provider needs, whether it is the host or the second
+ * sender. */
+static void provider_keys_check(const struct config *c, const char *name,
+                                struct config_errors *errs)
+{
+  if (strcmp(name, "smsbroadcast") == 0) {
+    if (!c->sb_username[0] || !c->sb_password[0])
+      add_error(errs, 0, "[smsbroadcast] username",
+                "set username and password (or password_file): the API "
+                "credentials made in the SMS Broadcast portal");
+    if (strlen(c->sb_webhook_secret) < 24)
+      add_error(errs, 0, "[smsbroadcast] webhook_secret",
+                "set a secret of at least 24 characters (e.g. 'openssl rand "
+                "-hex 16'): SMS Broadcast does not sign its webhooks, so the "
+                "portal must send this secret with each one "
+                "(docs/providers/smsbroadcast.md)");
+    if (!url_ok(c->sb_base_url))
+      add_error(errs, 0, "[smsbroadcast] base_url",
+                "'%s' is not an http(s) URL", c->sb_base_url);
+  }
+  if (strcmp(name, "twilio") == 0) {
+    if (strncmp(c->tw_account_sid, "AC", 2) != 0 ||
+        strlen(c->tw_account_sid) != 34)
+      add_error(errs, 0, "[twilio] account_sid",
+                "set the Account SID: AC followed by 32 characters, from the "
+                "Twilio console");
+    if (!c->tw_auth_token[0])
+      add_error(errs, 0, "[twilio] auth_token",
+                "set the auth token (or auth_token_file): it checks the "
+                "signature of every webhook");
+    if (c->tw_api_key_sid[0] && !c->tw_api_key_secret[0])
+      add_error(errs, 0, "[twilio] api_key_secret",
+                "set the secret of API key %s, or leave api_key_sid empty",
+                c->tw_api_key_sid);
+    if (!c->public_url[0])
+      add_error(errs, 0, "[server] public_url",
+                "set the exact URL Twilio reaches this server by (e.g. "
+                "https://sms.clinic.example): Twilio signs each webhook "
+                "with it");
+    if (!url_ok(c->tw_base_url))
+      add_error(errs, 0, "[twilio] base_url", "'%s' is not an http(s) URL",
+                c->tw_base_url);
+  }
+}
+
 int config_validate(struct config *c, struct config_errors *errs)
 {
   char e164[LB_E164_SIZE], why[256];
@@ -653,6 +698,7 @@ int config_validate(struct config *c, struct config_errors *errs)
     add_error(errs, 0, "[clinic] host",
               "unknown provider '%s'; known providers: %s", c->host,
               provider_names());
+  provider_keys_check(c, c->host, errs);
   if (strcmp(c->host, "sim") == 0 && !c->sim_enabled)
     add_error(errs, 0, "[sim] enabled",
               "the host is the simulated carrier, so set [sim] enabled = true "
@@ -684,10 +730,38 @@ int config_validate(struct config *c, struct config_errors *errs)
               "true",
               c->mms_provider, c->mms_from[0] ? c->mms_from : "another number",
               c->number, c->number);
-  else if (c->mms_provider[0])
-    add_error(errs, 0, "[routing] mms_provider",
-              "sending from a second number is not built yet; leave "
-              "mms_provider empty");
+  else if (c->mms_provider[0]) {
+    char other[LB_E164_SIZE];
+    const struct provider_ops *po = provider_find(c->mms_provider);
+    if (!po)
+      add_error(errs, 0, "[routing] mms_provider",
+                "unknown provider '%s'; known providers: %s", c->mms_provider,
+                provider_names());
+    else if (strcmp(c->mms_provider, c->host) == 0)
+      add_error(errs, 0, "[routing] mms_provider",
+                "%s is already the host; a second sender must be another "
+                "provider",
+                c->mms_provider);
+    else
+      provider_keys_check(c, c->mms_provider, errs);
+    if (!c->mms_from[0])
+      add_error(errs, 0, "[routing] mms_from",
+                "set the second sender's own number (the one patients will "
+                "see images come from)");
+    else if (phone_parse(c->mms_from, c->region, other, why, sizeof why))
+      add_error(errs, 0, "[routing] mms_from", "%s", why);
+    else if (strcmp(other, c->number) == 0)
+      add_error(errs, 0, "[routing] mms_from",
+                "%s is the clinic's own number, which only its host (%s) "
+                "sends from",
+                other, c->host);
+    else {
+      free(c->mms_from);
+      c->mms_from = strdup(other);
+      if (!c->mms_from)
+        return LB_ENOMEM;
+    }
+  }
   if (c->link_secret[0] && strlen(c->link_secret) < 32)
     add_error(errs, 0, "[links] secret",
               "use at least 32 characters (e.g. 'openssl rand -base64 32')");

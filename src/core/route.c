@@ -377,6 +377,28 @@ void route_decide(const struct route_input *in, struct route_decision *out)
   }
   cause_text(in, &c, NULL, why, sizeof why);
 
+  if (in->other_caps) {
+    /* Allowed by the clinic, against the advice: MMS from another number,
+     * marked as such. */
+    struct route_input other = *in;
+    struct mms_check oc;
+    other.caps = in->other_caps;
+    other.host = in->other_host;
+    mms_check(&other, &oc);
+    if (oc.cause == CAUSE_NONE) {
+      const char *oh = in->other_host && *in->other_host ? in->other_host
+                                                         : "the other sender";
+      decide(out, ROUTE_MMS, c.cause, "mms_other_sender",
+             "Sent as MMS via %s from %s, ANOTHER NUMBER: %s, and [routing] "
+             "allow_other_sender is on. The patient sees a second number, "
+             "and a reply to it does not reach this inbox.",
+             oh, in->other_from && *in->other_from ? in->other_from : "it",
+             why);
+      out->other_sender = 1;
+      return;
+    }
+  }
+
   if (in->delivery == DELIVERY_MMS)
     decide(out, ROUTE_REFUSE, c.cause, "refused_mms_requested",
            "Not sent: MMS was asked for, but %s. %s", why,

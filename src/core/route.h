@@ -60,6 +60,13 @@ struct route_input {
   int links_available;
   const char *host;                 /* provider name, for the reason text */
   const struct provider_caps *caps; /* NULL: a host that can do nothing */
+  /* A second provider that sends MMS from another number ([routing]
+   * mms_provider with allow_other_sender = true). It is used only for
+   * media the host cannot send as MMS, and never for links or text.
+   * other_caps NULL: none (the default, and the recommendation). */
+  const char *other_host;
+  const char *other_from; /* its number, E.164 */
+  const struct provider_caps *other_caps;
 };
 
 #define ROUTE_CODE_MAX 32
@@ -82,6 +89,10 @@ struct route_decision {
    * so the attachment goes as an SMS with a secure link on the same
    * number." */
   char reason[ROUTE_REASON_MAX];
+  /* 1 when the plan is MMS through the other sender, from its number
+   * (code mms_other_sender): the message is marked, and the inbox warns
+   * that replies to that number do not come back here. */
+  int other_sender;
 };
 
 /* The plan for a new message. 'in' and 'out' must not be NULL.
@@ -92,6 +103,8 @@ struct route_decision {
  *   delivery link                          -> link_requested | refused_no_links
  *   MMS fits (mms_out, count, types, size) -> mms (delivery auto or mms)
  *   delivery mms, MMS does not fit         -> refused_mms_requested
+ *   delivery auto or mms, the host's MMS does not fit, an other sender is
+ *       set and its MMS fits               -> mms_other_sender (marked)
  *   delivery auto, MMS does not fit        -> link_<cause> when the fallback
  *       is link and links are available, else refused_fallback_none or
  *       refused_no_links, with what to change.

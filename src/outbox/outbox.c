@@ -54,10 +54,10 @@ static void rate_limit(struct outbox *o)
 /* Loads the bytes of m's media as they go in the MMS: each item fitted to
  * its share of the host's budget (made when the message was accepted, and
  * cached). LB_ETOOBIG (with why) when an item no longer fits. */
-static int load_media(struct app *a, const struct message *m,
-                      struct send_media *sm, struct media_variant *mv,
-                      char (*urls)[MEDIA_URL_MAX], struct buf *bufs, size_t *n,
-                      char *why, size_t whylen)
+static int load_media(struct app *a, const struct provider *p,
+                      const struct message *m, struct send_media *sm,
+                      struct media_variant *mv, char (*urls)[MEDIA_URL_MAX],
+                      struct buf *bufs, size_t *n, char *why, size_t whylen)
 {
   struct media md;
   int rc;
@@ -68,7 +68,7 @@ static int load_media(struct app *a, const struct message *m,
                lb_strerror(rc));
       return rc;
     }
-    if ((rc = app_fit_for_mms(a, &md, m->n_media, &mv[i], why, whylen)))
+    if ((rc = app_fit_for_mms(a, p, &md, m->n_media, &mv[i], why, whylen)))
       return rc;
     buf_init(&bufs[i], (size_t)mv[i].bytes + 1);
     *n = i + 1;
@@ -106,6 +106,10 @@ static int fallback_to_link(struct app *a, struct message *m,
     return 0;
   snprintf(m->route, sizeof m->route, "link");
   snprintf(m->route_reason, sizeof m->route_reason, "%s", d.reason);
+  /* A link always goes from the clinic's own number, through its host,
+   * even when the MMS was tried through the second sender. */
+  snprintf(m->provider, sizeof m->provider, "%s", a->host.ops->name);
+  snprintf(m->from, sizeof m->from, "%s", a->cfg->number);
   return 1;
 }
 
@@ -114,7 +118,9 @@ static void send_one(struct outbox *o, struct http_client *hc,
 {
   struct app *a = o->a;
   const struct config *c = a->cfg;
-  struct provider *p = &a->host;
+  /* The host, or (for a marked MMS from the allowed second sender) that
+   * sender: never any other. */
+  const struct provider *p = app_provider(a, m->provider);
   struct send_media sm[LB_MEDIA_MAX];
   struct media_variant mv[LB_MEDIA_MAX];
   char urls[LB_MEDIA_MAX][MEDIA_URL_MAX];
@@ -135,7 +141,8 @@ static void send_one(struct outbox *o, struct http_client *hc,
   snprintf(status_url, sizeof status_url, "%s/hooks/%s/status", c->public_url,
            p->ops->name);
 
-  if (strcmp(m->provider, p->ops->name) != 0) {
+  if (!p) {
+    p = &a->host;
     sr.outcome = SEND_FINAL;
     snprintf(sr.error_code, sizeof sr.error_code, "provider_changed");
     snprintf(sr.error_text, sizeof sr.error_text,
@@ -156,7 +163,7 @@ static void send_one(struct outbox *o, struct http_client *hc,
     goto record;
   }
   if (!as_link && m->n_media &&
-      (rc = load_media(a, m, sm, mv, urls, bufs, &n_bufs, sr.error_text,
+      (rc = load_media(a, p, m, sm, mv, urls, bufs, &n_bufs, sr.error_text,
                        sizeof sr.error_text))) {
     /* Too large for the host now (its budget changed): a final MMS
      * failure, which the routing policy may turn into a link. */
@@ -231,7 +238,8 @@ record:
     m->status = ST_FAILED;
     message_set_error(m, sr.error_code, sr.error_text, 0);
     snprintf(detail, sizeof detail, "failed: %s", sr.error_text);
-    if (strcmp(m->route, "mms") == 0 && fallback_to_link(a, m, sr.error_text)) {
+    if (strcmp(m->route, "mms") == 0 && !sr.recipient_refused &&
+        fallback_to_link(a, m, sr.error_text)) {
       /* [routing] mms_fallback = link: the same message again, as an SMS
        * with a secure link, from the same number. Both attempts stay in
        * its history. */

@@ -61,6 +61,10 @@ struct send_result {
   char error_code[LB_ERRCODE_MAX];
   char error_text[LB_ERRTEXT_MAX];
   long retry_after_ms; /* a provider's back-off request, -1 if none */
+  /* The refusal is about the recipient (opted out, a landline, not a
+   * number): no other route reaches them, so a failed MMS is not resent
+   * as a link. */
+  int recipient_refused;
 };
 
 struct inbound_media {

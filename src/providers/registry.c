@@ -5,8 +5,11 @@
 #include "util/err.h"
 
 extern const struct provider_ops provider_sim;
+extern const struct provider_ops provider_smsbroadcast;
+extern const struct provider_ops provider_twilio;
 
-static const struct provider_ops *const all[] = {&provider_sim};
+static const struct provider_ops *const all[] = {
+    &provider_sim, &provider_smsbroadcast, &provider_twilio};
 
 const struct provider_ops *provider_find(const char *name)
 {
@@ -18,7 +21,7 @@ const struct provider_ops *provider_find(const char *name)
 
 const char *provider_names(void)
 {
-  return "sim";
+  return "sim, smsbroadcast, twilio";
 }
 
 int provider_init(struct provider *p, const char *name,

@@ -1128,8 +1128,8 @@ static int result_job(struct conn *c, void *arg)
       "UPDATE messages SET status = ?, provider_message_id = "
       "COALESCE(?, provider_message_id), error_code = ?, error_text = ?, "
       "error_retryable = ?, next_attempt_at = ?, updated_at = ?, "
-      "route = COALESCE(?, route), route_reason = COALESCE(?, route_reason) "
-      "WHERE id = ?";
+      "route = COALESCE(?, route), route_reason = COALESCE(?, route_reason), "
+      "provider = ?, from_e164 = ? WHERE id = ?";
   struct result_arg *a = arg;
   const struct message *m = a->m;
   enum msg_status cur;
@@ -1154,7 +1154,9 @@ static int result_job(struct conn *c, void *arg)
   sq_bi(st, 7, now);
   sq_bt0(st, 8, m->route);
   sq_bt0(st, 9, m->route_reason);
-  sq_bt(st, 10, m->id);
+  sq_bt(st, 10, m->provider);
+  sq_bt(st, 11, m->from);
+  sq_bt(st, 12, m->id);
   if ((rc = sq_step_done(c, st)))
     return rc;
   return add_event(c, m->id, status_name(m->status), a->detail, now);
@@ -1277,12 +1279,27 @@ struct status_arg {
   char *msg_id;
 };
 
+/* A shortened id: 16 to 25 of the characters ids are made of. */
+static int ref_is_tail(const char *ref)
+{
+  size_t n = ref ? strlen(ref) : 0;
+  if (n < 16 || n >= LB_ID_SIZE - 1)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!((ref[i] >= '0' && ref[i] <= '9') || (ref[i] >= 'A' && ref[i] <= 'Z')))
+      return 0;
+  return 1;
+}
+
 static int status_job(struct conn *c, void *arg)
 {
   static const char by_ref[] = "SELECT id FROM messages WHERE id = ? AND "
                                "provider = ? AND direction = 'outbound'";
   static const char by_pmid[] = "SELECT id FROM messages WHERE provider = ? "
                                 "AND provider_message_id = ?";
+  static const char by_tail[] =
+      "SELECT id FROM messages WHERE id LIKE '%' || ? AND provider = ? AND "
+      "direction = 'outbound' LIMIT 2";
   static const char upd[] =
       "UPDATE messages SET status = ?, error_code = COALESCE(?, error_code), "
       "error_text = COALESCE(?, error_text), error_retryable = 0, "
@@ -1315,6 +1332,21 @@ static int status_job(struct conn *c, void *arg)
     if (sqlite3_step(st) == SQLITE_ROW)
       sq_ct(st, 0, a->msg_id, LB_ID_SIZE);
     sqlite3_reset(st);
+  }
+  if (!a->msg_id[0] && ref_is_tail(a->ref)) {
+    /* A provider that keeps only the end of our id (SMS Broadcast's ref
+     * holds 20 characters): the one outbound message whose id ends so.
+     * Only needed for a send whose answer was lost (no provider id). */
+    int n = 0;
+    if (!(st = sq_stmt(c, by_tail)))
+      return LB_EDB;
+    sq_bt(st, 1, a->ref);
+    sq_bt(st, 2, a->provider);
+    while (sqlite3_step(st) == SQLITE_ROW && ++n == 1)
+      sq_ct(st, 0, a->msg_id, LB_ID_SIZE);
+    sqlite3_reset(st);
+    if (n != 1)
+      a->msg_id[0] = '\0';
   }
   if (!a->msg_id[0])
     return LB_ENOTFOUND;

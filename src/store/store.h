@@ -83,7 +83,9 @@ int store_message_events(struct store *s, const char *id, store_event_cb cb,
 int store_outbox_claim(struct store *s, int64_t now, struct message *out,
                        size_t max, size_t *n);
 /* Records a send attempt's result: m->status, provider id, error fields,
- * next_attempt_at. A move the lifecycle forbids is ignored (a receipt
+ * next_attempt_at, route, and the provider and sending number (which
+ * change when an MMS from a second sender falls back to a link from the
+ * clinic's own number). A move the lifecycle forbids is ignored (a receipt
  * got there first) and returns LB_ETRANSITION. */
 int store_outbox_result(struct store *s, const struct message *m,
                         const char *detail);

@@ -16,17 +16,18 @@ int crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
   return crypto_hmac_sha256_parts(key, keylen, &part, 1, out);
 }
 
-int crypto_hmac_sha256_parts(const void *key, size_t keylen,
-                             const struct crypto_part *parts, size_t n,
-                             unsigned char out[LB_SHA256_LEN])
+/* HMAC with the named digest over the concatenated parts (EVP_MAC). */
+static int hmac_parts(const char *digest, size_t mdlen, const void *key,
+                      size_t keylen, const struct crypto_part *parts, size_t n,
+                      unsigned char *out)
 {
   size_t outlen = 0;
   int rc = LB_EINVAL;
   EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
   EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
-      OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                          (char *)digest, 0),
+                         OSSL_PARAM_construct_end()};
 
   if (!ctx)
     goto out;
@@ -35,14 +36,34 @@ int crypto_hmac_sha256_parts(const void *key, size_t keylen,
   for (size_t i = 0; i < n; i++)
     if (!EVP_MAC_update(ctx, parts[i].data, parts[i].len))
       goto out;
-  if (!EVP_MAC_final(ctx, out, &outlen, LB_SHA256_LEN) ||
-      outlen != LB_SHA256_LEN)
+  if (!EVP_MAC_final(ctx, out, &outlen, mdlen) || outlen != mdlen)
     goto out;
   rc = LB_OK;
 out:
   EVP_MAC_CTX_free(ctx);
   EVP_MAC_free(mac);
   return rc;
+}
+
+int crypto_hmac_sha256_parts(const void *key, size_t keylen,
+                             const struct crypto_part *parts, size_t n,
+                             unsigned char out[LB_SHA256_LEN])
+{
+  return hmac_parts("SHA256", LB_SHA256_LEN, key, keylen, parts, n, out);
+}
+
+int crypto_hmac_sha1(const void *key, size_t keylen, const void *msg,
+                     size_t msglen, unsigned char out[LB_SHA1_LEN])
+{
+  struct crypto_part part = {msg, msglen};
+  return crypto_hmac_sha1_parts(key, keylen, &part, 1, out);
+}
+
+int crypto_hmac_sha1_parts(const void *key, size_t keylen,
+                           const struct crypto_part *parts, size_t n,
+                           unsigned char out[LB_SHA1_LEN])
+{
+  return hmac_parts("SHA1", LB_SHA1_LEN, key, keylen, parts, n, out);
 }
 
 int crypto_sha256(const void *msg, size_t len, unsigned char out[LB_SHA256_LEN])

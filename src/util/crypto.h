@@ -1,5 +1,6 @@
-/* Thin wrappers over OpenSSL and libsodium: HMAC-SHA256, SHA-256, hex,
- * constant-time comparison, random tokens. Nothing here is hand-rolled. */
+/* Thin wrappers over OpenSSL and libsodium: HMAC-SHA256, HMAC-SHA1 (for
+ * providers whose signatures need it), SHA-256, hex, constant-time
+ * comparison, random tokens. Nothing here is hand-rolled. */
 #ifndef LB_CRYPTO_H
 #define LB_CRYPTO_H
 
@@ -20,6 +21,14 @@ struct crypto_part {
 int crypto_hmac_sha256_parts(const void *key, size_t keylen,
                              const struct crypto_part *parts, size_t n,
                              unsigned char out[LB_SHA256_LEN]);
+/* HMAC-SHA1: only for verifying providers' signatures that are defined with
+ * it (Twilio's X-Twilio-Signature); never for anything of our own. */
+#define LB_SHA1_LEN 20
+int crypto_hmac_sha1(const void *key, size_t keylen, const void *msg,
+                     size_t msglen, unsigned char out[LB_SHA1_LEN]);
+int crypto_hmac_sha1_parts(const void *key, size_t keylen,
+                           const struct crypto_part *parts, size_t n,
+                           unsigned char out[LB_SHA1_LEN]);
 int crypto_sha256(const void *msg, size_t len,
                   unsigned char out[LB_SHA256_LEN]);
 void crypto_hex(const unsigned char *in, size_t n, char *out /* 2n+1 */);

@@ -567,7 +567,7 @@ static void test_validate_refusals(void **state)
     const char *section, *key, *value; /* the one change to a valid config */
     const char *where, *msg_has1, *msg_has2;
   } rows[] = {
-      {"clinic", "host", "twilio", "[clinic] host", "'twilio'",
+      {"clinic", "host", "carrier-pigeon", "[clinic] host", "'carrier-pigeon'",
        "known providers: sim"},
       {"clinic", "host", "", "[clinic] host", "one of: sim", NULL},
       {"api", "key", "0123456789abcdef0123456", "[api] key", "24", NULL},

@@ -579,6 +579,68 @@ static void test_sim_caps(void **state)
   config_release(&c);
 }
 
+/* ---- a second sender, allowed against the advice ----------------------- */
+
+/* [routing] mms_provider with allow_other_sender: only media the host
+ * cannot send as MMS goes that way, marked; text and links stay on the
+ * clinic's number, and a second sender that cannot take it changes
+ * nothing. */
+static void test_other_sender(void **state)
+{
+  struct provider_caps host = caps_of(1, 0, 0), other = caps_of(1, 1, 0),
+                       host_mms = caps_of(1, 1, 0);
+  struct route_media jpeg = {"image/jpeg", 1000};
+  struct route_media huge = {"image/jpeg", BUDGET + 1};
+  struct route_input in = {.has_text = 1,
+                           .media = &jpeg,
+                           .n_media = 1,
+                           .links_available = 1,
+                           .host = "smsbroadcast",
+                           .caps = &host,
+                           .fallback = FALLBACK_LINK,
+                           .other_host = "twilio",
+                           .other_from = "+61400000001",
+                           .other_caps = &other};
+  struct route_decision got;
+
+  route_decide(&in, &got);
+  assert_int_equal(got.plan, ROUTE_MMS);
+  assert_string_equal(got.code, "mms_other_sender");
+  assert_int_equal(got.other_sender, 1);
+  assert_non_null(strstr(got.reason, "via twilio from +61400000001"));
+  assert_non_null(strstr(got.reason, "ANOTHER NUMBER"));
+  assert_non_null(strstr(got.reason, "smsbroadcast cannot send MMS"));
+  assert_non_null(strstr(got.reason, "does not reach this inbox"));
+
+  in.delivery = DELIVERY_MMS; /* MMS asked for: the other sender may do it */
+  route_decide(&in, &got);
+  assert_string_equal(got.code, "mms_other_sender");
+
+  in.delivery = DELIVERY_LINK; /* a link is always the clinic's number */
+  route_decide(&in, &got);
+  assert_string_equal(got.code, "link_requested");
+  assert_int_equal(got.other_sender, 0);
+
+  in.delivery = DELIVERY_AUTO; /* too large for the other sender too */
+  in.media = &huge;
+  route_decide(&in, &got);
+  assert_string_equal(got.code, "link_no_mms");
+  assert_int_equal(got.other_sender, 0);
+
+  in.media = NULL; /* text only: always the host */
+  in.n_media = 0;
+  route_decide(&in, &got);
+  assert_string_equal(got.code, "sms");
+  assert_int_equal(got.other_sender, 0);
+
+  in.media = &jpeg; /* a host that sends the MMS itself keeps it */
+  in.n_media = 1;
+  in.caps = &host_mms;
+  route_decide(&in, &got);
+  assert_string_equal(got.code, "mms");
+  assert_int_equal(got.other_sender, 0);
+}
+
 /* ---- after an MMS failed ----------------------------------------------- */
 
 static struct want expect_after(enum kind k, int sms_out, int links,
@@ -842,6 +904,7 @@ int main(void)
       cmocka_unit_test(test_budget_edges),
       cmocka_unit_test(test_odd_input),
       cmocka_unit_test(test_sim_caps),
+      cmocka_unit_test(test_other_sender),
       cmocka_unit_test(test_after_failure_cross),
       cmocka_unit_test(test_after_failure_rows),
       cmocka_unit_test(test_names),

@@ -193,7 +193,7 @@ static void test_registry_and_caps(void **state)
   struct provider p;
   assert_non_null(provider_find("sim"));
   assert_string_equal(provider_find("sim")->name, "sim");
-  assert_null(provider_find("twilio"));
+  assert_null(provider_find("carrier-pigeon"));
   assert_null(provider_find(NULL));
   assert_non_null(strstr(provider_names(), "sim"));
 
