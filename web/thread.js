@@ -164,6 +164,12 @@ export class Thread {
       entry.route = new RouteInfo({ msgId: msg.id, clock: this.clock });
       meta.append(entry.status, entry.route.button);
       li.append(entry.reason, entry.route.panel);
+      if (msg.route && msg.route.other_sender) {
+        li.append(h('p', {
+          class: 'other-sender',
+          text: `Sent from another number, ${msg.from}: the patient sees a second number, and a reply to it will not reach this inbox.`,
+        }));
+      }
     }
     if (!outbound && msg.media_pending) {
       const n = msg.media_pending;

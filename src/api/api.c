@@ -102,6 +102,10 @@ json_t *api_message_json(struct app *a, const struct message *m,
     if (route && strcmp(m->route, "link") == 0 &&
         store_link_of_message(a->store, m->id, &l) == LB_OK)
       json_object_set_new(route, "link", json_string(l.id));
+    /* Marked: sent from a second number ([routing] allow_other_sender). */
+    if (route && m->direction == DIR_OUTBOUND &&
+        strcmp(m->from, a->cfg->number) != 0)
+      json_object_set_new(route, "other_sender", json_true());
     json_object_set_new(o, "route", route);
   } else {
     json_object_set_new(o, "route", json_null());

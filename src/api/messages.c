@@ -196,8 +196,10 @@ void h_messages_create(void *cls, struct http_req *r)
 
   m.direction = DIR_OUTBOUND;
   snprintf(m.from, sizeof m.from, "%s", c->number);
-  if (plan.other_sender) /* allowed, marked: see route.h */
+  if (plan.other_sender) { /* allowed, marked: see route.h */
     snprintf(m.from, sizeof m.from, "%s", c->mms_from);
+    snprintf(m.clinic_number, sizeof m.clinic_number, "%s", c->number);
+  }
   snprintf(m.to, sizeof m.to, "%s", e164);
   m.text = strdup(text ? json_string_value(text) : "");
   if (!m.text) {

@@ -109,9 +109,17 @@ static int explain(const struct config *c)
                "public_url."
              : "off: set [links] secret so images the host cannot send go as "
                "links.");
-  printf("  Senders  only %s sends from %s; a second sender ([routing] "
-         "mms_provider) is refused.\n\n",
-         p.ops->name, c->number);
+  if (c->mms_provider[0] && c->allow_other_sender)
+    printf("  Senders  %s sends every text and link from %s. Images %s cannot "
+           "send as MMS go through %s from %s ([routing] allow_other_sender "
+           "= true): patients see a second number, and a reply to %s does not "
+           "reach the inbox. Each such message is marked.\n\n",
+           p.ops->name, c->number, p.ops->name, c->mms_provider, c->mms_from,
+           c->mms_from);
+  else
+    printf("  Senders  only %s sends from %s; a second sender ([routing] "
+           "mms_provider) is refused.\n\n",
+           p.ops->name, c->number);
 
   printf("The four set-ups, with this gateway's rules:\n\n");
   for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {

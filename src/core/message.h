@@ -25,6 +25,10 @@ struct message {
   enum msg_direction direction;
   char from[LB_E164_SIZE];
   char to[LB_E164_SIZE];
+  /* Outbound from a second sender ([routing] allow_other_sender): the
+   * clinic number whose conversation it belongs to, when 'from' is not
+   * it. "" otherwise. Not stored; used when the message is queued. */
+  char clinic_number[LB_E164_SIZE];
   char *text;
   enum msg_status status;
   char provider[LB_PROVIDER_MAX];

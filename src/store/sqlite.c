@@ -661,8 +661,9 @@ static int enqueue_job(struct conn *c, void *arg)
     }
     sqlite3_reset(st);
   }
-  if ((rc =
-           upsert_conversation(c, m->from, m->to, m, 0, m->created_at, conv)) ||
+  if ((rc = upsert_conversation(
+           c, m->clinic_number[0] ? m->clinic_number : m->from, m->to, m, 0,
+           m->created_at, conv)) ||
       (rc = insert_message(c, m, conv, &inserted)))
     return rc;
   if (!inserted)
