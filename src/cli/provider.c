@@ -31,8 +31,14 @@ static int check(const struct config *cfg, const char *name)
   char answer[512] = "";
   int rc, status = 1;
 
+  struct config_errors errs = {0};
   wire_request_init(&req);
   wire_response_init(&res);
+  config_check_provider(cfg, name, &errs);
+  if (errs.n) {
+    config_errors_print(stderr, cfg, &errs);
+    return 1;
+  }
   if ((rc = provider_init(&p, name, cfg))) {
     fprintf(stderr, "lyrebird provider: %s: %s (known providers: %s)\n", name,
             rc == LB_ENOTFOUND ? "no such provider" : lb_strerror(rc),

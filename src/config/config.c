@@ -599,10 +599,8 @@ static int url_ok(const char *url)
   return ok;
 }
 
-/* The keys a provider needs, whether it is the host or the second
- * sender. */
-static void provider_keys_check(const struct config *c, const char *name,
-                                struct config_errors *errs)
+void config_check_provider(const struct config *c, const char *name,
+                           struct config_errors *errs)
 {
   if (strcmp(name, "smsbroadcast") == 0) {
     if (!c->sb_username[0] || !c->sb_password[0])
@@ -698,7 +696,7 @@ int config_validate(struct config *c, struct config_errors *errs)
     add_error(errs, 0, "[clinic] host",
               "unknown provider '%s'; known providers: %s", c->host,
               provider_names());
-  provider_keys_check(c, c->host, errs);
+  config_check_provider(c, c->host, errs);
   if (strcmp(c->host, "sim") == 0 && !c->sim_enabled)
     add_error(errs, 0, "[sim] enabled",
               "the host is the simulated carrier, so set [sim] enabled = true "
@@ -743,7 +741,7 @@ int config_validate(struct config *c, struct config_errors *errs)
                 "provider",
                 c->mms_provider);
     else
-      provider_keys_check(c, c->mms_provider, errs);
+      config_check_provider(c, c->mms_provider, errs);
     if (!c->mms_from[0])
       add_error(errs, 0, "[routing] mms_from",
                 "set the second sender's own number (the one patients will "

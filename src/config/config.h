@@ -141,6 +141,10 @@ int config_set(struct config *c, const char *section, const char *key,
 int config_validate(struct config *c, struct config_errors *errs);
 void config_errors_print(FILE *f, const struct config *c,
                          const struct config_errors *errs);
+/* The keys provider 'name' needs (as the host or as a second sender),
+ * added to errs. */
+void config_check_provider(const struct config *c, const char *name,
+                           struct config_errors *errs);
 /* Writes the commented example (lyrebird.example.ini is this output). */
 void config_write_example(FILE *f);
 
