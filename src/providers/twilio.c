@@ -764,7 +764,7 @@ static int tw_parse_inbound(const struct provider *p,
     return LB_ENOMEM;
   for (long k = 0; k < n_media; k++) {
     struct inbound_media *im = &out->media[out->n_media];
-    char uname[32], tname[32];
+    char uname[48], tname[48];
     const char *url, *ct;
     snprintf(uname, sizeof uname, "MediaUrl%ld", k);
     snprintf(tname, sizeof tname, "MediaContentType%ld", k);
