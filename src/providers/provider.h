@@ -148,6 +148,14 @@ int provider_init(struct provider *p, const char *name,
                   const struct config *cfg);
 void provider_release(struct provider *p);
 
+/* The start every parse_send shares: clears out, takes the provider's
+ * Retry-After, and for a transport failure (no answer, or none that can
+ * be read) fills out and returns 1: SEND_UNKNOWN when the request may
+ * have arrived (a resend could duplicate it), else SEND_RETRY. 0 when
+ * there is an answer to read. */
+int send_result_begin(const struct wire_response *res, const char *provider,
+                      struct send_result *out);
+
 void inbound_msg_init(struct inbound_msg *m);
 void inbound_msg_release(struct inbound_msg *m);
 

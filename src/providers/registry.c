@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,28 @@ void provider_release(struct provider *p)
   if (p->ops && p->ops->release)
     p->ops->release(p);
   p->priv = NULL;
+}
+
+int send_result_begin(const struct wire_response *res, const char *provider,
+                      struct send_result *out)
+{
+  memset(out, 0, sizeof *out);
+  out->retry_after_ms =
+      res->retry_after_s >= 0 ? res->retry_after_s * 1000 : -1;
+  if (!res->error && res->status >= 100)
+    return 0;
+  out->outcome = res->maybe_sent ? SEND_UNKNOWN : SEND_RETRY;
+  snprintf(out->error_code, sizeof out->error_code, "%s",
+           res->error == LB_ETIMEOUT ? "timeout" : "network");
+  if (res->error_text[0])
+    snprintf(out->error_text, sizeof out->error_text, "%s", res->error_text);
+  else if (res->error)
+    snprintf(out->error_text, sizeof out->error_text, "%s",
+             lb_strerror(res->error));
+  else
+    snprintf(out->error_text, sizeof out->error_text, "no answer from %s",
+             provider);
+  return 1;
 }
 
 void inbound_msg_init(struct inbound_msg *m)

@@ -163,17 +163,8 @@ static int sim_parse_send(const struct provider *p,
                           const struct wire_response *res,
                           struct send_result *out)
 {
-  memset(out, 0, sizeof *out);
-  out->retry_after_ms =
-      res->retry_after_s >= 0 ? res->retry_after_s * 1000 : -1;
-  if (res->error) {
-    out->outcome = res->maybe_sent ? SEND_UNKNOWN : SEND_RETRY;
-    snprintf(out->error_code, sizeof out->error_code, "%s",
-             res->error == LB_ETIMEOUT ? "timeout" : "network");
-    snprintf(out->error_text, sizeof out->error_text, "%s",
-             res->error_text[0] ? res->error_text : lb_strerror(res->error));
+  if (send_result_begin(res, "the simulated carrier", out))
     return LB_OK;
-  }
   if (res->status >= 200 && res->status < 300) {
     json_t *o = json_loadb(res->body.data ? res->body.data : "", res->body.len,
                            0, NULL);

@@ -492,18 +492,9 @@ static int sb_parse_send(const struct provider *p,
                          struct send_result *out)
 {
   struct sb_answer a;
-  memset(out, 0, sizeof *out);
-  out->retry_after_ms =
-      res->retry_after_s >= 0 ? res->retry_after_s * 1000 : -1;
-  if (res->error) {
-    /* Sent and then lost: it may have gone; never resent blindly. */
-    out->outcome = res->maybe_sent ? SEND_UNKNOWN : SEND_RETRY;
-    snprintf(out->error_code, sizeof out->error_code, "%s",
-             res->error == LB_ETIMEOUT ? "timeout" : "network");
-    snprintf(out->error_text, sizeof out->error_text, "%s",
-             res->error_text[0] ? res->error_text : lb_strerror(res->error));
+  /* Sent and then lost: it may have gone; never resent blindly. */
+  if (send_result_begin(res, "SMS Broadcast", out))
     return LB_OK;
-  }
   read_answer(res, &a);
   /* An OK line means it went, whatever the HTTP status: a resend would
    * reach the patient twice. A partial success (OK and BAD lines) cannot

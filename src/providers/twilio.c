@@ -413,21 +413,10 @@ static int tw_parse_send(const struct provider *p,
   char msg[300];
   long code;
 
-  memset(out, 0, sizeof *out);
-  out->retry_after_ms =
-      res->retry_after_s >= 0 ? res->retry_after_s * 1000 : -1;
-  if (res->error || res->status < 100) {
-    /* Twilio has no idempotency key: after a request that may have
-     * arrived, only a receipt can say whether it went. */
-    out->outcome = res->maybe_sent ? SEND_UNKNOWN : SEND_RETRY;
-    snprintf(out->error_code, sizeof out->error_code, "%s",
-             res->error == LB_ETIMEOUT ? "timeout" : "network");
-    snprintf(out->error_text, sizeof out->error_text, "%s",
-             res->error_text[0] ? res->error_text
-             : res->error       ? lb_strerror(res->error)
-                                : "no answer from Twilio");
+  /* Twilio has no idempotency key: after a request that may have
+   * arrived, only a receipt can say whether it went. */
+  if (send_result_begin(res, "Twilio", out))
     return LB_OK;
-  }
   if (res->status >= 200 && res->status < 300) {
     json_t *o = json_loadb(res->body.data ? res->body.data : "", res->body.len,
                            0, NULL);
