@@ -199,8 +199,10 @@ static int refuse(struct app *a, struct http_req *r, const struct link *l,
 /* The neutral page: the clinic's name and a "View image" button, with what
  * the link's check asks for. 'note' (may be NULL) says what happened to the
  * last answer. */
-static void reply_neutral(struct app *a, struct http_req *r,
-                          const struct link *l, const char *note)
+/* The neutral page, with 'note' (may be NULL) as an error, or with
+ * 'info' as plain news ("We have texted you a code"). */
+static void reply_neutral_as(struct app *a, struct http_req *r,
+                             const struct link *l, const char *note, int info)
 {
   struct buf b;
   int dob = strcmp(l->check, "dob") == 0, code = strcmp(l->check, "code") == 0;
@@ -212,7 +214,8 @@ static void reply_neutral(struct app *a, struct http_req *r,
   buf_puts(&b, " has sent you an image. It is private: it shows only when "
                "you choose to view it.</p>");
   if (note) {
-    buf_puts(&b, "<p class=\"error\" role=\"alert\">");
+    buf_puts(&b, info ? "<p class=\"info\" role=\"status\">"
+                      : "<p class=\"error\" role=\"alert\">");
     esc(&b, note);
     buf_puts(&b, "</p>");
   }
@@ -237,7 +240,7 @@ static void reply_neutral(struct app *a, struct http_req *r,
     return;
   }
   if (code)
-    buf_puts(&b, "<div class=\"dob\"><label>Code from the text message"
+    buf_puts(&b, "<div class=\"dob code\"><label>Code from the text message"
                  "<input name=\"code\" inputmode=\"numeric\" "
                  "autocomplete=\"one-time-code\" maxlength=\"6\" "
                  "required></label></div>");
@@ -250,6 +253,12 @@ static void reply_neutral(struct app *a, struct http_req *r,
                  "code</button></form>");
   }
   page_end(r, &b, 200);
+}
+
+static void reply_neutral(struct app *a, struct http_req *r,
+                          const struct link *l, const char *note)
+{
+  reply_neutral_as(a, r, l, note, 0);
 }
 
 static void h_view_get(void *cls, struct http_req *r)
@@ -326,7 +335,8 @@ static void send_code(struct app *a, struct http_req *r, const struct link *l)
   }
   sodium_memzero(text, sizeof text);
   after.code_expires_at = clock_now_ms() + CODE_MINUTES * 60 * 1000LL;
-  reply_neutral(a, r, &after, "We have texted you a code. Enter it below.");
+  reply_neutral_as(a, r, &after, "We have texted you a code. Enter it below.",
+                   1);
 }
 
 /* Checks the answer to a link's check. 0: right, go on. Otherwise it has
