@@ -6,16 +6,9 @@
  * updates it parses, URL-encoded and JSON. */
 #include <curl/curl.h>
 #include <jansson.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <cmocka.h>
 
 #include "config/config.h"
 #include "core/message.h"
@@ -23,9 +16,8 @@
 #include "util/err.h"
 #include "util/wire.h"
 
-#ifndef FIXTURE_DIR
-#error "FIXTURE_DIR must point at tests/fixtures"
-#endif
+#define FIXTURE_SUBDIR "smsbroadcast"
+#include "adapter_test.h" /* CHECK_*, fixture(), struct fake_hook */
 
 #define USERNAME "clinic-api-key"
 #define PASSWORD "s3cret&pass=word"
@@ -48,70 +40,6 @@ static struct config cfg;
 static struct provider sb;
 
 /* ---- helpers ----------------------------------------------------------- */
-
-#define CHECK_INT(row, got, want)                                              \
-  do {                                                                         \
-    long long g_ = (long long)(got), w_ = (long long)(want);                   \
-    if (g_ != w_)                                                              \
-      fail_msg("%s: %s = %lld, want %lld", (row), #got, g_, w_);               \
-  } while (0)
-
-#define CHECK_RC(row, got, want)                                               \
-  do {                                                                         \
-    int g_ = (got), w_ = (want);                                               \
-    if (g_ != w_)                                                              \
-      fail_msg("%s: %s = %s, want %s", (row), #got, lb_errname(g_),            \
-               lb_errname(w_));                                                \
-  } while (0)
-
-#define CHECK_STR(row, got, want)                                              \
-  do {                                                                         \
-    const char *g_ = (got), *w_ = (want);                                      \
-    if (strcmp(g_, w_) != 0)                                                   \
-      fail_msg("%s: %s = '%s', want '%s'", (row), #got, g_, w_);               \
-  } while (0)
-
-#define CHECK_HAS(row, got, needle)                                            \
-  do {                                                                         \
-    const char *g_ = (got), *n_ = (needle);                                    \
-    if (!strstr(g_, n_))                                                       \
-      fail_msg("%s: %s = '%s' lacks '%s'", (row), #got, g_, n_);               \
-  } while (0)
-
-/* Reads tests/fixtures/smsbroadcast/<name>; the caller frees. */
-static char *fixture(const char *name, size_t *len)
-{
-  char path[1024];
-  FILE *f;
-  char *data;
-  long n;
-  snprintf(path, sizeof path, "%s/smsbroadcast/%s", FIXTURE_DIR, name);
-  f = fopen(path, "rb");
-  if (!f)
-    fail_msg("cannot open fixture %s", path);
-  fseek(f, 0, SEEK_END);
-  n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  data = malloc((size_t)n + 1);
-  assert_non_null(data);
-  assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-  data[n] = '\0';
-  fclose(f);
-  if (len)
-    *len = (size_t)n;
-  return data;
-}
-
-static json_t *fixture_json(const char *name)
-{
-  json_error_t err;
-  char *text = fixture(name, NULL);
-  json_t *j = json_loads(text, 0, &err);
-  free(text);
-  if (!j)
-    fail_msg("fixture %s: %s (line %d)", name, err.text, err.line);
-  return j;
-}
 
 /* Decoded name=value pairs of a URL-encoded string, as the HTTP layer
  * hands them to the adapter (it decodes with libmicrohttpd; here libcurl
@@ -170,28 +98,6 @@ static const char *form_get(const struct form *f, const char *name)
   for (size_t i = 0; i < f->n; i++)
     if (strcmp(f->p[i].name, name) == 0)
       return f->p[i].value;
-  return NULL;
-}
-
-/* A webhook request with a few headers; lookups ignore case, as HTTP
- * header names do. */
-struct fake_hook {
-  const char *names[4];
-  const char *values[4];
-  int n;
-};
-
-static const char *fake_header(void *ctx, const char *name)
-{
-  struct fake_hook *h = ctx;
-  for (int i = 0; h && i < h->n; i++)
-    if (strcasecmp(h->names[i], name) == 0)
-      return h->values[i];
-  return NULL;
-}
-
-static const char *fake_query(void *ctx, const char *name)
-{
   return NULL;
 }
 

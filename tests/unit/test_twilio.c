@@ -9,17 +9,10 @@
  * the adapter sees them. */
 #include <curl/curl.h>
 #include <jansson.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <cmocka.h>
-#include <sodium.h>
 
 #include "config/config.h"
 #include "core/message.h"
@@ -30,9 +23,8 @@
 #include "util/err.h"
 #include "util/wire.h"
 
-#ifndef FIXTURE_DIR
-#error "FIXTURE_DIR must point at tests/fixtures"
-#endif
+#define FIXTURE_SUBDIR "twilio"
+#include "adapter_test.h" /* CHECK_*, fixture(), struct fake_hook */
 
 #define AC "AC0123456789abcdef0123456789abcdef"
 #define TOKEN "twilio-auth-token-0123456789abcd"
@@ -50,70 +42,6 @@ static struct config cfg;
 static struct provider tw;
 
 /* ---- helpers ------------------------------------------------------------ */
-
-#define CHECK_INT(row, got, want)                                              \
-  do {                                                                         \
-    long long g_ = (long long)(got), w_ = (long long)(want);                   \
-    if (g_ != w_)                                                              \
-      fail_msg("%s: %s = %lld, want %lld", (row), #got, g_, w_);               \
-  } while (0)
-
-#define CHECK_RC(row, got, want)                                               \
-  do {                                                                         \
-    int g_ = (got), w_ = (want);                                               \
-    if (g_ != w_)                                                              \
-      fail_msg("%s: %s = %s, want %s", (row), #got, lb_errname(g_),            \
-               lb_errname(w_));                                                \
-  } while (0)
-
-#define CHECK_STR(row, got, want)                                              \
-  do {                                                                         \
-    const char *g_ = (got), *w_ = (want);                                      \
-    if (strcmp(g_, w_) != 0)                                                   \
-      fail_msg("%s: %s = '%s', want '%s'", (row), #got, g_, w_);               \
-  } while (0)
-
-#define CHECK_HAS(row, got, needle)                                            \
-  do {                                                                         \
-    const char *g_ = (got), *n_ = (needle);                                    \
-    if (!strstr(g_, n_))                                                       \
-      fail_msg("%s: %s = '%s' lacks '%s'", (row), #got, g_, n_);               \
-  } while (0)
-
-/* Reads tests/fixtures/twilio/<name>; the caller frees. */
-static char *fixture(const char *name, size_t *len)
-{
-  char path[1024];
-  FILE *f;
-  char *data;
-  long n;
-  snprintf(path, sizeof path, "%s/twilio/%s", FIXTURE_DIR, name);
-  f = fopen(path, "rb");
-  if (!f)
-    fail_msg("cannot open fixture %s", path);
-  fseek(f, 0, SEEK_END);
-  n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  data = malloc((size_t)n + 1);
-  assert_non_null(data);
-  assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-  data[n] = '\0';
-  fclose(f);
-  if (len)
-    *len = (size_t)n;
-  return data;
-}
-
-static json_t *fixture_json(const char *name)
-{
-  json_error_t err;
-  char *text = fixture(name, NULL);
-  json_t *j = json_loads(text, 0, &err);
-  free(text);
-  if (!j)
-    fail_msg("fixture %s: %s (line %d)", name, err.text, err.line);
-  return j;
-}
 
 static const char *jstr(json_t *o, const char *key)
 {
@@ -138,48 +66,15 @@ static size_t load_params(json_t *arr, struct wire_param *out, size_t max)
   return n;
 }
 
-/* A webhook request: a few headers and query fields; header lookups ignore
- * case, as HTTP header names do. */
-struct fake_hook {
-  const char *hnames[4], *hvalues[4];
-  int nh;
-  const char *qnames[4], *qvalues[4];
-  int nq;
+/* A Twilio webhook request: the shared fake's headers and query fields
+ * (in .http), and the decoded form fields Twilio signs. */
+struct tw_hook {
+  struct fake_hook http;
   struct wire_param params[LB_HOOK_PARAMS_MAX];
   size_t n_params;
 };
 
-static const char *fake_header(void *ctx, const char *name)
-{
-  struct fake_hook *h = ctx;
-  for (int i = 0; i < h->nh; i++)
-    if (strcasecmp(h->hnames[i], name) == 0)
-      return h->hvalues[i];
-  return NULL;
-}
-
-static const char *fake_query(void *ctx, const char *name)
-{
-  struct fake_hook *h = ctx;
-  for (int i = 0; i < h->nq; i++)
-    if (strcmp(h->qnames[i], name) == 0)
-      return h->qvalues[i];
-  return NULL;
-}
-
-static void add_header(struct fake_hook *h, const char *name, const char *v)
-{
-  h->hnames[h->nh] = name;
-  h->hvalues[h->nh++] = v;
-}
-
-static void add_query(struct fake_hook *h, const char *name, const char *v)
-{
-  h->qnames[h->nq] = name;
-  h->qvalues[h->nq++] = v;
-}
-
-static struct hook_request hook(struct fake_hook *h, const char *public_url,
+static struct hook_request hook(struct tw_hook *h, const char *public_url,
                                 const char *path, const char *query,
                                 const char *ctype, const char *body)
 {
@@ -193,7 +88,7 @@ static struct hook_request hook(struct fake_hook *h, const char *public_url,
       .body_len = body ? strlen(body) : 0,
       .header = fake_header,
       .query = fake_query,
-      .ctx = h,
+      .ctx = &h->http,
       .now_s = NOW,
       .params = h->params,
       .n_params = h->n_params,
@@ -203,7 +98,7 @@ static struct hook_request hook(struct fake_hook *h, const char *public_url,
 
 /* A webhook fixture: {"content_type", "params": [[n, v]...], "query": {}}.
  * The form body itself is not needed: adapters read decoded params. */
-static struct hook_request hook_fixture(json_t *j, struct fake_hook *h,
+static struct hook_request hook_fixture(json_t *j, struct tw_hook *h,
                                         const char *path)
 {
   const char *k;
@@ -212,7 +107,7 @@ static struct hook_request hook_fixture(json_t *j, struct fake_hook *h,
   h->n_params =
       load_params(json_object_get(j, "params"), h->params, LB_HOOK_PARAMS_MAX);
   json_object_foreach(json_object_get(j, "query"), k, v)
-      add_query(h, k, json_string_value(v));
+      add_query(&h->http, k, json_string_value(v));
   return hook(h, PUBLIC_URL, path, "", jstr(j, "content_type"), "x=1");
 }
 
@@ -745,14 +640,14 @@ static void test_verify_vectors(void **state)
   {
     const char *name = jstr(v, "name"), *want = jstr(v, "want");
     const char *ctype = jstr(v, "content_type");
-    struct fake_hook h;
+    struct tw_hook h;
     struct hook_request req;
     int rc;
     memset(&h, 0, sizeof h);
     h.n_params =
         load_params(json_object_get(v, "params"), h.params, LB_HOOK_PARAMS_MAX);
     if (jstr(v, "signature"))
-      add_header(&h, "X-Twilio-Signature", jstr(v, "signature"));
+      add_header(&h.http, "X-Twilio-Signature", jstr(v, "signature"));
     req =
         hook(&h, jstr(v, "public_url"),
              jstr(v, "path") ? jstr(v, "path") : "/myapp.php", jstr(v, "query"),
@@ -773,7 +668,7 @@ static void test_verify_vectors(void **state)
 static void test_verify_hook(void **state)
 {
   json_t *j = fixture_json("inbound_mms.json");
-  struct fake_hook h;
+  struct tw_hook h;
   struct hook_request req = hook_fixture(j, &h, "/hooks/twilio/inbound");
   char sig[TWILIO_SIGNATURE_SIZE], other[TWILIO_SIGNATURE_SIZE];
   const char *saved;
@@ -783,7 +678,7 @@ static void test_verify_hook(void **state)
   assert_int_equal(twilio_signature(TOKEN, PUBLIC_URL "/hooks/twilio/inbound",
                                     h.params, h.n_params, sig),
                    LB_OK);
-  add_header(&h, "x-twilio-signature", sig);
+  add_header(&h.http, "x-twilio-signature", sig);
   CHECK_RC("inbound", tw.ops->verify_hook(&tw, &req), LB_OK);
 
   /* The signature covers the URL Twilio was given, so any other public
@@ -816,7 +711,7 @@ static void test_verify_hook(void **state)
   assert_int_equal(twilio_signature(TOKEN, STATUS_URL "?ref=" REF, h.params,
                                     h.n_params, other),
                    LB_OK);
-  h.hvalues[0] = other;
+  h.http.values[0] = other;
   req.path = "/hooks/twilio/status";
   req.query_string = "ref=" REF;
   CHECK_RC("status with ref", tw.ops->verify_hook(&tw, &req), LB_OK);
@@ -837,7 +732,7 @@ static void test_verify_hook(void **state)
   req.body = "";
   req.body_len = 0;
   CHECK_RC("GET", tw.ops->verify_hook(&tw, &req), LB_OK);
-  h.hvalues[0] = sig;
+  h.http.values[0] = sig;
   CHECK_RC("GET, wrong signature", tw.ops->verify_hook(&tw, &req),
            LB_ESIGNATURE);
 
@@ -847,14 +742,14 @@ static void test_verify_hook(void **state)
                                     PUBLIC_URL "/hooks/twilio/inbound",
                                     h.params, h.n_params, other),
                    LB_OK);
-  add_header(&h, "X-Twilio-Signature", other);
+  add_header(&h.http, "X-Twilio-Signature", other);
   CHECK_RC("wrong token", tw.ops->verify_hook(&tw, &req), LB_ESIGNATURE);
 
   /* No auth token configured: nothing can be checked. */
   {
     static const char *const s[] = {"twilio", "account_sid", AC, NULL};
     assert_int_equal(init_provider(&p, &c, s), LB_OK);
-    h.hvalues[0] = sig;
+    h.http.values[0] = sig;
     CHECK_RC("no token", p.ops->verify_hook(&p, &req), LB_EAUTH);
     provider_release(&p);
     config_release(&c);
@@ -867,7 +762,7 @@ static void test_verify_hook(void **state)
 static int parse_inbound_json(json_t *j, struct inbound_msg *out, char *why,
                               size_t whylen)
 {
-  struct fake_hook h;
+  struct tw_hook h;
   struct hook_request req = hook_fixture(j, &h, "/hooks/twilio/inbound");
   inbound_msg_init(out);
   why[0] = '\0';
@@ -1016,7 +911,7 @@ static void test_parse_status(void **state)
   };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     json_t *j = fixture_json(rows[i].file);
-    struct fake_hook h;
+    struct tw_hook h;
     struct hook_request req = hook_fixture(j, &h, "/hooks/twilio/status");
     struct status_update u;
     char why[256] = "";
