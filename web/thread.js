@@ -164,12 +164,6 @@ export class Thread {
       entry.route = new RouteInfo({ msgId: msg.id, clock: this.clock });
       meta.append(entry.status, entry.route.button);
       li.append(entry.reason, entry.route.panel);
-      if (msg.route && msg.route.other_sender) {
-        li.append(h('p', {
-          class: 'other-sender',
-          text: `Sent from another number, ${msg.from}: the patient sees a second number, and a reply to it will not reach this inbox.`,
-        }));
-      }
     }
     if (!outbound && msg.media_pending) {
       const n = msg.media_pending;
@@ -210,6 +204,7 @@ export class Thread {
     if (!entry.status) return;
     const msg = entry.msg;
     entry.route.update(msg);
+    this.patchOtherSender(entry);
     const s = STATUS[msg.status] || { words: msg.status, icon: 'clock' };
     const words = statusWords(msg);
     const btn = entry.status;
@@ -225,6 +220,28 @@ export class Thread {
     entry.reason.classList.toggle('is-error', msg.status === 'undelivered' || msg.status === 'failed');
     // The reason has text only while it is shown.
     setText(entry.reason, entry.reason.hidden ? '' : this.reasonText(msg));
+  }
+
+  // The warning under an image sent from a second number ([routing]
+  // allow_other_sender); it goes when the message is resent as a link from
+  // the clinic's own number.
+  patchOtherSender(entry) {
+    const msg = entry.msg;
+    const other = Boolean(msg.route && msg.route.other_sender);
+    const text = other
+      ? `Sent from another number, ${msg.from}: the patient sees a second number, and a reply to it will not reach this inbox.`
+      : '';
+    if (other && !entry.otherSender) {
+      entry.otherSender = h('p', { class: 'other-sender' });
+      entry.li.append(entry.otherSender);
+    }
+    if (entry.otherSender) {
+      if (other) setText(entry.otherSender, text);
+      else {
+        entry.otherSender.remove();
+        entry.otherSender = null;
+      }
+    }
   }
 
   reasonText(msg) {

@@ -270,6 +270,8 @@ static void cause_text(const struct route_input *in, const struct mms_check *c,
         clean[j++] = *p;
     clean[j] = '\0';
     str_copy(quoted, sizeof quoted, clean);
+    if (in->failed_via && *in->failed_via)
+      h = in->failed_via;
     if (j)
       snprintf(dst, n, "%s refused the MMS for good (%s)", h, quoted);
     else

@@ -67,6 +67,9 @@ struct route_input {
   const char *other_host;
   const char *other_from; /* its number, E.164 */
   const struct provider_caps *other_caps;
+  /* route_after_mms_failure: the provider that refused the MMS, when it
+   * was not the host (the second sender); NULL: the host. */
+  const char *failed_via;
 };
 
 #define ROUTE_CODE_MAX 32

@@ -101,6 +101,8 @@ static int fallback_to_link(struct app *a, struct message *m,
   }
   app_route_input(a, &in, m->text && m->text[0], rmedia, m->n_media,
                   DELIVERY_AUTO);
+  if (strcmp(m->provider, a->host.ops->name) != 0)
+    in.failed_via = m->provider; /* the second sender refused it */
   route_after_mms_failure(&in, error_text, &d);
   if (d.plan != ROUTE_LINK)
     return 0;

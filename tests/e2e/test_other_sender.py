@@ -106,5 +106,7 @@ def test_a_failed_mms_from_the_other_number_falls_back_to_a_link_from_the_clinic
         got = wait_for(relinked, timeout=15, desc="the fallback link SMS")
         assert got["from"] == "+61488868772" and got["provider"] == "smsbroadcast"
         assert "other_sender" not in got["route"]
+        # The reason names who refused the MMS: the second sender.
+        assert "twilio refused the MMS for good" in got["route"]["reason"], got["route"]
         assert sb.sent[-1]["from"] == "61488868772"
         assert gw.url("/v/") in sb.sent[-1]["message"]

@@ -293,3 +293,27 @@ export async function startLyrebird(opts) {
   await srv.start();
   return srv;
 }
+
+/**
+ * A demo on a port the test chooses up front (e.g. with freePort()), for a
+ * set-up that must know the server's own address before it starts, such as
+ * LYREBIRD_SERVER_PUBLIC_URL:
+ *
+ *   const port = await freePort();
+ *   const srv = new LyrebirdOnPort({ name, port, env: { LYREBIRD_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}` } });
+ *   await srv.start();
+ */
+export class LyrebirdOnPort extends Lyrebird {
+  constructor({ port, ...opts } = {}) {
+    super(opts);
+    if (!Number.isInteger(port) || port <= 0) throw new Error(`LyrebirdOnPort: bad port ${port}`);
+    this.chosenPort = port;
+  }
+
+  get port() {
+    return this.chosenPort;
+  }
+
+  // start() assigns a free port of its own; this server keeps the chosen one.
+  set port(_ignored) {}
+}
