@@ -215,6 +215,10 @@ void api_register(struct app *a)
    * plus the JSON around it. Carriers cap an MMS well below this; the cap
    * is checked before the signature, so it must stay modest. */
   size_t hook_cap = media_cap / 3 * 4 + 64 * KB;
+  /* A host that sends MMS media inline (MessageMedia) asks for more, and
+   * says how much. */
+  if (a->host.caps.inbound_body_max > hook_cap)
+    hook_cap = a->host.caps.inbound_body_max;
 
   http_server_route(s, "GET", "/healthz", h_health, a, 0, AUTH_NONE);
   http_server_route(s, "POST", "/api/v1/session", h_session_create, a, 4 * KB,

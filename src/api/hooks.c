@@ -202,7 +202,8 @@ struct inbound_ctx {
    * message. */
   char *urls[LB_MEDIA_MAX];
   size_t n_urls;
-  int rc; /* the commit's result */
+  int opt_out; /* the provider says the patient opted out */
+  int rc;      /* the commit's result */
 };
 
 static void inbound_ctx_free(void *p)
@@ -231,6 +232,14 @@ static void inbound_committed(void *cls, struct http_req *r)
     app_notify_message(cls, x->m.id);
   if (x->rc != LB_EDUPLICATE && x->n_urls)
     fetchq_kick(((struct app *)cls)->fetcher);
+  if (x->rc != LB_EDUPLICATE && x->opt_out) {
+    struct app *a = cls;
+    char source[96];
+    snprintf(source, sizeof source, "%s reported an opt-out",
+             a->host.ops->name);
+    if (store_patient_opt_out(a->store, x->m.from, source))
+      log_warn("hook.optout", "the opt-out in %s was not recorded", x->m.id);
+  }
 }
 
 /* Runs on the store's writer thread. */
@@ -329,6 +338,7 @@ void h_hook_inbound(void *cls, struct http_req *r)
   m->created_at = m->updated_at = clock_now_ms();
 
   /* Park first, then hand over: the commit may finish at once. */
+  x->opt_out = in.opt_out;
   http_suspend(r, inbound_committed, x, inbound_ctx_free);
   rc = store_message_receive_async(a->store, m, x->md, n,
                                    (const char *const *)x->urls, x->n_urls,

@@ -23,7 +23,7 @@ static const struct {
     {"user", cmd_user, "add, list and disable staff accounts"},
     {"routes", cmd_routes, "explain how texts and images travel, both ways"},
     {"image", cmd_image, "fit an image into an MMS byte budget"},
-    {"provider", cmd_provider, "check a provider's credentials"},
+    {"provider", cmd_provider, "check credentials; register webhooks"},
 };
 
 static void usage(FILE *f)

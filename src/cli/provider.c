@@ -1,6 +1,9 @@
 /* lyrebird provider check NAME --config FILE: proves the provider's
  * credentials with one harmless call (an account balance, the account
- * itself) and prints what the provider answered. */
+ * itself) and prints what the provider answered.
+ * lyrebird provider setup NAME --config FILE: registers lyrebird's webhooks
+ * with the provider (for those with an API for it) and prints what each
+ * request did. */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,15 +14,20 @@
 
 static void usage(FILE *f)
 {
-  fprintf(f, "usage: lyrebird provider check NAME --config FILE\n\n"
-             "Checks the credentials for provider NAME (e.g. smsbroadcast,\n"
-             "twilio) from the configuration, with one call that sends\n"
-             "nothing: the account balance, or the account itself. Prints\n"
-             "the provider's answer, or its error.\n\n"
+  fprintf(f, "usage: lyrebird provider check NAME --config FILE\n"
+             "       lyrebird provider setup NAME --config FILE\n\n"
+             "check: checks the credentials for provider NAME (e.g.\n"
+             "smsbroadcast, twilio) from the configuration, with one call\n"
+             "that sends nothing: the account balance, or the account\n"
+             "itself. Prints the provider's answer, or its error.\n\n"
+             "setup: registers lyrebird's webhooks (replies, receipts) with\n"
+             "the provider through its API, under [server] public_url, and\n"
+             "prints what each request did. For providers whose webhooks\n"
+             "are set in their portal, it says where to read how.\n\n"
              "  -c, --config FILE  the configuration file (INI)\n"
              "  -h, --help         show this help\n\n"
-             "Exit status: 0 the provider accepted the credentials, 1 it did\n"
-             "not (or could not be reached), 2 usage.\n");
+             "Exit status: 0 the provider accepted everything, 1 it did not\n"
+             "(or could not be reached), 2 usage.\n");
 }
 
 static int check(const struct config *cfg, const char *name)
@@ -84,6 +92,75 @@ out:
   return status;
 }
 
+/* Runs the provider's set-up requests in order; stops at the first
+ * failure. */
+static int setup(const struct config *cfg, const char *name)
+{
+  struct provider p;
+  struct http_client *hc = NULL;
+  struct config_errors errs = {0};
+  char base[LB_URL_MAX], answer[512];
+  int rc = LB_OK, status = 1, n;
+
+  config_check_provider(cfg, name, &errs);
+  if (errs.n) {
+    config_errors_print(stderr, cfg, &errs);
+    return 1;
+  }
+  if ((rc = provider_init(&p, name, cfg))) {
+    fprintf(stderr, "lyrebird provider: %s: %s (known providers: %s)\n", name,
+            rc == LB_ENOTFOUND ? "no such provider" : lb_strerror(rc),
+            provider_names());
+    return 1;
+  }
+  if (!p.ops->build_setup || !p.ops->parse_setup) {
+    printf("%s: %s has no API for webhooks; set them in its portal as "
+           "docs/providers/%s.md says\n",
+           name, p.ops->title, name);
+    status = 0;
+    goto out;
+  }
+  snprintf(base, sizeof base, "%s/hooks/%s", cfg->public_url, name);
+  if ((rc = http_client_new(cfg->send_timeout_ms, &hc))) {
+    fprintf(stderr, "lyrebird provider: %s\n", lb_strerror(rc));
+    goto out;
+  }
+  for (n = 0;; n++) {
+    struct wire_request req;
+    struct wire_response res;
+    wire_request_init(&req);
+    wire_response_init(&res);
+    answer[0] = '\0';
+    rc = p.ops->build_setup(&p, n, base, &req);
+    if (rc == LB_OK) {
+      if ((rc = http_client_perform(hc, &req, &res)) == LB_OK && res.error) {
+        snprintf(answer, sizeof answer, "cannot reach %s: %s", p.ops->title,
+                 res.error_text[0] ? res.error_text : "no answer");
+        rc = LB_EIO;
+      } else if (rc == LB_OK) {
+        rc = p.ops->parse_setup(&p, n, &res, answer, sizeof answer);
+      }
+    }
+    wire_request_release(&req);
+    wire_response_release(&res);
+    if (rc == LB_ENOTFOUND && n > 0) {
+      rc = LB_OK;
+      break;
+    }
+    if (rc) {
+      fprintf(stderr, "lyrebird provider: %s: %s\n", name,
+              answer[0] ? answer : lb_strerror(rc));
+      goto out;
+    }
+    printf("%s: %s\n", name, answer);
+  }
+  status = 0;
+out:
+  http_client_free(hc);
+  provider_release(&p);
+  return status;
+}
+
 int cmd_provider(int argc, char **argv)
 {
   const char *path = NULL, *name;
@@ -93,7 +170,7 @@ int cmd_provider(int argc, char **argv)
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
-  if (strcmp(argv[1], "check") != 0) {
+  if (strcmp(argv[1], "check") != 0 && strcmp(argv[1], "setup") != 0) {
     fprintf(stderr, "lyrebird provider: unknown subcommand '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
@@ -111,7 +188,7 @@ int cmd_provider(int argc, char **argv)
     return 1;
   }
   cli_setup_logging(&cfg);
-  rc = check(&cfg, name);
+  rc = strcmp(argv[1], "setup") == 0 ? setup(&cfg, name) : check(&cfg, name);
   config_release(&cfg);
   return rc;
 }

@@ -118,7 +118,8 @@ static const struct key keys[] = {
       "The clinic's one number, patients send to and receive from it."),
     S("clinic", "host", host, "",
       "The number's host provider: the only one that sends from it and\n"
-      "receives for it. One of: sim, smsbroadcast, twilio."),
+      "receives for it. One of: sim, smsbroadcast, twilio, messagemedia,\n"
+      "clicksend."),
     S("clinic", "region", region, "AU",
       "Region for numbers written without a country code (ISO 3166)."),
     S("clinic", "phone", clinic_phone, "",
@@ -205,6 +206,34 @@ static const struct key keys[] = {
       "patients' photos do not stay with a US provider."),
     I("twilio", "mms_max_bytes", tw_mms_max_bytes, "5000000", 10000, 5000000,
       "Largest MMS to send, in bytes (Twilio's limit is 5 MB)."),
+    S("messagemedia", "api_key", mm_api_key, "", "API key (from the Hub)."),
+    SECRET("messagemedia", "api_secret", mm_api_secret, "",
+           "API secret. Or api_secret_file."),
+    S("messagemedia", "base_url", mm_base_url, "https://api.messagemedia.com",
+      "Where the API lives; the newer Sinch host is\n"
+      "https://au.app.api.sinch.com (tests point it at a local fake)."),
+    S("messagemedia", "auth", mm_auth, "basic",
+      "basic (default) or hmac: how requests are authenticated\n"
+      "(docs/providers/messagemedia.md: which HMAC the live API takes\n"
+      "is unconfirmed)."),
+    SECRET("messagemedia", "webhook_secret", mm_webhook_secret, "",
+           "Shared secret each webhook carries as the header\n"
+           "X-Lyrebird-Secret (24+ characters). Or webhook_secret_file."),
+    I("messagemedia", "mms_max_bytes", mm_mms_max_bytes, "500000", 10000,
+      5000000,
+      "Largest MMS to send, in bytes (MessageMedia does not document one;\n"
+      "500 kB reaches every Australian carrier)."),
+    S("clicksend", "username", cs_username, "", "ClickSend username."),
+    SECRET("clicksend", "api_key", cs_api_key, "",
+           "API key (Basic auth with the username). Or api_key_file."),
+    S("clicksend", "base_url", cs_base_url, "https://rest.clicksend.com",
+      "Where the REST API lives (tests point it at a local fake)."),
+    SECRET("clicksend", "webhook_secret", cs_webhook_secret, "",
+           "Secret at the end of the webhook URLs ClickSend calls (24+\n"
+           "letters and digits); ClickSend does not sign webhooks."),
+    S("clicksend", "media_hosts", cs_media_hosts, ".clicksend.com",
+      "Hosts inbound MMS media may be fetched from (a leading dot allows\n"
+      "subdomains)."),
     B("sim", "enabled", sim_enabled, "false",
       "Mount the simulated carrier under /sim/ (demo and tests only)."),
     S("sim", "base_url", sim_base_url, "",
@@ -616,6 +645,41 @@ void config_check_provider(const struct config *c, const char *name,
     if (!url_ok(c->sb_base_url))
       add_error(errs, 0, "[smsbroadcast] base_url",
                 "'%s' is not an http(s) URL", c->sb_base_url);
+  }
+  if (strcmp(name, "messagemedia") == 0) {
+    if (!c->mm_api_key[0] || !c->mm_api_secret[0])
+      add_error(errs, 0, "[messagemedia] api_key",
+                "set api_key and api_secret (or api_secret_file): the API "
+                "credentials from the MessageMedia Hub");
+    if (strcmp(c->mm_auth, "basic") && strcmp(c->mm_auth, "hmac"))
+      add_error(errs, 0, "[messagemedia] auth",
+                "must be basic or hmac, not '%s'", c->mm_auth);
+    if (strlen(c->mm_webhook_secret) < 24)
+      add_error(errs, 0, "[messagemedia] webhook_secret",
+                "set a secret of at least 24 characters (e.g. 'openssl rand "
+                "-hex 16'): each webhook must carry it "
+                "(docs/providers/messagemedia.md)");
+    if (!url_ok(c->mm_base_url))
+      add_error(errs, 0, "[messagemedia] base_url",
+                "'%s' is not an http(s) URL", c->mm_base_url);
+  }
+  if (strcmp(name, "clicksend") == 0) {
+    if (!c->cs_username[0] || !c->cs_api_key[0])
+      add_error(errs, 0, "[clicksend] username",
+                "set username and api_key (or api_key_file) from the "
+                "ClickSend dashboard");
+    if (strlen(c->cs_webhook_secret) < 24 ||
+        strspn(
+            c->cs_webhook_secret,
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+            strlen(c->cs_webhook_secret))
+      add_error(errs, 0, "[clicksend] webhook_secret",
+                "set a secret of at least 24 letters and digits (e.g. "
+                "'openssl rand -hex 16'): it ends the webhook URLs, since "
+                "ClickSend does not sign its webhooks");
+    if (!url_ok(c->cs_base_url))
+      add_error(errs, 0, "[clicksend] base_url", "'%s' is not an http(s) URL",
+                c->cs_base_url);
   }
   if (strcmp(name, "twilio") == 0) {
     if (strncmp(c->tw_account_sid, "AC", 2) != 0 ||

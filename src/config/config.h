@@ -97,6 +97,19 @@ struct config {
   char *tw_media_hosts; /* inbound media may come from these */
   int tw_delete_media;  /* delete inbound media at Twilio once stored */
   int tw_mms_max_bytes;
+  /* [messagemedia] -- Sinch MessageMedia */
+  char *mm_api_key;
+  char *mm_api_secret;
+  char *mm_base_url;
+  char *mm_auth; /* basic (default) or hmac */
+  char *mm_webhook_secret;
+  int mm_mms_max_bytes;
+  /* [clicksend] */
+  char *cs_username;
+  char *cs_api_key;
+  char *cs_base_url;
+  char *cs_webhook_secret;
+  char *cs_media_hosts;
   /* [sim] -- the simulated carrier */
   int sim_enabled;
   char *sim_base_url; /* empty: public_url + "/sim" */

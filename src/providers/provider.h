@@ -39,6 +39,9 @@ struct provider_caps {
   /* Basic credentials ("user:secret") for fetching inbound media URLs,
    * sent only to the URL's own origin; NULL for none. Borrowed from priv. */
   const char *media_userpwd;
+  /* The body cap for inbound webhooks, for providers that send media
+   * inline (base64); 0: the default (about one [media] max_bytes item). */
+  size_t inbound_body_max;
 };
 
 struct send_media {
@@ -84,6 +87,9 @@ struct inbound_msg {
   char *text;
   size_t n_media;
   struct inbound_media media[LB_MEDIA_MAX];
+  /* The provider says the patient opted out (e.g. replied STOP): the
+   * gateway records it on the patient, and stores the text as usual. */
+  int opt_out;
 };
 
 struct status_update {
@@ -126,6 +132,16 @@ struct provider_ops {
   int (*build_check)(const struct provider *p, struct wire_request *req);
   int (*parse_check)(const struct provider *p, const struct wire_response *res,
                      char *out, size_t n);
+  /* `lyrebird provider setup`: registers lyrebird's webhooks with the
+   * provider, one request at a time. build_setup fills request n (0, 1,
+   * ...) for webhooks under 'base' (<public_url>/hooks/<name>), or returns
+   * LB_ENOTFOUND when there are no more; parse_setup says in 'out' what
+   * request n did ("created the inbound rule", "already there: ..."),
+   * returning LB_OK, or LB_EPROVIDER / LB_EAUTH with the provider's reason. */
+  int (*build_setup)(const struct provider *p, int n, const char *base,
+                     struct wire_request *req);
+  int (*parse_setup)(const struct provider *p, int n,
+                     const struct wire_response *res, char *out, size_t len);
   /* After an inbound media item fetched from 'media_url' is stored: the
    * request that deletes it at the provider. LB_ENOTFOUND: nothing to
    * delete (not this provider's URL, or deletion is turned off). */
