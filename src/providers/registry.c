@@ -8,9 +8,12 @@
 extern const struct provider_ops provider_sim;
 extern const struct provider_ops provider_smsbroadcast;
 extern const struct provider_ops provider_twilio;
+extern const struct provider_ops provider_clicksend;
+extern const struct provider_ops provider_messagemedia;
 
 static const struct provider_ops *const all[] = {
-    &provider_sim, &provider_smsbroadcast, &provider_twilio};
+    &provider_sim, &provider_smsbroadcast, &provider_twilio,
+    &provider_clicksend, &provider_messagemedia};
 
 const struct provider_ops *provider_find(const char *name)
 {
@@ -22,7 +25,7 @@ const struct provider_ops *provider_find(const char *name)
 
 const char *provider_names(void)
 {
-  return "sim, smsbroadcast, twilio";
+  return "sim, smsbroadcast, twilio, clicksend, messagemedia";
 }
 
 int provider_init(struct provider *p, const char *name,
