@@ -22,7 +22,7 @@
 struct provider;
 
 /* "Thu, 12 Dec 2019 10:16:19 GMT" (RFC 7231 IMF-fixdate) and a NUL. */
-#define MM_DATE_SIZE 30
+#define MM_DATE_SIZE 80 /* room for any int the format could print */
 /* 32 hex digits and a NUL. */
 #define MM_MD5_HEX 33
 
