@@ -37,6 +37,8 @@
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/err.h"
+#include "util/netaddr.h"
+#include "util/utf8.h"
 
 #define CS_MMS_MAX_BYTES 250000 /* "single attachment up to 250 kB" */
 #define CS_SUBJECT_MAX 20       /* MMS subject, "max 20 chars" */
@@ -82,45 +84,9 @@ static char lower(char c)
   return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* The length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-  uint32_t c;
-  size_t len, i;
-  if (s[0] < 0x80)
-    return 1;
-  if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-    len = 2;
-    c = s[0] & 0x1f;
-  } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-    len = 3;
-    c = s[0] & 0x0f;
-  } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-    len = 4;
-    c = s[0] & 0x07;
-  } else {
-    return 0;
-  }
-  if (n < len)
-    return 0;
-  for (i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    c = (c << 6) | (s[i] & 0x3f);
-  }
-  if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10ffff ||
-      (c >= 0xd800 && c <= 0xdfff))
-    return 0;
-  return len;
-}
-
 static int valid_utf8(const char *s)
 {
-  size_t n = strlen(s);
-  for (size_t i = 0, k; i < n; i += k)
-    if (!(k = utf8_len((const unsigned char *)s + i, n - i)))
-      return 0;
-  return 1;
+  return utf8_count(s, strlen(s)) >= 0;
 }
 
 /* Copies the provider's words for staff: at most CS_REASON_MAX bytes, cut
@@ -184,26 +150,10 @@ static void cs_free(struct cs_priv *c)
   free(c);
 }
 
-/* [clicksend] media_hosts: names separated by spaces (or commas). Empty
- * allows no host at all (never "any host"). */
+/* media_hosts: see netaddr_hosts_split(). */
 static int split_hosts(struct cs_priv *c, const char *text)
 {
-  size_t n = 0, cap = 1;
-  char *save = NULL, *tok;
-  c->hosts_text = strdup(text ? text : "");
-  if (!c->hosts_text)
-    return LB_ENOMEM;
-  for (const char *q = c->hosts_text; *q; q++)
-    if (*q == ' ' || *q == ',' || *q == '\t')
-      cap++;
-  c->hosts = calloc(cap + 1, sizeof *c->hosts);
-  if (!c->hosts)
-    return LB_ENOMEM;
-  for (tok = strtok_r(c->hosts_text, " ,\t", &save); tok && n < cap;
-       tok = strtok_r(NULL, " ,\t", &save))
-    c->hosts[n++] = tok;
-  c->hosts[n] = NULL;
-  return LB_OK;
+  return netaddr_hosts_split(text, &c->hosts_text, &c->hosts);
 }
 
 /* The MMS subject: the clinic's name when it fits in CS_SUBJECT_MAX bytes
@@ -216,7 +166,7 @@ static void make_subject(const char *name, char out[CS_SUBJECT_MAX + 1])
   size_t n = 0, i = 0, len = strlen(name ? name : ""), k;
   int cut = 0;
   while (name && i < len) {
-    k = utf8_len((const unsigned char *)name + i, len - i);
+    k = utf8_next((const unsigned char *)name + i, len - i, NULL);
     if (!k)
       break; /* not UTF-8: keep what came before */
     if (n + k > CS_SUBJECT_MAX) {

@@ -41,6 +41,7 @@
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/err.h"
+#include "util/utf8.h"
 
 #define MM_SECRET_HEADER "X-Lyrebird-Secret"
 #define MM_MESSAGES "/v1/messages"
@@ -148,64 +149,18 @@ static char lower(char c)
   return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Length of the UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-  uint32_t c;
-  size_t len;
-  if (s[0] < 0x80)
-    return 1;
-  if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-    len = 2;
-    c = s[0] & 0x1f;
-  } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-    len = 3;
-    c = s[0] & 0x0f;
-  } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-    len = 4;
-    c = s[0] & 0x07;
-  } else {
-    return 0;
-  }
-  if (n < len)
-    return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    c = (c << 6) | (s[i] & 0x3f);
-  }
-  if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10ffff ||
-      (c >= 0xd800 && c <= 0xdfff))
-    return 0;
-  return len;
-}
-
-/* Characters in a UTF-8 string, or -1 if it is not valid UTF-8. */
-static long utf8_chars(const char *text, size_t n)
-{
-  const unsigned char *s = (const unsigned char *)text;
-  long chars = 0;
-  for (size_t i = 0; i < n; chars++) {
-    size_t k = utf8_len(s + i, n - i);
-    if (!k)
-      return -1;
-    i += k;
-  }
-  return chars;
-}
-
 /* At most 'max' bytes of 'src', cut before a UTF-8 sequence that would
  * not fit; "" when src is not valid UTF-8. */
 static void utf8_cut(char *dst, size_t max, const char *src)
 {
   size_t n = strlen(src), i = 0;
   const unsigned char *s = (const unsigned char *)src;
-  if (utf8_chars(src, n) < 0) {
+  if (utf8_count(src, n) < 0) {
     dst[0] = '\0';
     return;
   }
   while (i < n) {
-    size_t k = utf8_len(s + i, n - i);
+    size_t k = utf8_next(s + i, n - i, NULL);
     if (i + k > max)
       break;
     i += k;
@@ -482,7 +437,7 @@ static int mm_build_send(const struct provider *p, const struct send_input *in,
    * the clinic's name, as its subject does. */
   if (!text[0] && mms)
     text = t->subject;
-  chars = utf8_chars(text, strlen(text));
+  chars = utf8_count(text, strlen(text));
   if (chars <= 0)
     return LB_EINVAL;
   if (chars > MM_CONTENT_MAX)
@@ -587,7 +542,7 @@ static int mm_parse_send(const struct provider *p,
     json_t *m0 = json_array_get(json_object_get(o, "messages"), 0);
     const char *id = json_string_value(json_object_get(m0, "message_id"));
     if (id && id[0] && strlen(id) < sizeof out->provider_msg_id &&
-        utf8_chars(id, strlen(id)) > 0) {
+        utf8_count(id, strlen(id)) > 0) {
       out->outcome = SEND_ACCEPTED;
       str_copy(out->provider_msg_id, sizeof out->provider_msg_id, id);
     } else {
@@ -838,7 +793,7 @@ static int take_attachment(const struct mm_priv *t, json_t *it, size_t i,
   }
   if (ctype_is(ctype, "text/plain")) {
     /* An MMS's text part: the message text when there is no other. */
-    if (!out->text[0] && binlen && utf8_chars((char *)bin, binlen) > 0 &&
+    if (!out->text[0] && binlen && utf8_count((char *)bin, binlen) > 0 &&
         !memchr(bin, 0, binlen)) {
       char *txt = malloc(binlen + 1);
       if (!txt) {

@@ -35,6 +35,7 @@
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/err.h"
+#include "util/utf8.h"
 
 #define SB_SCRIPT "/api-adv.php"
 #define SB_SECRET_HEADER "X-Lyrebird-Secret"
@@ -157,43 +158,6 @@ static void copy_reason(char *dst, size_t n, struct span s)
 }
 
 /* ---- UTF-8 and SMS segments ---------------------------------------------- */
-
-/* Decodes the UTF-8 sequence at s (n bytes left) into *cp; returns its
- * length, or 0 when it is not valid UTF-8 (overlong forms, surrogates and
- * values past U+10FFFF included). */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-  uint32_t c;
-  size_t len, i;
-  if (s[0] < 0x80) {
-    *cp = s[0];
-    return 1;
-  }
-  if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-    len = 2;
-    c = s[0] & 0x1f;
-  } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-    len = 3;
-    c = s[0] & 0x0f;
-  } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-    len = 4;
-    c = s[0] & 0x07;
-  } else {
-    return 0;
-  }
-  if (n < len)
-    return 0;
-  for (i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    c = (c << 6) | (s[i] & 0x3f);
-  }
-  if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10ffff ||
-      (c >= 0xd800 && c <= 0xdfff))
-    return 0;
-  *cp = c;
-  return len;
-}
 
 /* The GSM 03.38 default alphabet's characters outside ASCII. */
 static const uint32_t gsm7_more[] = {

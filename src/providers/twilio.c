@@ -30,6 +30,7 @@
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/err.h"
+#include "util/netaddr.h"
 
 #define TW_API "/2010-04-01/Accounts/"
 #define TW_HOST "api.twilio.com"
@@ -203,26 +204,10 @@ static void tw_free(struct tw_priv *t)
   free(t);
 }
 
-/* [twilio] media_hosts: names separated by spaces (or commas). An empty
- * setting allows no host at all (never "any host"). */
+/* media_hosts: see netaddr_hosts_split(). */
 static int split_hosts(struct tw_priv *t, const char *text)
 {
-  size_t n = 0, cap = 1;
-  char *save = NULL, *tok;
-  t->hosts_text = strdup(text ? text : "");
-  if (!t->hosts_text)
-    return LB_ENOMEM;
-  for (const char *c = t->hosts_text; *c; c++)
-    if (*c == ' ' || *c == ',' || *c == '\t')
-      cap++;
-  t->hosts = calloc(cap + 1, sizeof *t->hosts);
-  if (!t->hosts)
-    return LB_ENOMEM;
-  for (tok = strtok_r(t->hosts_text, " ,\t", &save); tok && n < cap;
-       tok = strtok_r(NULL, " ,\t", &save))
-    t->hosts[n++] = tok;
-  t->hosts[n] = NULL;
-  return LB_OK;
+  return netaddr_hosts_split(text, &t->hosts_text, &t->hosts);
 }
 
 static int tw_init(struct provider *p, const struct config *cfg)

@@ -3,8 +3,11 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "util/err.h"
 
 /* A DNS name is at most 253 characters, 254 with the root's dot. */
 #define HOST_MAX 254
@@ -193,4 +196,25 @@ int netaddr_host_allowed(const char *host, const char *const *allow)
   }
 out:
   return ok;
+}
+
+int netaddr_hosts_split(const char *setting, char **text_out,
+                        const char ***list_out)
+{
+  size_t n = 0, cap = 1;
+  char *save = NULL, *tok, *text;
+  const char **list;
+  *list_out = NULL;
+  if (!(*text_out = text = strdup(setting ? setting : "")))
+    return LB_ENOMEM;
+  for (const char *c = text; *c; c++)
+    if (*c == ' ' || *c == ',' || *c == '\t')
+      cap++;
+  if (!(*list_out = list = calloc(cap + 1, sizeof *list)))
+    return LB_ENOMEM;
+  for (tok = strtok_r(text, " ,\t", &save); tok && n < cap;
+       tok = strtok_r(NULL, " ,\t", &save))
+    list[n++] = tok;
+  list[n] = NULL;
+  return LB_OK;
 }

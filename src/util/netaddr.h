@@ -28,4 +28,12 @@ int netaddr_is_public(const struct sockaddr *sa);
  * 'host': 0. */
 int netaddr_host_allowed(const char *host, const char *const *allow);
 
+/* Splits a setting such as "api.twilio.com .twiliocdn.com" (names
+ * separated by spaces or commas) into a NULL-terminated list for
+ * netaddr_host_allowed(). *text_out holds the names, *list_out points
+ * into it; the caller frees both (also on failure). An empty setting
+ * gives an empty list, which allows no host (never "any host"). */
+int netaddr_hosts_split(const char *setting, char **text_out,
+                        const char ***list_out);
+
 #endif

@@ -13,6 +13,7 @@
 #include "util/crypto.h"
 #include "util/err.h"
 #include "util/id.h"
+#include "util/utf8.h"
 
 /* ---- buf ---------------------------------------------------------------- */
 
@@ -405,9 +406,42 @@ static void test_strerror(void **state)
   assert_non_null(lb_errname(9999));
 }
 
+/* Strict UTF-8: what every text check and provider adapter relies on. */
+static void test_utf8(void **state)
+{
+  static const struct {
+    const char *s;
+    long chars; /* -1: invalid */
+  } rows[] = {
+      {"", 0},
+      {"plain ASCII", 11},
+      {"caf\xc3\xa9", 4},       /* 2 bytes */
+      {"\xe2\x82\xac" "5", 2}, /* 3 bytes: euro sign */
+      {"\xf0\x9f\x98\x80", 1},  /* 4 bytes: an emoji */
+      {"\xc0\xaf", -1},         /* overlong '/' */
+      {"\xe0\x80\xaf", -1},     /* overlong, 3 bytes */
+      {"\xed\xa0\x80", -1},     /* a surrogate */
+      {"\xf4\x90\x80\x80", -1}, /* past U+10FFFF */
+      {"\xc3", -1},             /* cut short */
+      {"\x80", -1},             /* a lone continuation byte */
+      {"ok\xff", -1},
+  };
+  uint32_t cp = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    if (utf8_count(rows[i].s, strlen(rows[i].s)) != rows[i].chars)
+      fail_msg("row %zu: utf8_count = %ld, want %ld", i,
+               utf8_count(rows[i].s, strlen(rows[i].s)), rows[i].chars);
+  assert_int_equal(utf8_next((const unsigned char *)"\xe2\x82\xac", 3, &cp), 3);
+  assert_int_equal(cp, 0x20ac);
+  assert_int_equal(utf8_next((const unsigned char *)"A", 1, &cp), 1);
+  assert_int_equal(cp, 'A');
+  assert_int_equal(utf8_next((const unsigned char *)"\xe2\x82", 2, NULL), 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_utf8),
       cmocka_unit_test(test_buf_cap),
       cmocka_unit_test(test_buf_nul_terminated),
       cmocka_unit_test(test_buf_small_cap),
