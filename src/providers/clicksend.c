@@ -548,15 +548,6 @@ done:
 
 /* ---- verify_hook: the secret at the end of the URL ----------------------- */
 
-/* Equal in time that depends on neither string: both are hashed first. */
-static int secret_eq(const char *a, size_t alen, const char *b)
-{
-  unsigned char ha[LB_SHA256_LEN], hb[LB_SHA256_LEN];
-  if (crypto_sha256(a, alen, ha) || crypto_sha256(b, strlen(b), hb))
-    return 0;
-  return sodium_memcmp(ha, hb, sizeof ha) == 0;
-}
-
 static int cs_verify_hook(const struct provider *p,
                           const struct hook_request *req)
 {
@@ -568,7 +559,7 @@ static int cs_verify_hook(const struct provider *p,
   /* ".../inbound" or ".../status": no secret given. */
   if (!seg[0] || strcmp(seg, "inbound") == 0 || strcmp(seg, "status") == 0)
     return LB_EAUTH;
-  return secret_eq(seg, strlen(seg), c->secret) ? LB_OK : LB_ESIGNATURE;
+  return crypto_secret_eq(seg, strlen(seg), c->secret) ? LB_OK : LB_ESIGNATURE;
 }
 
 /* ---- webhooks: fields ---------------------------------------------------- */

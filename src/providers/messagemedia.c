@@ -597,15 +597,6 @@ static int mm_parse_send(const struct provider *p,
 /* ---- verify_hook -----------------------------------------------------------
  */
 
-/* Equal in time that depends on neither string: both are hashed first. */
-static int secret_eq(const char *a, const char *b)
-{
-  unsigned char ha[LB_SHA256_LEN], hb[LB_SHA256_LEN];
-  if (crypto_sha256(a, strlen(a), ha) || crypto_sha256(b, strlen(b), hb))
-    return 0;
-  return sodium_memcmp(ha, hb, sizeof ha) == 0;
-}
-
 static int mm_verify_hook(const struct provider *p,
                           const struct hook_request *req)
 {
@@ -615,7 +606,7 @@ static int mm_verify_hook(const struct provider *p,
     return LB_EAUTH; /* no secret configured: nothing is trusted */
   if (!h || !*h)
     return LB_EAUTH;
-  return secret_eq(h, t->secret) ? LB_OK : LB_ESIGNATURE;
+  return crypto_secret_eq(h, strlen(h), t->secret) ? LB_OK : LB_ESIGNATURE;
 }
 
 /* ---- webhooks: fields ------------------------------------------------------

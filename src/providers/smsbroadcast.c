@@ -495,15 +495,6 @@ static int sb_parse_send(const struct provider *p,
 
 /* ---- webhooks: the shared secret ----------------------------------------- */
 
-/* Equal in time that depends on neither string: both are hashed first. */
-static int secret_eq(const char *a, size_t alen, const char *b)
-{
-  unsigned char ha[LB_SHA256_LEN], hb[LB_SHA256_LEN];
-  if (crypto_sha256(a, alen, ha) || crypto_sha256(b, strlen(b), hb))
-    return 0;
-  return sodium_memcmp(ha, hb, sizeof ha) == 0;
-}
-
 /* The secret is sent as a header, or as the path's last segment when the
  * portal cannot set headers: /hooks/smsbroadcast/inbound/<secret>. */
 static int sb_verify_hook(const struct provider *p,
@@ -524,12 +515,12 @@ static int sb_verify_hook(const struct provider *p,
     return LB_EAUTH; /* no secret configured: nothing is trusted */
   if (h && *h) {
     offered = 1;
-    if (secret_eq(h, strlen(h), s->secret))
+    if (crypto_secret_eq(h, strlen(h), s->secret))
       return LB_OK;
   }
   if (seglen) {
     offered = 1;
-    if (secret_eq(seg, seglen, s->secret))
+    if (crypto_secret_eq(seg, seglen, s->secret))
       return LB_OK;
   }
   return offered ? LB_ESIGNATURE : LB_EAUTH;

@@ -104,3 +104,11 @@ void crypto_token(char *out, size_t outlen, size_t bytes)
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   sodium_memzero(raw, sizeof raw);
 }
+
+int crypto_secret_eq(const void *a, size_t alen, const char *secret)
+{
+  unsigned char ha[LB_SHA256_LEN], hb[LB_SHA256_LEN];
+  if (crypto_sha256(a, alen, ha) || crypto_sha256(secret, strlen(secret), hb))
+    return 0;
+  return sodium_memcmp(ha, hb, sizeof ha) == 0;
+}

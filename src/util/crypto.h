@@ -35,6 +35,10 @@ void crypto_hex(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 void crypto_sha256_hex(const void *msg, size_t len, char out[LB_SHA256_HEX]);
 /* 1 if the two strings are equal; time depends only on the lengths. */
 int crypto_streq(const char *a, const char *b);
+/* 1 if the 'alen' bytes at 'a' equal the string 'secret'. Both are hashed
+ * first, so the time depends on neither value nor on which is longer: for
+ * a shared secret a webhook carries (header or URL segment). */
+int crypto_secret_eq(const void *a, size_t alen, const char *secret);
 /* A URL-safe random token with 'bytes' bytes of entropy (libsodium). */
 void crypto_token(char *out, size_t outlen, size_t bytes);
 
