@@ -736,7 +736,8 @@ static int take_attachment(const struct mm_priv *t, json_t *it, size_t i,
   char ctype[LB_CTYPE_MAX];
   const char *data;
   unsigned char *bin;
-  size_t dlen, maxlen, binlen = 0;
+  size_t dlen, binlen = 0;
+  int rc;
 
   if (!json_is_object(it)) {
     snprintf(why, whylen, "attachments[%zu] must be an object", i);
@@ -760,28 +761,15 @@ static int take_attachment(const struct mm_priv *t, json_t *it, size_t i,
   }
   data = json_string_value(dv);
   dlen = json_string_length(dv);
-  /* Refuse what is surely too big before decoding (dlen only bounds the
-   * size: line breaks, padding), then check the decoded length. */
-  maxlen = dlen / 4 * 3 + 3;
-  if (maxlen > (size_t)t->media_max_bytes * 2 + 3) {
+  rc = crypto_base64_decode(data, dlen, " \r\n", (size_t)t->media_max_bytes,
+                            &bin, &binlen);
+  if (rc == LB_ETOOBIG)
     snprintf(why, whylen, "attachments[%zu] is larger than %ld bytes", i,
              t->media_max_bytes);
-    return LB_ETOOBIG;
-  }
-  if (!(bin = malloc(maxlen)))
-    return LB_ENOMEM;
-  if (sodium_base642bin(bin, maxlen, data, dlen, " \r\n", &binlen, NULL,
-                        sodium_base64_VARIANT_ORIGINAL) != 0) {
-    free(bin);
+  else if (rc == LB_EINVAL)
     snprintf(why, whylen, "attachments[%zu] is not valid base64", i);
-    return LB_EINVAL;
-  }
-  if ((long)binlen > t->media_max_bytes) {
-    free(bin);
-    snprintf(why, whylen, "attachments[%zu] is larger than %ld bytes", i,
-             t->media_max_bytes);
-    return LB_ETOOBIG;
-  }
+  if (rc)
+    return rc;
   if (ctype_is(ctype, "text/plain")) {
     /* An MMS's text part: the message text when there is no other. */
     if (!out->text[0] && binlen && utf8_count((char *)bin, binlen) > 0 &&

@@ -316,7 +316,7 @@ static int sim_parse_inbound(const struct provider *p,
   {
     struct inbound_media *im = &out->media[out->n_media];
     const char *ct = NULL, *data = NULL, *url = NULL;
-    size_t dlen = 0, maxlen;
+    size_t dlen = 0;
     if (json_unpack(it, "{s?s, s?s%, s?s}", "content_type", &ct, "data", &data,
                     &dlen, "url", &url) ||
         (!url && (!ct || !data)) || (url && data)) {
@@ -339,32 +339,16 @@ static int sim_parse_inbound(const struct provider *p,
       out->n_media++;
       continue;
     }
-    /* dlen only bounds the size (padding, ignored line breaks): refuse
-     * what is surely too big here, and check the decoded length below. */
-    maxlen = dlen / 4 * 3 + 3;
-    if ((long)maxlen > 2 * s->media_max_bytes + 3) {
+    rc = crypto_base64_decode(data, dlen, "\r\n", (size_t)s->media_max_bytes,
+                              &im->data, &im->len);
+    if (rc == LB_ETOOBIG)
       snprintf(why, whylen, "media[%zu] is larger than %ld bytes", i,
                s->media_max_bytes);
-      rc = LB_ETOOBIG;
-      goto out;
-    }
-    im->data = malloc(maxlen ? maxlen : 1);
-    if (!im->data) {
-      rc = LB_ENOMEM;
-      goto out;
-    }
-    out->n_media++;
-    if (sodium_base642bin(im->data, maxlen, data, dlen, "\r\n", &im->len, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+    else if (rc == LB_EINVAL)
       snprintf(why, whylen, "media[%zu].data is not valid base64", i);
+    if (rc)
       goto out;
-    }
-    if ((long)im->len > s->media_max_bytes) {
-      snprintf(why, whylen, "media[%zu] is larger than %ld bytes", i,
-               s->media_max_bytes);
-      rc = LB_ETOOBIG;
-      goto out;
-    }
+    out->n_media++;
     str_copy(im->content_type, sizeof im->content_type, ct);
   }
   rc = LB_OK;

@@ -758,7 +758,6 @@ static int take_attachment(const struct sb_priv *s, json_t *it, size_t i,
   struct inbound_media *im;
   const char *data = NULL, *url = NULL, *name;
   char ctype[LB_CTYPE_MAX], num[32], errbuf[200];
-  size_t dlen, maxlen;
   unsigned char *bin;
   size_t binlen = 0;
   int rc;
@@ -807,29 +806,15 @@ static int take_attachment(const struct sb_priv *s, json_t *it, size_t i,
     out->n_media++;
     return LB_OK;
   }
-  /* dlen only bounds the size (padding, line breaks): refuse what is
-   * surely too big, then check the decoded length. */
-  dlen = strlen(data);
-  maxlen = dlen / 4 * 3 + 3;
-  if ((long)maxlen > 2 * s->media_max_bytes + 3) {
+  rc = crypto_base64_decode(data, strlen(data), " \r\n",
+                            (size_t)s->media_max_bytes, &bin, &binlen);
+  if (rc == LB_ETOOBIG)
     snprintf(why, whylen, "attachments[%zu] is larger than %ld bytes", i,
              s->media_max_bytes);
-    return LB_ETOOBIG;
-  }
-  if (!(bin = malloc(maxlen)))
-    return LB_ENOMEM;
-  if (sodium_base642bin(bin, maxlen, data, dlen, " \r\n", &binlen, NULL,
-                        sodium_base64_VARIANT_ORIGINAL) != 0) {
-    free(bin);
+  else if (rc == LB_EINVAL)
     snprintf(why, whylen, "attachments[%zu] is not valid base64", i);
-    return LB_EINVAL;
-  }
-  if ((long)binlen > s->media_max_bytes) {
-    free(bin);
-    snprintf(why, whylen, "attachments[%zu] is larger than %ld bytes", i,
-             s->media_max_bytes);
-    return LB_ETOOBIG;
-  }
+  if (rc)
+    return rc;
   if (strcmp(ctype, "text/plain") == 0) {
     /* An MMS's text part: the message text when there is no other. */
     if (!out->text[0] && valid_utf8((char *)bin, binlen) &&

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/err.h"
@@ -111,4 +112,31 @@ int crypto_secret_eq(const void *a, size_t alen, const char *secret)
   if (crypto_sha256(a, alen, ha) || crypto_sha256(secret, strlen(secret), hb))
     return 0;
   return sodium_memcmp(ha, hb, sizeof ha) == 0;
+}
+
+int crypto_base64_decode(const char *in, size_t inlen, const char *ignore,
+                         size_t max_out, unsigned char **out, size_t *outlen)
+{
+  /* inlen only bounds the size (padding, skipped characters). */
+  size_t cap = inlen / 4 * 3 + 3;
+  unsigned char *b;
+  *out = NULL;
+  *outlen = 0;
+  if (cap > 2 * max_out + 3)
+    return LB_ETOOBIG;
+  if (!(b = malloc(cap)))
+    return LB_ENOMEM;
+  if (sodium_base642bin(b, cap, in, inlen, ignore, outlen, NULL,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+    free(b);
+    *outlen = 0;
+    return LB_EINVAL;
+  }
+  if (*outlen > max_out) {
+    free(b);
+    *outlen = 0;
+    return LB_ETOOBIG;
+  }
+  *out = b;
+  return LB_OK;
 }

@@ -39,6 +39,14 @@ int crypto_streq(const char *a, const char *b);
  * first, so the time depends on neither value nor on which is longer: for
  * a shared secret a webhook carries (header or URL segment). */
 int crypto_secret_eq(const void *a, size_t alen, const char *secret);
+/* Decodes standard base64 (characters in 'ignore', e.g. "\r\n", are
+ * skipped) of at most max_out decoded bytes into a new allocation: *out
+ * (at least one byte, freed by the caller) and *outlen. LB_ETOOBIG past
+ * max_out (refused before decoding when the input is surely too long),
+ * LB_EINVAL when it is not base64, LB_ENOMEM. Nothing is allocated on
+ * failure. */
+int crypto_base64_decode(const char *in, size_t inlen, const char *ignore,
+                         size_t max_out, unsigned char **out, size_t *outlen);
 /* A URL-safe random token with 'bytes' bytes of entropy (libsodium). */
 void crypto_token(char *out, size_t outlen, size_t bytes);
 

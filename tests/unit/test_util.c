@@ -406,6 +406,31 @@ static void test_strerror(void **state)
   assert_non_null(lb_errname(9999));
 }
 
+/* Bounded base64 for inline media: the cap holds before and after
+ * decoding, and nothing is allocated on failure. */
+static void test_base64_decode(void **state)
+{
+  unsigned char *out = NULL;
+  size_t n = 0;
+  assert_int_equal(
+      crypto_base64_decode("aGVs\r\nbG8=", 10, "\r\n", 5, &out, &n), LB_OK);
+  assert_int_equal(n, 5);
+  assert_memory_equal(out, "hello", 5);
+  free(out);
+  assert_int_equal(crypto_base64_decode("aGVsbG8=", 8, NULL, 4, &out, &n),
+                   LB_ETOOBIG);
+  assert_null(out);
+  assert_int_equal(crypto_base64_decode("aGVsbG8hIQ==", 12, NULL, 1, &out, &n),
+                   LB_ETOOBIG); /* refused before decoding */
+  assert_null(out);
+  assert_int_equal(crypto_base64_decode("a$b", 3, NULL, 100, &out, &n),
+                   LB_EINVAL);
+  assert_null(out);
+  assert_int_equal(crypto_base64_decode("", 0, NULL, 100, &out, &n), LB_OK);
+  assert_int_equal(n, 0);
+  free(out);
+}
+
 /* Strict UTF-8: what every text check and provider adapter relies on. */
 static void test_utf8(void **state)
 {
@@ -415,8 +440,10 @@ static void test_utf8(void **state)
   } rows[] = {
       {"", 0},
       {"plain ASCII", 11},
-      {"caf\xc3\xa9", 4},       /* 2 bytes */
-      {"\xe2\x82\xac" "5", 2}, /* 3 bytes: euro sign */
+      {"caf\xc3\xa9", 4}, /* 2 bytes */
+      {"\xe2\x82\xac"
+       "5",
+       2},                      /* 3 bytes: euro sign */
       {"\xf0\x9f\x98\x80", 1},  /* 4 bytes: an emoji */
       {"\xc0\xaf", -1},         /* overlong '/' */
       {"\xe0\x80\xaf", -1},     /* overlong, 3 bytes */
@@ -442,6 +469,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_utf8),
+      cmocka_unit_test(test_base64_decode),
       cmocka_unit_test(test_buf_cap),
       cmocka_unit_test(test_buf_nul_terminated),
       cmocka_unit_test(test_buf_small_cap),
