@@ -68,3 +68,12 @@ int text_check(const char *s, size_t len, char *why, size_t whylen)
   }
   return LB_OK;
 }
+
+int str_copy_whole(char *dst, size_t n, const char *src)
+{
+  size_t len = strlen(src ? src : "");
+  if (len >= n)
+    return LB_ETOOBIG;
+  memcpy(dst, src ? src : "", len + 1);
+  return LB_OK;
+}

@@ -90,5 +90,8 @@ int text_check(const char *s, size_t len, char *why, size_t whylen);
 
 /* Copies src into dst (size n), truncating at a UTF-8 boundary. */
 void str_copy(char *dst, size_t n, const char *src);
+/* Copies all of src (NULL: "") into dst (size n), or nothing and
+ * LB_ETOOBIG when it does not fit. */
+int str_copy_whole(char *dst, size_t n, const char *src);
 
 #endif

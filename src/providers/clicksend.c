@@ -70,15 +70,6 @@ struct cs_priv {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static int copy_str(char *dst, size_t n, const char *src)
-{
-  size_t len = strlen(src ? src : "");
-  if (len >= n)
-    return LB_ETOOBIG;
-  memcpy(dst, src ? src : "", len + 1);
-  return LB_OK;
-}
-
 static char lower(char c)
 {
   return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -201,15 +192,15 @@ static int cs_init(struct provider *p, const struct config *cfg)
 
   if (!c)
     return LB_ENOMEM;
-  if (copy_str(c->base_url, sizeof c->base_url,
-               cfg->cs_base_url && *cfg->cs_base_url
-                   ? cfg->cs_base_url
-                   : "https://rest.clicksend.com") ||
-      copy_str(c->username, sizeof c->username, cfg->cs_username) ||
-      copy_str(c->secret, sizeof c->secret, cfg->cs_webhook_secret) ||
-      copy_str(c->number, sizeof c->number, cfg->number) ||
-      copy_str(c->region, sizeof c->region,
-               cfg->region && *cfg->region ? cfg->region : "AU")) {
+  if (str_copy_whole(c->base_url, sizeof c->base_url,
+                     cfg->cs_base_url && *cfg->cs_base_url
+                         ? cfg->cs_base_url
+                         : "https://rest.clicksend.com") ||
+      str_copy_whole(c->username, sizeof c->username, cfg->cs_username) ||
+      str_copy_whole(c->secret, sizeof c->secret, cfg->cs_webhook_secret) ||
+      str_copy_whole(c->number, sizeof c->number, cfg->number) ||
+      str_copy_whole(c->region, sizeof c->region,
+                     cfg->region && *cfg->region ? cfg->region : "AU")) {
     rc = LB_ECONFIG;
     goto fail;
   }
@@ -275,7 +266,7 @@ static int api_request(const struct cs_priv *c, const char *method,
       sizeof req->url)
     return LB_ETOOBIG;
   if ((rc = wire_request_header(req, "Accept", "application/json")) ||
-      (rc = copy_str(req->userpwd, sizeof req->userpwd, c->userpwd)))
+      (rc = str_copy_whole(req->userpwd, sizeof req->userpwd, c->userpwd)))
     return rc;
   if (!body)
     return LB_OK;
@@ -571,28 +562,13 @@ struct cs_fields {
   const struct hook_request *req;
 };
 
-static int body_is_json(const struct hook_request *req)
-{
-  size_t i = 0;
-  if (req->content_type && strstr(req->content_type, "json"))
-    return 1;
-  if (req->content_type &&
-      strncasecmp(req->content_type, "application/x-www-form-urlencoded", 33) ==
-          0)
-    return 0;
-  while (i < req->body_len && (req->body[i] == ' ' || req->body[i] == '\t' ||
-                               req->body[i] == '\r' || req->body[i] == '\n'))
-    i++;
-  return i < req->body_len && req->body[i] == '{';
-}
-
 static int load_fields(const struct hook_request *req, struct cs_fields *f,
                        char *why, size_t whylen)
 {
   json_error_t jerr;
   memset(f, 0, sizeof *f);
   f->req = req;
-  if (!body_is_json(req)) {
+  if (!hook_body_is_json(req)) {
     if (!req->n_params) {
       snprintf(why, whylen,
                "no fields: expected JSON (webhook_type json), a form POST or "
@@ -819,7 +795,7 @@ static int add_media(struct inbound_msg *out, const char *field,
   im = &out->media[out->n_media];
   if (!(im->url = strdup(url)))
     return LB_ENOMEM;
-  if (ctype && copy_str(im->content_type, sizeof im->content_type, ctype))
+  if (ctype && str_copy_whole(im->content_type, sizeof im->content_type, ctype))
     im->content_type[0] = '\0'; /* only a claim: intake sniffs anyway */
   out->n_media++;
   return LB_OK;

@@ -135,15 +135,6 @@ static const struct mm_webhook {
 /* ---- small helpers --------------------------------------------------------
  */
 
-static int copy_str(char *dst, size_t n, const char *src)
-{
-  size_t len = strlen(src ? src : "");
-  if (len >= n)
-    return LB_ETOOBIG;
-  memcpy(dst, src ? src : "", len + 1);
-  return LB_OK;
-}
-
 static char lower(char c)
 {
   return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -184,18 +175,6 @@ static void copy_reason(char *dst, size_t n, const char *src)
   utf8_cut(dst, n - 1, tmp);
   if (!dst[0] && k) /* cut inside a sequence: keep what is valid */
     snprintf(dst, n, "%s", "(unreadable)");
-}
-
-/* 1 if the Content-Type's media type is 'type' (parameters ignored). */
-static int ctype_is(const char *ct, const char *type)
-{
-  size_t n = strlen(type);
-  if (!ct)
-    return 0;
-  while (*ct == ' ' || *ct == '\t')
-    ct++;
-  return strncasecmp(ct, type, n) == 0 &&
-         (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }
 
 static int http_url(const char *u)
@@ -290,15 +269,15 @@ static int mm_init(struct provider *p, const struct config *cfg)
   if (!t)
     return LB_ENOMEM;
   t->now_s = system_now_s;
-  if (copy_str(t->base_url, sizeof t->base_url,
-               cfg->mm_base_url && *cfg->mm_base_url
-                   ? cfg->mm_base_url
-                   : "https://api.messagemedia.com") ||
-      copy_str(t->api_key, sizeof t->api_key, cfg->mm_api_key) ||
-      copy_str(t->api_secret, sizeof t->api_secret, cfg->mm_api_secret) ||
-      copy_str(t->secret, sizeof t->secret, cfg->mm_webhook_secret) ||
-      copy_str(t->region, sizeof t->region,
-               cfg->region && *cfg->region ? cfg->region : "AU"))
+  if (str_copy_whole(t->base_url, sizeof t->base_url,
+                     cfg->mm_base_url && *cfg->mm_base_url
+                         ? cfg->mm_base_url
+                         : "https://api.messagemedia.com") ||
+      str_copy_whole(t->api_key, sizeof t->api_key, cfg->mm_api_key) ||
+      str_copy_whole(t->api_secret, sizeof t->api_secret, cfg->mm_api_secret) ||
+      str_copy_whole(t->secret, sizeof t->secret, cfg->mm_webhook_secret) ||
+      str_copy_whole(t->region, sizeof t->region,
+                     cfg->region && *cfg->region ? cfg->region : "AU"))
     goto fail;
   str_copy(t->number, sizeof t->number, cfg->number);
   n = strlen(t->base_url);
@@ -377,7 +356,7 @@ static int authenticate(const struct mm_priv *t, struct wire_request *req)
   char date[MM_DATE_SIZE], md5[MM_MD5_HEX], auth[LB_WIRE_HEADER_MAX - 16];
   int rc;
   if (!t->hmac)
-    return copy_str(req->userpwd, sizeof req->userpwd, t->userpwd);
+    return str_copy_whole(req->userpwd, sizeof req->userpwd, t->userpwd);
   if ((rc = messagemedia_http_date(t->now_s(), date)) ||
       (rc = messagemedia_hmac(t->api_key, t->api_secret, date, req->method,
                               url_path(req->url), req->body.data, req->body.len,
@@ -403,7 +382,7 @@ static int set_str(json_t *o, const char *key, const char *v)
 static int mms_type_ok(const char *ct)
 {
   for (size_t i = 0; mm_mms_types[i]; i++)
-    if (ctype_is(ct, mm_mms_types[i]))
+    if (wire_ctype_is(ct, mm_mms_types[i]))
       return 1;
   return 0;
 }
@@ -658,7 +637,7 @@ static int text_field(json_t *o, const char *name, char *dst, size_t n,
   s = json_string_value(v);
   if (s[0] == '$')
     return LB_OK;
-  if (copy_str(dst, n, s)) {
+  if (str_copy_whole(dst, n, s)) {
     snprintf(why, whylen, "'%s' must be under %zu bytes", name, n);
     return LB_EINVAL;
   }
@@ -747,13 +726,13 @@ static int take_attachment(const struct mm_priv *t, json_t *it, size_t i,
     snprintf(why, whylen, "attachments[%zu].content_type must be a string", i);
     return LB_EINVAL;
   }
-  if (copy_str(ctype, sizeof ctype, ctv ? json_string_value(ctv) : "")) {
+  if (str_copy_whole(ctype, sizeof ctype, ctv ? json_string_value(ctv) : "")) {
     snprintf(why, whylen, "attachments[%zu].content_type is too long", i);
     return LB_EINVAL;
   }
   for (char *c = ctype; *c; c++)
     *c = lower(*c);
-  if (ctype_is(ctype, "application/smil"))
+  if (wire_ctype_is(ctype, "application/smil"))
     return LB_OK; /* the slide layout of an MMS, not content */
   if (!json_is_string(dv) || !json_string_length(dv)) {
     snprintf(why, whylen, "attachments[%zu] needs base64 'content'", i);
@@ -770,7 +749,7 @@ static int take_attachment(const struct mm_priv *t, json_t *it, size_t i,
     snprintf(why, whylen, "attachments[%zu] is not valid base64", i);
   if (rc)
     return rc;
-  if (ctype_is(ctype, "text/plain")) {
+  if (wire_ctype_is(ctype, "text/plain")) {
     /* An MMS's text part: the message text when there is no other. */
     if (!out->text[0] && binlen && utf8_count((char *)bin, binlen) > 0 &&
         !memchr(bin, 0, binlen)) {

@@ -535,27 +535,13 @@ struct sb_fields {
   const struct hook_request *req;
 };
 
-static int body_is_json(const struct hook_request *req)
-{
-  size_t i = 0;
-  if (req->content_type && strstr(req->content_type, "json"))
-    return 1;
-  if (req->content_type &&
-      strncasecmp(req->content_type, "application/x-www-form-urlencoded", 33) ==
-          0)
-    return 0;
-  while (i < req->body_len && is_space(req->body[i]))
-    i++;
-  return i < req->body_len && req->body[i] == '{';
-}
-
 static int load_fields(const struct hook_request *req, struct sb_fields *f,
                        char *why, size_t whylen)
 {
   json_error_t jerr;
   memset(f, 0, sizeof *f);
   f->req = req;
-  if (!body_is_json(req)) {
+  if (!hook_body_is_json(req)) {
     if (!req->n_params) {
       snprintf(why, whylen,
                "no fields: expected a URL-encoded query or form, or JSON");

@@ -63,15 +63,6 @@ struct tw_priv {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int copy_str(char *dst, size_t n, const char *src)
-{
-  size_t len = strlen(src ? src : "");
-  if (len >= n)
-    return LB_ETOOBIG;
-  memcpy(dst, src ? src : "", len + 1);
-  return LB_OK;
-}
-
 static int is_alnum(int c)
 {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
@@ -103,18 +94,6 @@ static int all_digits(const char *s, size_t maxlen)
   return 1;
 }
 
-/* 1 if the Content-Type's media type is 'type' (parameters ignored). */
-static int ctype_is(const char *ct, const char *type)
-{
-  size_t n = strlen(type);
-  if (!ct)
-    return 0;
-  while (*ct == ' ' || *ct == '\t')
-    ct++;
-  return strncasecmp(ct, type, n) == 0 &&
-         (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
-}
-
 /* The scheme, host and port (the default one if none is given) of an
  * http(s) URL, through libcurl's parser. */
 static int url_origin(const char *url, char *scheme, size_t sn, char *host,
@@ -130,8 +109,8 @@ static int url_origin(const char *url, char *scheme, size_t sn, char *host,
       curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
       curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK &&
       (strcmp(s, "https") == 0 || strcmp(s, "http") == 0) &&
-      !copy_str(scheme, sn, s) && !copy_str(host, hn, h) &&
-      !copy_str(port, pn, p))
+      !str_copy_whole(scheme, sn, s) && !str_copy_whole(host, hn, h) &&
+      !str_copy_whole(port, pn, p))
     rc = LB_OK;
   curl_free(s);
   curl_free(h);
@@ -219,12 +198,14 @@ static int tw_init(struct provider *p, const struct config *cfg)
 
   if (!t)
     return LB_ENOMEM;
-  if (copy_str(t->account_sid, sizeof t->account_sid, cfg->tw_account_sid) ||
-      copy_str(t->auth_token, sizeof t->auth_token, cfg->tw_auth_token) ||
-      copy_str(t->base_url, sizeof t->base_url,
-               cfg->tw_base_url && *cfg->tw_base_url ? cfg->tw_base_url
-                                                     : "https://" TW_HOST) ||
-      copy_str(t->region, sizeof t->region, cfg->region)) {
+  if (str_copy_whole(t->account_sid, sizeof t->account_sid,
+                     cfg->tw_account_sid) ||
+      str_copy_whole(t->auth_token, sizeof t->auth_token, cfg->tw_auth_token) ||
+      str_copy_whole(t->base_url, sizeof t->base_url,
+                     cfg->tw_base_url && *cfg->tw_base_url
+                         ? cfg->tw_base_url
+                         : "https://" TW_HOST) ||
+      str_copy_whole(t->region, sizeof t->region, cfg->region)) {
     rc = LB_ECONFIG;
     goto fail;
   }
@@ -333,7 +314,7 @@ static int tw_build_send(const struct provider *p, const struct send_input *in,
   if ((rc = wire_request_header(req, "Content-Type",
                                 "application/x-www-form-urlencoded")) ||
       (rc = wire_request_header(req, "Accept", "application/json")) ||
-      (rc = copy_str(req->userpwd, sizeof req->userpwd, t->userpwd)))
+      (rc = str_copy_whole(req->userpwd, sizeof req->userpwd, t->userpwd)))
     return rc;
   if ((rc = wire_form_add(&req->body, "To", m->to)) ||
       (rc = wire_form_add(&req->body, "From", m->from)) ||
@@ -582,8 +563,9 @@ static int tw_verify_hook(const struct provider *p,
 {
   const struct tw_priv *t = p->priv;
   const char *sig = req->header(req->ctx, "X-Twilio-Signature");
-  int form = ctype_is(req->content_type, "application/x-www-form-urlencoded");
-  int json = !form && ctype_is(req->content_type, "application/json");
+  int form =
+      wire_ctype_is(req->content_type, "application/x-www-form-urlencoded");
+  int json = !form && wire_ctype_is(req->content_type, "application/json");
   struct buf url;
   int ok = 0;
 
@@ -645,7 +627,7 @@ static int copy_param(const struct hook_request *req, const char *name,
     snprintf(why, whylen, "'%s' is required", name);
     return LB_EINVAL;
   }
-  if (copy_str(dst, n, v)) {
+  if (str_copy_whole(dst, n, v)) {
     snprintf(why, whylen, "'%s' must be under %zu bytes", name, n);
     return LB_EINVAL;
   }
@@ -755,7 +737,7 @@ static int tw_parse_inbound(const struct provider *p,
                TW_MEDIA_URL_MAX);
       return LB_EINVAL;
     }
-    if (ct && copy_str(im->content_type, sizeof im->content_type, ct)) {
+    if (ct && str_copy_whole(im->content_type, sizeof im->content_type, ct)) {
       snprintf(why, whylen, "'%s' must be under %d bytes", tname, LB_CTYPE_MAX);
       return LB_EINVAL;
     }
@@ -827,7 +809,7 @@ static int tw_parse_status(const struct provider *p,
   out->status = tw_statuses[i].status;
   /* Our id, from the StatusCallback URL build_send made. */
   ref = req->query ? req->query(req->ctx, "ref") : NULL;
-  if (ref && copy_str(out->ref, sizeof out->ref, ref)) {
+  if (ref && str_copy_whole(out->ref, sizeof out->ref, ref)) {
     snprintf(why, whylen, "'ref' must be under %zu bytes", sizeof out->ref);
     return LB_EINVAL;
   }
@@ -873,7 +855,7 @@ static int tw_build_check(const struct provider *p, struct wire_request *req)
     return LB_ETOOBIG;
   if ((rc = wire_request_header(req, "Accept", "application/json")))
     return rc;
-  return copy_str(req->userpwd, sizeof req->userpwd, t->userpwd);
+  return str_copy_whole(req->userpwd, sizeof req->userpwd, t->userpwd);
 }
 
 static int tw_parse_check(const struct provider *p,
@@ -1013,9 +995,9 @@ static int tw_build_media_delete(const struct provider *p,
       curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
     goto out;
   req->method = "DELETE";
-  if ((rc = copy_str(req->url, sizeof req->url, url)) ||
+  if ((rc = str_copy_whole(req->url, sizeof req->url, url)) ||
       (rc = wire_request_header(req, "Accept", "application/json")) ||
-      (rc = copy_str(req->userpwd, sizeof req->userpwd, t->userpwd)))
+      (rc = str_copy_whole(req->userpwd, sizeof req->userpwd, t->userpwd)))
     goto out;
   rc = LB_OK;
 out:

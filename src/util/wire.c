@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/err.h"
 
@@ -63,4 +64,30 @@ int wire_form_add(struct buf *b, const char *name, const char *value)
   curl_free(n);
   curl_free(v);
   return rc;
+}
+
+int wire_ctype_is(const char *ct, const char *type)
+{
+  size_t n = strlen(type);
+  if (!ct)
+    return 0;
+  while (*ct == ' ' || *ct == '\t')
+    ct++;
+  return strncasecmp(ct, type, n) == 0 &&
+         (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
+}
+
+int hook_body_is_json(const struct hook_request *req)
+{
+  size_t i = 0;
+  if (req->content_type && strstr(req->content_type, "json"))
+    return 1;
+  if (req->content_type &&
+      strncasecmp(req->content_type, "application/x-www-form-urlencoded", 33) ==
+          0)
+    return 0;
+  while (i < req->body_len && (req->body[i] == ' ' || req->body[i] == '\t' ||
+                               req->body[i] == '\r' || req->body[i] == '\n'))
+    i++;
+  return i < req->body_len && req->body[i] == '{';
 }

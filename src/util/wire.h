@@ -74,6 +74,14 @@ struct hook_request {
   size_t n_params;
 };
 
+/* 1 if the Content-Type's media type is 'type', ignoring case, leading
+ * blanks and parameters ("application/json; charset=utf-8"). */
+int wire_ctype_is(const char *ct, const char *type);
+
+/* 1 if a webhook's body is JSON: by its Content-Type, or (when that says
+ * neither JSON nor a form) by starting with '{'. */
+int hook_body_is_json(const struct hook_request *req);
+
 /* The first value of 'name' in req's params, or NULL. */
 const char *hook_param(const struct hook_request *req, const char *name);
 
