@@ -30,6 +30,27 @@ static void usage(FILE *f)
              "(or could not be reached), 2 usage.\n");
 }
 
+/* The provider 'name' from cfg, once its keys are complete; prints what
+ * is wrong and returns non-zero otherwise. */
+static int open_provider(const struct config *cfg, const char *name,
+                         struct provider *p)
+{
+  struct config_errors errs = {0};
+  int rc;
+  config_check_provider(cfg, name, &errs);
+  if (errs.n) {
+    config_errors_print(stderr, cfg, &errs);
+    return 1;
+  }
+  if ((rc = provider_init(p, name, cfg))) {
+    fprintf(stderr, "lyrebird provider: %s: %s (known providers: %s)\n", name,
+            rc == LB_ENOTFOUND ? "no such provider" : lb_strerror(rc),
+            provider_names());
+    return 1;
+  }
+  return 0;
+}
+
 static int check(const struct config *cfg, const char *name)
 {
   struct provider p;
@@ -39,20 +60,10 @@ static int check(const struct config *cfg, const char *name)
   char answer[512] = "";
   int rc, status = 1;
 
-  struct config_errors errs = {0};
   wire_request_init(&req);
   wire_response_init(&res);
-  config_check_provider(cfg, name, &errs);
-  if (errs.n) {
-    config_errors_print(stderr, cfg, &errs);
+  if (open_provider(cfg, name, &p))
     return 1;
-  }
-  if ((rc = provider_init(&p, name, cfg))) {
-    fprintf(stderr, "lyrebird provider: %s: %s (known providers: %s)\n", name,
-            rc == LB_ENOTFOUND ? "no such provider" : lb_strerror(rc),
-            provider_names());
-    return 1;
-  }
   if (!p.ops->build_check || !p.ops->parse_check) {
     printf("%s: nothing to check (%s has no account)\n", name, p.ops->title);
     status = 0;
@@ -98,21 +109,11 @@ static int setup(const struct config *cfg, const char *name)
 {
   struct provider p;
   struct http_client *hc = NULL;
-  struct config_errors errs = {0};
   char base[LB_URL_MAX], answer[512];
   int rc = LB_OK, status = 1, n;
 
-  config_check_provider(cfg, name, &errs);
-  if (errs.n) {
-    config_errors_print(stderr, cfg, &errs);
+  if (open_provider(cfg, name, &p))
     return 1;
-  }
-  if ((rc = provider_init(&p, name, cfg))) {
-    fprintf(stderr, "lyrebird provider: %s: %s (known providers: %s)\n", name,
-            rc == LB_ENOTFOUND ? "no such provider" : lb_strerror(rc),
-            provider_names());
-    return 1;
-  }
   if (!p.ops->build_setup || !p.ops->parse_setup) {
     printf("%s: %s has no API for webhooks; set them in its portal as "
            "docs/providers/%s.md says\n",
