@@ -240,7 +240,7 @@ record:
     m->status = ST_FAILED;
     message_set_error(m, sr.error_code, sr.error_text, 0);
     snprintf(detail, sizeof detail, "failed: %s", sr.error_text);
-    if (strcmp(m->route, "mms") == 0 && !sr.recipient_refused &&
+    if (strcmp(m->route, "mms") == 0 && sr.recipient == RECIPIENT_OK &&
         fallback_to_link(a, m, sr.error_text)) {
       /* [routing] mms_fallback = link: the same message again, as an SMS
        * with a secure link, from the same number. Both attempts stay in
@@ -262,7 +262,7 @@ record:
              sr.error_text);
     break;
   }
-  if (sr.outcome == SEND_FINAL && strcmp(sr.error_code, "opted_out") == 0) {
+  if (sr.outcome == SEND_FINAL && sr.recipient == RECIPIENT_OPTED_OUT) {
     /* The provider refused because the patient opted out (replied STOP):
      * keep that on the patient, for the clinic's records. */
     char source[96];

@@ -421,7 +421,7 @@ static void message_refused(const char *status, const char *msg,
   copy_reason(st, sizeof st, status);
   copy_reason(words, sizeof words, msg);
   if (r) {
-    out->recipient_refused = r->recipient;
+    out->recipient = r->recipient ? RECIPIENT_REFUSED : RECIPIENT_OK;
     snprintf(out->error_code, sizeof out->error_code, "%s", r->ours);
     snprintf(out->error_text, sizeof out->error_text,
              "ClickSend refused the message (%s): %s%s%s", st, r->meaning,
@@ -436,7 +436,8 @@ static void message_refused(const char *status, const char *msg,
     out->error_code[n + 1] = '\0';
   }
   /* Guessed from the word: a refusal that names the recipient. */
-  out->recipient_refused = strstr(st, "RECIPIENT") != NULL;
+  out->recipient =
+      strstr(st, "RECIPIENT") ? RECIPIENT_REFUSED : RECIPIENT_OK;
   snprintf(out->error_text, sizeof out->error_text,
            "ClickSend refused the message: %s%s%s", st[0] ? st : "no status",
            words[0] ? ". ClickSend: " : "", words);

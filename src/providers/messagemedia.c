@@ -562,7 +562,7 @@ static int mm_parse_send(const struct provider *p,
              res->status, why[0] ? why : "no reason given");
     return LB_OK;
   }
-  out->recipient_refused = about_to;
+  out->recipient = about_to ? RECIPIENT_REFUSED : RECIPIENT_OK;
   snprintf(out->error_code, sizeof out->error_code, "%s",
            about_to             ? "invalid_number"
            : res->status == 400 ? "invalid_request"

@@ -58,16 +58,20 @@ struct send_input {
   const char *status_url; /* where the provider should post receipts */
 };
 
+/* Whether a final refusal is about the recipient. RECIPIENT_REFUSED: no
+ * other route reaches them (a landline, not a number), so a failed MMS is
+ * not resent as a link. RECIPIENT_OPTED_OUT: the same, and the provider
+ * says the patient opted out (replied STOP); the gateway records it on the
+ * patient. */
+enum send_recipient { RECIPIENT_OK, RECIPIENT_REFUSED, RECIPIENT_OPTED_OUT };
+
 struct send_result {
   enum send_outcome outcome;
   char provider_msg_id[LB_PROVIDER_ID_MAX];
   char error_code[LB_ERRCODE_MAX];
   char error_text[LB_ERRTEXT_MAX];
   long retry_after_ms; /* a provider's back-off request, -1 if none */
-  /* The refusal is about the recipient (opted out, a landline, not a
-   * number): no other route reaches them, so a failed MMS is not resent
-   * as a link. */
-  int recipient_refused;
+  enum send_recipient recipient;
 };
 
 struct inbound_media {

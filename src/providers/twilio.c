@@ -422,7 +422,9 @@ static int tw_parse_send(const struct provider *p,
     return LB_OK;
   }
   out->outcome = SEND_FINAL;
-  out->recipient_refused = code == 21211 || code == 21610 || code == 21614;
+  out->recipient = code == 21610 ? RECIPIENT_OPTED_OUT
+                   : code == 21211 || code == 21614 ? RECIPIENT_REFUSED
+                                                    : RECIPIENT_OK;
   if (!code && res->status == 401)
     code = 20003;
   if (code)
