@@ -2,140 +2,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/app.h"
+#include "api/api.h"
 #include "api/auth.h"
 #include "api/handlers.h"
-#include "api/media_urls.h"
+#include "http/sse.h"
 #include "util/clock.h"
 #include "util/err.h"
 
 #define KB 1024u
-
-static void iso(json_t *o, const char *key, int64_t ms)
-{
-  char t[LB_ISO8601_LEN];
-  clock_iso8601(ms, t, sizeof t);
-  json_object_set_new(o, key, json_string(t));
-}
-
-static json_t *str_or_null(const char *s)
-{
-  return s && *s ? json_string(s) : json_null();
-}
-
-json_t *api_media_json(struct app *a, const char *id)
-{
-  struct media md;
-  char url[128], thumb[160];
-  json_t *o;
-  snprintf(url, sizeof url, "/api/v1/media/%s", id);
-  if (store_media_get(a->store, id, &md) != LB_OK)
-    return json_pack("{s:s, s:n, s:n, s:s}", "id", id, "content_type", "bytes",
-                     "url", url);
-  o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", id, "content_type",
-                md.content_type, "bytes", (json_int_t)md.bytes, "sha256",
-                md.sha256, "url", url);
-  if (o && md.width > 0) {
-    snprintf(thumb, sizeof thumb, "%s/thumb", url);
-    json_object_set_new(o, "width", json_integer(md.width));
-    json_object_set_new(o, "height", json_integer(md.height));
-    json_object_set_new(o, "thumb_url", json_string(thumb));
-  }
-  return o;
-}
-
-static int on_unavailable(void *arg, const char *error)
-{
-  return json_array_append_new(arg, json_pack("{s:s}", "error", error))
-             ? LB_ENOMEM
-             : LB_OK;
-}
-
-struct history_ctx {
-  json_t *arr;
-};
-
-static int on_event(void *arg, const char *status, const char *detail,
-                    int64_t at)
-{
-  struct history_ctx *h = arg;
-  json_t *e = json_pack("{s:s}", "status", status);
-  if (!e)
-    return LB_ENOMEM;
-  iso(e, "at", at);
-  json_object_set_new(e, "detail", str_or_null(detail));
-  json_array_append_new(h->arr, e);
-  return LB_OK;
-}
-
-json_t *api_message_json(struct app *a, const struct message *m,
-                         int with_history)
-{
-  json_t *o = json_object(), *media = json_array();
-  if (!o || !media) {
-    json_decref(o);
-    json_decref(media);
-    return NULL;
-  }
-  json_object_set_new(o, "id", json_string(m->id));
-  json_object_set_new(o, "direction",
-                      json_string(direction_name(m->direction)));
-  json_object_set_new(o, "from", json_string(m->from));
-  json_object_set_new(o, "to", json_string(m->to));
-  json_object_set_new(o, "text", json_string(m->text ? m->text : ""));
-  json_object_set_new(o, "status", json_string(status_name(m->status)));
-  json_object_set_new(o, "provider", json_string(m->provider));
-  json_object_set_new(o, "provider_message_id",
-                      str_or_null(m->provider_msg_id));
-  if (m->error_code[0] || m->error_text[0])
-    json_object_set_new(o, "error",
-                        json_pack("{s:s, s:s, s:b}", "code", m->error_code,
-                                  "message", m->error_text, "retryable",
-                                  m->error_retryable));
-  else
-    json_object_set_new(o, "error", json_null());
-  json_object_set_new(o, "attempts", json_integer(m->attempts));
-  if (m->route[0]) {
-    json_t *route =
-        json_pack("{s:s, s:s}", "plan", m->route, "reason", m->route_reason);
-    struct link l;
-    if (route && strcmp(m->route, "link") == 0 &&
-        store_link_of_message(a->store, m->id, &l) == LB_OK)
-      json_object_set_new(route, "link", json_string(l.id));
-    /* Marked: sent from a second number ([routing] allow_other_sender). */
-    if (route && m->direction == DIR_OUTBOUND &&
-        strcmp(m->from, a->cfg->number) != 0)
-      json_object_set_new(route, "other_sender", json_true());
-    json_object_set_new(o, "route", route);
-  } else {
-    json_object_set_new(o, "route", json_null());
-  }
-  for (size_t i = 0; i < m->n_media; i++)
-    json_array_append_new(media, api_media_json(a, m->media_ids[i]));
-  json_object_set_new(o, "media", media);
-  if (m->direction == DIR_INBOUND) {
-    /* Media the provider sent as links: still coming, or given up. */
-    json_t *gone = json_array();
-    int pending = 0;
-    if (gone &&
-        store_message_fetches(a->store, m->id, &pending, on_unavailable,
-                              gone) == LB_OK &&
-        (pending || json_array_size(gone))) {
-      json_object_set_new(o, "media_pending", json_integer(pending));
-      json_object_set_new(o, "media_unavailable", gone);
-      gone = NULL;
-    }
-    json_decref(gone);
-  }
-  iso(o, "created_at", m->created_at);
-  iso(o, "updated_at", m->updated_at);
-  if (with_history) {
-    struct history_ctx h = {json_array()};
-    store_message_events(a->store, m->id, on_event, &h);
-    json_object_set_new(o, "history", h.arr);
-  }
-  return o;
-}
 
 json_t *api_json_object(struct http_req *r, const char *const *fields)
 {
@@ -176,7 +50,7 @@ json_t *api_json_object(struct http_req *r, const char *const *fields)
   return body;
 }
 
-void api_store_error(struct http_req *r, int rc)
+void api_store_error(struct http_req *r, enum lb_err rc)
 {
   switch (rc) {
   case LB_ENOTFOUND:
@@ -193,9 +67,15 @@ void api_store_error(struct http_req *r, int rc)
   }
 }
 
+static void h_events(void *cls, struct http_req *r)
+{
+  struct api *a = cls;
+  sse_reply(a->gw->live, r);
+}
+
 static void h_health(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   int v = 0;
   if (store_schema_version(a->store, &v) != LB_OK) {
     http_reply_error(r, 503, "store_unavailable",
@@ -207,7 +87,7 @@ static void h_health(void *cls, struct http_req *r)
                             LYREBIRD_VERSION, "schema", v));
 }
 
-void api_register(struct app *a)
+static void api_register(struct api *a)
 {
   struct http_server *s = a->http;
   size_t media_cap = (size_t)a->cfg->media_max_bytes;
@@ -217,8 +97,8 @@ void api_register(struct app *a)
   size_t hook_cap = media_cap / 3 * 4 + 64 * KB;
   /* A host that sends MMS media inline (MessageMedia) asks for more, and
    * says how much. */
-  if (a->host.caps.inbound_body_max > hook_cap)
-    hook_cap = a->host.caps.inbound_body_max;
+  if (a->gw->providers.host.caps.inbound_body_max > hook_cap)
+    hook_cap = a->gw->providers.host.caps.inbound_body_max;
 
   http_server_route(s, "GET", "/healthz", h_health, a, 0, AUTH_NONE);
   http_server_route(s, "POST", "/api/v1/session", h_session_create, a, 4 * KB,
@@ -276,4 +156,26 @@ void api_register(struct app *a)
   web_register(a);
   viewer_register(a);
   media_urls_register(a);
+}
+
+enum lb_err api_open(struct api *a, struct gateway *gw)
+{
+  enum lb_err rc;
+  memset(a, 0, sizeof *a);
+  a->gw = gw;
+  a->cfg = gw->cfg;
+  a->store = gw->store;
+  a->blobs = gw->blobs;
+  a->http = gw->http;
+  if ((rc = auth_new(a, &a->auth)))
+    return rc;
+  http_server_set_sessions(a->http, AUTH_COOKIE, auth_session, a);
+  api_register(a);
+  return LB_OK;
+}
+
+void api_close(struct api *a)
+{
+  auth_free(a->auth);
+  a->auth = NULL;
 }

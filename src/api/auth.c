@@ -36,7 +36,7 @@ struct auth {
   int64_t last_purge;
 };
 
-int auth_new(struct app *a, struct auth **out)
+int auth_new(struct api *a, struct auth **out)
 {
   const struct config *c = a->cfg;
   struct throttle_rule user_rule = {THROTTLE_LOCKOUT, c->login_max_failures,
@@ -84,7 +84,7 @@ static int secure_cookie(const struct config *c)
 int auth_session(void *cls, const char *token, int active,
                  struct http_principal *p)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   const struct config *c = a->cfg;
   struct session s;
   char hash[LB_SHA256_HEX];
@@ -140,7 +140,7 @@ static json_t *user_json(const struct user *u)
                    t);
 }
 
-static json_t *session_json(struct app *a, const struct user *u,
+static json_t *session_json(struct api *a, const struct user *u,
                             const char *csrf)
 {
   const struct config *c = a->cfg;
@@ -196,7 +196,7 @@ static void reply_locked(struct http_req *r, int64_t wait_ms)
 void h_session_create(void *cls, struct http_req *r)
 {
   static const char *const fields[] = {"username", "password", NULL};
-  struct app *a = cls;
+  struct api *a = cls;
   struct auth *au = a->auth;
   json_t *body = NULL;
   const char *pw;
@@ -300,7 +300,7 @@ out:
 
 void h_session_get(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct user u;
   int rc;
   if (r->who.kind != PRINCIPAL_SESSION) { /* the API key: no person */
@@ -316,7 +316,7 @@ void h_session_get(void *cls, struct http_req *r)
 
 void h_session_delete(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   char cookie[160];
   if (r->who.kind == PRINCIPAL_SESSION) {
     store_session_delete(a->store, r->who.token_hash);
@@ -332,14 +332,14 @@ void h_session_delete(void *cls, struct http_req *r)
 
 /* ---- /api/v1/users (admin) -------------------------------------------- */
 
-static int on_user(void *arg, const struct user *u)
+static enum lb_err on_user(void *arg, const struct user *u)
 {
   return json_array_append_new(arg, user_json(u)) ? LB_ENOMEM : LB_OK;
 }
 
 void h_users_list(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   json_t *arr = json_array();
   int rc = store_users(a->store, on_user, arr);
   if (rc) {
@@ -395,7 +395,7 @@ void h_users_create(void *cls, struct http_req *r)
 {
   static const char *const fields[] = {"username", "password", "role", "name",
                                        NULL};
-  struct app *a = cls;
+  struct api *a = cls;
   json_t *body = api_json_object(r, fields), *v;
   const char *name = NULL, *password = NULL;
   int role = ROLE_STAFF, rc;
@@ -441,7 +441,7 @@ void h_users_update(void *cls, struct http_req *r)
 {
   static const char *const fields[] = {"password", "role", "name", "disabled",
                                        NULL};
-  struct app *a = cls;
+  struct api *a = cls;
   json_t *body = api_json_object(r, fields), *v;
   const char *name = NULL, *password = NULL, *who = r->params[0];
   char hash[LB_PWHASH_MAX];
@@ -495,9 +495,9 @@ out:
  * ever shown here. */
 void h_settings_get(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   const struct config *c = a->cfg;
-  const struct provider_caps *k = &a->host.caps;
+  const struct provider_caps *k = &a->gw->providers.host.caps;
   http_reply_json(
       r, 200,
       json_pack(

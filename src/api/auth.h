@@ -5,13 +5,13 @@
 #ifndef LB_AUTH_H
 #define LB_AUTH_H
 
-#include "api/app.h"
+#include "api/api.h"
 
 #define AUTH_COOKIE "lyrebird_session"
 /* A session's last_seen_at is written at most this often. */
 #define AUTH_TOUCH_MS (60 * 1000)
 
-int auth_new(struct app *a, struct auth **out);
+int auth_new(struct api *a, struct auth **out);
 void auth_free(struct auth *au);
 
 /* The http_session_fn for the server (cls is the app). */

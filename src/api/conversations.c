@@ -4,23 +4,22 @@
 #include "api/handlers.h"
 #include "util/err.h"
 
-int api_patient_param(struct app *a, struct http_req *r, const char *in,
-                      char out[LB_E164_SIZE])
+enum lb_err api_patient_param(struct api *a, struct http_req *r, const char *in,
+                              char out[LB_E164_SIZE])
 {
   char why[300];
-  if (phone_parse(in, a->cfg->region, out, why, sizeof why)) {
+  enum lb_err rc = gw_patient_number(a->gw, in, out, why, sizeof why);
+  if (rc)
     http_reply_error(r, 422, "invalid_number", "%s", why);
-    return -1;
-  }
-  return 0;
+  return rc;
 }
 
 struct list_ctx {
-  struct app *a;
+  struct api *a;
   json_t *arr;
 };
 
-static int on_conv(void *arg, const struct conversation_row *row)
+static enum lb_err on_conv(void *arg, const struct conversation_row *row)
 {
   struct list_ctx *l = arg;
   json_t *o = json_pack("{s:s, s:o, s:s, s:i}", "patient", row->patient, "name",
@@ -29,7 +28,7 @@ static int on_conv(void *arg, const struct conversation_row *row)
   if (!o)
     return LB_ENOMEM;
   json_object_set_new(o, "last_message",
-                      row->has_last ? api_message_json(l->a, &row->last, 0)
+                      row->has_last ? gw_message_json(l->a->gw, &row->last, 0)
                                     : json_null());
   json_array_append_new(l->arr, o);
   return LB_OK;
@@ -86,7 +85,7 @@ static int search_param(struct http_req *r, char *out, size_t n)
 
 void h_conversations_list(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct list_ctx l = {a, json_array()};
   char q[101];
   int limit = limit_param(r, 100), rc;
@@ -110,16 +109,17 @@ void h_conversations_list(void *cls, struct http_req *r)
   http_reply_json(r, 200, json_pack("{s:o}", "conversations", l.arr));
 }
 
-static int on_msg(void *arg, const struct message *m)
+static enum lb_err on_msg(void *arg, const struct message *m)
 {
   struct list_ctx *l = arg;
-  return json_array_append_new(l->arr, api_message_json(l->a, m, 0)) ? LB_ENOMEM
-                                                                     : LB_OK;
+  return json_array_append_new(l->arr, gw_message_json(l->a->gw, m, 0))
+             ? LB_ENOMEM
+             : LB_OK;
 }
 
 void h_conversation_messages(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   char patient[LB_E164_SIZE];
   const char *before = http_query(r, "before");
   struct list_ctx l = {a, NULL};
@@ -153,12 +153,12 @@ void h_conversation_messages(void *cls, struct http_req *r)
 
 void h_conversation_read(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   char patient[LB_E164_SIZE];
   int rc;
   if (api_patient_param(a, r, r->params[0], patient))
     return;
-  rc = store_conversation_read(a->store, a->cfg->number, patient);
+  rc = gw_conversation_read(a->gw, patient);
   if (rc == LB_ENOTFOUND)
     http_reply_error(r, 404, "not_found", "no conversation with %s", patient);
   else if (rc)
@@ -166,6 +166,5 @@ void h_conversation_read(void *cls, struct http_req *r)
   else {
     http_reply_json(r, 200,
                     json_pack("{s:s, s:i}", "patient", patient, "unread", 0));
-    app_notify_conversation(a, patient);
   }
 }

@@ -1,6 +1,8 @@
-/* Provider webhooks: verify, parse with the adapter, dedupe, store media,
- * commit, and only then answer 200. Only the number's host provider may
- * post here: it is the only one that receives for the number. */
+/* Provider webhooks: the form or query decoded (libmicrohttpd), the
+ * signature verified and the body parsed by the adapter, then one gateway
+ * call (gw_receive, gw_receipt); the answer comes only after the commit.
+ * Only the number's host provider may post inbound messages here: it is the
+ * only one that receives for the number. */
 #include <microhttpd.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,8 +10,6 @@
 #include <strings.h>
 
 #include "api/handlers.h"
-#include "outbox/fetchq.h"
-#include "media/intake.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -128,27 +128,17 @@ static void hook_ok(const struct provider *pv, struct http_req *r, json_t *json)
  * sets *pv to the provider the webhook is from: the host, or for receipts
  * (status) also the allowed second sender. 'p' (the form fields) must stay
  * valid while hr is used; release it with buf_release(&p->arena). */
-static int hook_begin(struct app *a, struct http_req *r, int status,
-                      struct hook_request *hr, struct hook_params *p,
-                      const struct provider **pv)
+static enum lb_err hook_begin(struct api *a, struct http_req *r, int status,
+                              struct hook_request *hr, struct hook_params *p,
+                              const struct provider **pv)
 {
-  int rc;
+  char why[300];
+  enum lb_err rc;
   memset(p, 0, sizeof *p);
-  *pv = app_provider(a, r->params[0]);
-  if (*pv && *pv != &a->host && !status) {
-    http_reply_error(r, 404, "unknown_provider",
-                     "%s only sends the clinic's MMS from another number; "
-                     "replies to that number are not received here (its "
-                     "number's host provider is %s)",
-                     r->params[0], a->host.ops->name);
-    return -1;
-  }
-  if (!*pv) {
-    http_reply_error(r, 404, "unknown_provider",
-                     "this gateway does not receive from '%s'; its number's "
-                     "host provider is %s",
-                     r->params[0], a->host.ops->name);
-    return -1;
+  if ((rc = gw_hook_provider(a->gw, r->params[0], status, pv, why,
+                             sizeof why))) {
+    http_reply_error(r, 404, "unknown_provider", "%s", why);
+    return rc;
   }
   memset(hr, 0, sizeof *hr);
   hr->method = r->method;
@@ -168,7 +158,7 @@ static int hook_begin(struct app *a, struct http_req *r, int status,
                      "the webhook has more than %d fields, or larger ones "
                      "than fit",
                      LB_HOOK_PARAMS_MAX);
-    return -1;
+    return LB_ETOOBIG;
   }
   hr->params = p->items;
   hr->n_params = p->n;
@@ -176,7 +166,7 @@ static int hook_begin(struct app *a, struct http_req *r, int status,
   if (rc == LB_EAUTH) {
     http_reply_error(r, 401, "unauthorized",
                      "the webhook carries no credentials");
-    return -1;
+    return rc;
   }
   if (rc) {
     log_warn("hook.signature",
@@ -185,35 +175,30 @@ static int hook_begin(struct app *a, struct http_req *r, int status,
              (*pv)->ops->name, r->remote);
     http_reply_error(r, 403, "bad_signature",
                      "the webhook signature does not verify");
-    return -1;
+    return rc;
   }
-  return 0;
+  return LB_OK;
 }
 
-/* An inbound message between its parse and its commit. It lives on the
- * heap because the request is parked (http_suspend) while the store's
- * writer commits it, so no HTTP thread waits. */
+/* An inbound webhook parked (http_suspend) while the gateway stores its
+ * message, so no HTTP thread waits for the commit. */
 struct inbound_ctx {
+  struct api *a;
   struct http_req *r;
-  struct message m;
-  struct media md[LB_MEDIA_MAX];
-  /* Media the provider sent as links: fetched after the commit (outbox/
-   * fetch.c), never before, so a slow or hostile URL cannot cost the
-   * message. */
-  char *urls[LB_MEDIA_MAX];
-  size_t n_urls;
-  int opt_out; /* the provider says the patient opted out */
-  int rc;      /* the commit's result */
+  const struct provider *pv;
+  struct gw_inbound *in; /* the gateway's, until gw_receive_finish */
+  enum lb_err rc;        /* a synchronous failure of gw_receive */
+  char why[300];
 };
 
 static void inbound_ctx_free(void *p)
 {
   struct inbound_ctx *x = p;
-  if (!x)
-    return;
-  message_release(&x->m);
-  for (size_t i = 0; i < x->n_urls; i++)
-    free(x->urls[i]);
+  struct gw_received got;
+  /* The request ended after the commit but before its answer: the
+   * gateway's part still finishes (the message is stored either way). */
+  if (x && x->in)
+    gw_receive_finish(x->in, &got);
   free(x);
 }
 
@@ -221,52 +206,55 @@ static void inbound_ctx_free(void *p)
 static void inbound_committed(void *cls, struct http_req *r)
 {
   struct inbound_ctx *x = r->ctx;
-  if (x->rc && x->rc != LB_EDUPLICATE) {
+  struct gw_received got = {LB_OK, ""};
+  (void)cls;
+  if (x->rc == LB_EPHONE) {
+    http_reply_error(r, 400, "invalid_number", "%s", x->why);
+    return;
+  }
+  if (x->rc == LB_ENOTFOUND) {
+    http_reply_error(r, 422, "unknown_number", "%s", x->why);
+    return;
+  }
+  if (x->rc == LB_EIO || x->rc == LB_ENOMEM) {
+    http_reply_error(r, 503, "storage_unavailable",
+                     "media could not be stored; retry later");
+    return;
+  }
+  if (x->rc) {
     api_store_error(r, x->rc);
     return;
   }
-  hook_ok(&((struct app *)cls)->host, r,
-          json_pack("{s:b, s:s, s:b}", "ok", 1, "id", x->m.id, "duplicate",
-                    x->rc == LB_EDUPLICATE));
-  if (x->rc != LB_EDUPLICATE)
-    app_notify_message(cls, x->m.id);
-  if (x->rc != LB_EDUPLICATE && x->n_urls)
-    fetchq_kick(((struct app *)cls)->fetcher);
-  if (x->rc != LB_EDUPLICATE && x->opt_out) {
-    struct app *a = cls;
-    char source[96];
-    snprintf(source, sizeof source, "%s reported an opt-out",
-             a->host.ops->name);
-    if (store_patient_opt_out(a->store, x->m.from, source))
-      log_warn("hook.optout", "the opt-out in %s was not recorded", x->m.id);
+  gw_receive_finish(x->in, &got);
+  x->in = NULL;
+  if (got.rc && got.rc != LB_EDUPLICATE) {
+    api_store_error(r, got.rc);
+    return;
   }
+  hook_ok(x->pv, r,
+          json_pack("{s:b, s:s, s:b}", "ok", 1, "id", got.id, "duplicate",
+                    got.rc == LB_EDUPLICATE));
 }
 
-/* Runs on the store's writer thread. */
-static void inbound_done(void *arg, int rc)
+/* Runs wherever the store finished: wake the parked request. */
+static void inbound_done(void *arg)
 {
   struct inbound_ctx *x = arg;
-  x->rc = rc;
   http_resume(x->r);
 }
 
 void h_hook_inbound(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
-  const struct config *c = a->cfg;
+  struct api *a = cls;
   struct hook_request hr;
   struct hook_params hp;
   const struct provider *pv;
   struct inbound_msg in;
   struct inbound_ctx *x = NULL;
-  struct message *m;
-  char why[300], from[LB_E164_SIZE], to[LB_E164_SIZE], rejected[LB_ERRTEXT_MAX];
-  struct intake_limits lim;
-  size_t n = 0;
-  int rc;
+  char why[300];
+  enum lb_err rc;
 
   inbound_msg_init(&in);
-  rejected[0] = '\0';
   if (hook_begin(a, r, 0, &hr, &hp, &pv))
     goto out;
   why[0] = '\0';
@@ -275,94 +263,32 @@ void h_hook_inbound(void *cls, struct http_req *r)
                      why[0] ? why : lb_strerror(rc));
     goto out;
   }
-  /* The carrier vouches for these; E.164 is taken as it is, and only
-   * other forms go through libphonenumber (a hot path under load). */
-  if (phone_is_e164(in.from))
-    snprintf(from, sizeof from, "%s", in.from);
-  else if (phone_parse(in.from, c->region, from, why, sizeof why)) {
-    http_reply_error(r, 400, "invalid_number", "sender: %s", why);
-    goto out;
-  }
-  if (strcmp(in.to, c->number) == 0)
-    snprintf(to, sizeof to, "%s", in.to);
-  else if (phone_parse(in.to, c->region, to, why, sizeof why) ||
-           strcmp(to, c->number) != 0) {
-    http_reply_error(r, 422, "unknown_number",
-                     "this gateway hosts %s, not '%s'", c->number, in.to);
-    goto out;
-  }
-  x = calloc(1, sizeof *x);
-  if (!x) {
+  if (!(x = calloc(1, sizeof *x))) {
     http_reply_error(r, 503, "overloaded", "out of memory; try again");
     goto out;
   }
+  x->a = a;
   x->r = r;
-  m = &x->m;
-  /* Media that cannot be accepted never costs the message: it is stored
-   * without it, with the reason. */
-  intake_limits_from_config(c, &lim);
-  for (size_t i = 0; i < in.n_media; i++) {
-    if (in.media[i].url) {
-      x->urls[x->n_urls++] = in.media[i].url;
-      in.media[i].url = NULL;
-      continue;
-    }
-    rc = media_intake(a->blobs, &lim, in.media[i].data, in.media[i].len,
-                      &x->md[n], why, sizeof why);
-    if (rc == LB_EMEDIATYPE || rc == LB_ETOOBIG || rc == LB_EINVAL) {
-      snprintf(rejected, sizeof rejected, "media item %zu not kept: %s", i + 1,
-               why);
-      continue;
-    }
-    if (rc) {
-      http_reply_error(r, 503, "storage_unavailable",
-                       "media could not be stored; retry later");
-      goto out;
-    }
-    memcpy(m->media_ids[n], x->md[n].id, LB_ID_SIZE); /* both ids, NUL-ended */
-    n++;
-  }
-  m->n_media = n;
-  id_new(m->id);
-  m->direction = DIR_INBOUND;
-  snprintf(m->from, sizeof m->from, "%s", from);
-  snprintf(m->to, sizeof m->to, "%s", to);
-  m->text = in.text;
-  in.text = NULL;
-  m->status = ST_RECEIVED;
-  snprintf(m->provider, sizeof m->provider, "%s", a->host.ops->name);
-  snprintf(m->provider_msg_id, sizeof m->provider_msg_id, "%s",
-           in.provider_msg_id);
-  if (rejected[0])
-    message_set_error(m, "media_rejected", rejected, 0);
-  m->created_at = m->updated_at = clock_now_ms();
-
+  x->pv = pv;
   /* Park first, then hand over: the commit may finish at once. */
-  x->opt_out = in.opt_out;
   http_suspend(r, inbound_committed, x, inbound_ctx_free);
-  rc = store_message_receive_async(a->store, m, x->md, n,
-                                   (const char *const *)x->urls, x->n_urls,
-                                   inbound_done, x);
-  if (rc) {
-    x->rc = rc;
+  if ((x->rc = gw_receive(a->gw, pv, &in, inbound_done, x, &x->in, x->why,
+                          sizeof x->why)))
     http_resume(r);
-  }
-  x = NULL; /* the request owns it now */
 out:
-  inbound_ctx_free(x);
   inbound_msg_release(&in);
   buf_release(&hp.arena);
 }
 
 void h_hook_status(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct hook_request hr;
   struct hook_params hp;
   const struct provider *pv;
   struct status_update su;
   char why[300], id[LB_ID_SIZE];
-  int rc;
+  enum lb_err rc;
 
   memset(&su, 0, sizeof su);
   if (hook_begin(a, r, 1, &hr, &hp, &pv))
@@ -373,11 +299,9 @@ void h_hook_status(void *cls, struct http_req *r)
                      why[0] ? why : lb_strerror(rc));
     goto out;
   }
-  rc = store_status_apply(a->store, pv->ops->name, su.provider_msg_id, su.ref,
-                          su.status, su.error_code, su.error_text, id);
+  rc = gw_receipt(a->gw, pv, &su, id);
   if (rc == LB_ENOTFOUND) {
     /* Not ours (or not any more): acknowledge, so it is not redelivered. */
-    log_warn("hook.status", "receipt for an unknown %s message", pv->ops->name);
     hook_ok(pv, r, json_pack("{s:b, s:b}", "ok", 1, "matched", 0));
     goto out;
   }
@@ -386,7 +310,6 @@ void h_hook_status(void *cls, struct http_req *r)
     goto out;
   }
   hook_ok(pv, r, json_pack("{s:b, s:b, s:s}", "ok", 1, "matched", 1, "id", id));
-  app_notify_message(a, id);
 out:
   buf_release(&hp.arena);
 }

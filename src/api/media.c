@@ -11,11 +11,11 @@
 
 void h_media_create(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct intake_limits lim;
   struct media md;
   char why[300];
-  int rc;
+  enum lb_err rc;
   intake_limits_from_config(a->cfg, &lim);
   rc = media_intake(a->blobs, &lim, r->body.data, r->body.len, &md, why,
                     sizeof why);
@@ -43,16 +43,16 @@ void h_media_create(void *cls, struct http_req *r)
     api_store_error(r, rc);
     return;
   }
-  http_reply_json(r, 201, api_media_json(a, md.id));
+  http_reply_json(r, 201, gw_media_json(a->gw, md.id));
 }
 
-void api_reply_blob(struct app *a, struct http_req *r, const char *key,
+void api_reply_blob(struct api *a, struct http_req *r, const char *key,
                     const char *ctype, int64_t bytes, const char *cache)
 {
   struct buf b;
   size_t len;
   char *data;
-  int rc;
+  enum lb_err rc;
   buf_init(&b, (size_t)bytes + 1);
   if ((rc = blob_get(a->blobs, key, &b))) {
     buf_release(&b);
@@ -70,9 +70,9 @@ void api_reply_blob(struct app *a, struct http_req *r, const char *key,
 
 /* Finds the media named by the first path parameter; replies and returns
  * non-zero when there is none. */
-static int find_media(struct app *a, struct http_req *r, struct media *md)
+static int find_media(struct api *a, struct http_req *r, struct media *md)
 {
-  int rc;
+  enum lb_err rc;
   if (!id_valid(r->params[0]) ||
       (rc = store_media_get(a->store, r->params[0], md)) == LB_ENOTFOUND) {
     http_reply_error(r, 404, "not_found", "no media with id '%s'",
@@ -88,7 +88,7 @@ static int find_media(struct app *a, struct http_req *r, struct media *md)
 
 void h_media_get(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct media md;
   if (find_media(a, r, &md))
     return;
@@ -97,10 +97,10 @@ void h_media_get(void *cls, struct http_req *r)
 
 void h_media_thumb(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct media md;
   struct media_variant v;
-  int rc;
+  enum lb_err rc;
   if (find_media(a, r, &md))
     return;
   rc = media_thumb(a->store, a->blobs, a->cfg, &md, &v);
@@ -120,10 +120,10 @@ void h_media_thumb(void *cls, struct http_req *r)
 
 void h_media_original(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct media md;
   struct media_variant v;
-  int rc;
+  enum lb_err rc;
   if (find_media(a, r, &md))
     return;
   rc = store_media_variant_get(a->store, md.id, "original", &v);

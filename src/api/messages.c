@@ -2,9 +2,6 @@
 #include <string.h>
 
 #include "api/handlers.h"
-#include "core/route.h"
-#include "links/links.h"
-#include "outbox/outbox.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/err.h"
@@ -13,14 +10,14 @@
 #define IDEM_KEY_MAX 255
 
 /* The optional "link": {"expires_days", "max_views", "check"} over the
- * clinic's defaults. Answers 400 itself and returns nonzero when bad. */
-static int link_options_json(struct http_req *r, json_t *v,
-                             struct link_options *o)
+ * clinic's defaults. Answers 400 itself and returns LB_EINVAL when bad. */
+static enum lb_err link_options_json(struct http_req *r, json_t *v,
+                                     struct link_options *o)
 {
   const char *key;
   json_t *x;
   if (!v)
-    return 0;
+    return LB_OK;
   if (!json_is_object(v))
     goto bad;
   json_object_foreach(v, key, x)
@@ -39,37 +36,46 @@ static int link_options_json(struct http_req *r, json_t *v,
     else
       goto bad;
   }
-  return 0;
+  return LB_OK;
 bad:
   http_reply_error(r, 400, "invalid_request",
                    "'link' is an object with expires_days (1 to 90), "
                    "max_views (0 to 1000, 0 for no limit) and check "
                    "(\"none\", \"dob\" or \"code\")");
-  return -1;
+  return LB_EINVAL;
+}
+
+/* The HTTP status for a refusal of gw_queue. */
+static int refusal_status(const char *code)
+{
+  static const struct {
+    const char *code;
+    int status;
+  } map[] = {{"invalid_request", 400}, {"invalid_number", 422},
+             {"not_mobile", 422},      {"media_not_found", 422},
+             {"mms_too_large", 422},   {"mms_unsupported", 422},
+             {"dob_required", 422},    {"idempotency_conflict", 409},
+             {"link_unavailable", 503}};
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(code, map[i].code) == 0)
+      return map[i].status;
+  return 400;
 }
 
 void h_messages_create(void *cls, struct http_req *r)
 {
   static const char *const fields[] = {"to",       "text", "media",
                                        "delivery", "link", NULL};
-  struct app *a = cls;
-  const struct config *c = a->cfg;
+  struct api *a = cls;
   json_t *body = NULL, *to, *text, *media, *v, *dv;
-  struct media mds[LB_MEDIA_MAX];
-  struct media_variant fits[LB_MEDIA_MAX];
-  const struct provider *mp;
-  struct route_media rmedia[LB_MEDIA_MAX];
-  struct route_input rin;
-  struct route_decision plan;
-  enum route_delivery delivery = DELIVERY_AUTO;
+  const char *ids[LB_MEDIA_MAX];
+  struct send_request req = {0};
   struct link_options lopt;
-  struct link link;
-  int has_link = 0;
-  const char *idem;
-  char why[300], e164[LB_E164_SIZE], hash[LB_SHA256_HEX];
+  struct gw_refusal why;
+  char hash[LB_SHA256_HEX];
   struct message m;
   size_t i;
-  int rc;
+  enum lb_err rc;
 
   message_init(&m);
   if (!(body = api_json_object(r, fields)))
@@ -92,37 +98,21 @@ void h_messages_create(void *cls, struct http_req *r)
                      "/api/v1/media");
     goto out;
   }
-  if (text && text_check(json_string_value(text), json_string_length(text), why,
-                         sizeof why)) {
-    http_reply_error(r, 400, "invalid_request", "%s", why);
-    goto out;
-  }
-  if ((!text || json_string_length(text) == 0) && json_array_size(media) == 0) {
+  if (json_array_size(media) > LB_MEDIA_MAX) {
     http_reply_error(r, 400, "invalid_request",
-                     "a message needs 'text', 'media', or both");
+                     "at most %d media items per message",
+                     a->cfg->media_max_items);
     goto out;
   }
-  if (json_array_size(media) > (size_t)c->media_max_items) {
-    http_reply_error(r, 400, "invalid_request",
-                     "at most %d media items per message", c->media_max_items);
-    goto out;
-  }
-  links_defaults(c, &lopt);
+  links_defaults(a->cfg, &lopt);
   if (link_options_json(r, json_object_get(body, "link"), &lopt))
     goto out;
   dv = json_object_get(body, "delivery");
   if (dv && (!json_is_string(dv) ||
-             route_delivery_parse(json_string_value(dv), &delivery))) {
+             route_delivery_parse(json_string_value(dv), &req.delivery))) {
     http_reply_error(r, 400, "invalid_request",
                      "'delivery' is \"auto\" (the default), \"mms\" or "
                      "\"link\"");
-    goto out;
-  }
-  rc = phone_normalize(json_string_value(to), c->region, e164, why, sizeof why);
-  if (rc) {
-    http_reply_error(r, 422,
-                     rc == LB_ENOTMOBILE ? "not_mobile" : "invalid_number",
-                     "%s", why);
     goto out;
   }
   json_array_foreach(media, i, v)
@@ -132,104 +122,37 @@ void h_messages_create(void *cls, struct http_req *r)
                        "media[%zu] must be a media id (a string)", i);
       goto out;
     }
+    ids[i] = json_string_value(v);
   }
-  json_array_foreach(media, i, v)
-  {
-    struct media md;
-    if (!id_valid(json_string_value(v)) ||
-        store_media_get(a->store, json_string_value(v), &md) != LB_OK) {
-      http_reply_error(r, 422, "media_not_found",
-                       "media[%zu] is not the id of uploaded media; upload "
-                       "with POST /api/v1/media first",
-                       i);
-      goto out;
-    }
-    mds[m.n_media] = md;
-    rmedia[m.n_media].content_type = mds[m.n_media].content_type;
-    rmedia[m.n_media].bytes = md.bytes;
-    snprintf(m.media_ids[m.n_media++], LB_ID_SIZE, "%s", md.id);
-  }
-  /* An image that could go as MMS is judged by its fitted form: made now
-   * (and kept for the outbox), so a 12 MP photo goes as MMS when it fits
-   * the host's budget at a decent quality, and as a link when not. */
-  if (delivery != DELIVERY_LINK && (mp = app_mms_provider(a, m.n_media)))
-    for (i = 0; i < m.n_media; i++)
-      if (app_fit_for_mms(a, mp, &mds[i], m.n_media, &fits[i], why,
-                          sizeof why) == LB_OK) {
-        rmedia[i].content_type = fits[i].content_type;
-        rmedia[i].bytes = fits[i].bytes;
-      }
-  app_route_input(a, &rin, text && json_string_length(text) > 0, rmedia,
-                  m.n_media, delivery);
-  route_decide(&rin, &plan);
-  if (plan.plan == ROUTE_REFUSE) {
-    http_reply_error(r, 422,
-                     plan.cause == CAUSE_TOO_LARGE ? "mms_too_large"
-                                                   : "mms_unsupported",
-                     "%s", plan.reason);
-    goto out;
-  }
-  snprintf(m.route, sizeof m.route, "%s", route_plan_name(plan.plan));
-  snprintf(m.route_reason, sizeof m.route_reason, "%s", plan.reason);
-  id_new(m.id);
-  if (plan.plan == ROUTE_LINK) {
-    rc = links_make(a, m.id, e164, &lopt, &link, why, sizeof why);
-    if (rc == LB_ENOTFOUND) {
-      http_reply_error(r, 422, "dob_required", "%s", why);
-      goto out;
-    }
-    if (rc) {
-      http_reply_error(r, 503, "overloaded", "the link could not be made: %s",
-                       lb_strerror(rc));
-      goto out;
-    }
-    has_link = 1;
-  }
-  idem = http_header(r, "Idempotency-Key");
-  if (idem && (strlen(idem) == 0 || strlen(idem) > IDEM_KEY_MAX)) {
+  req.idempotency_key = http_header(r, "Idempotency-Key");
+  if (req.idempotency_key && (strlen(req.idempotency_key) == 0 ||
+                              strlen(req.idempotency_key) > IDEM_KEY_MAX)) {
     http_reply_error(r, 400, "invalid_request",
                      "Idempotency-Key must be 1 to %d characters",
                      IDEM_KEY_MAX);
     goto out;
   }
   crypto_sha256_hex(r->body.data ? r->body.data : "", r->body.len, hash);
+  req.to = json_string_value(to);
+  req.text = text ? json_string_value(text) : NULL;
+  req.text_len = text ? json_string_length(text) : 0;
+  req.media_ids = ids;
+  req.n_media = json_array_size(media);
+  req.link = &lopt;
+  req.request_hash = hash;
 
-  m.direction = DIR_OUTBOUND;
-  snprintf(m.from, sizeof m.from, "%s", c->number);
-  if (plan.other_sender) { /* allowed, marked: see route.h */
-    snprintf(m.from, sizeof m.from, "%s", c->mms_from);
-    snprintf(m.clinic_number, sizeof m.clinic_number, "%s", c->number);
-  }
-  snprintf(m.to, sizeof m.to, "%s", e164);
-  m.text = strdup(text ? json_string_value(text) : "");
-  if (!m.text) {
-    http_reply_error(r, 503, "overloaded", "out of memory; try again");
-    goto out;
-  }
-  m.status = ST_QUEUED;
-  snprintf(m.provider, sizeof m.provider, "%s",
-           plan.other_sender ? a->other.ops->name : a->host.ops->name);
-  m.created_at = m.updated_at = m.next_attempt_at = clock_now_ms();
-
-  rc = store_message_enqueue(a->store, &m, has_link ? &link : NULL, idem, hash);
-  if (rc == LB_ECONFLICT) {
-    http_reply_error(r, 409, "idempotency_conflict",
-                     "this Idempotency-Key was used for a different request "
-                     "(message %s); use a new key for a new message",
-                     m.id);
-    goto out;
-  }
+  rc = gw_queue(a->gw, &req, &m, &why);
   if (rc && rc != LB_EDUPLICATE) {
-    api_store_error(r, rc);
+    if (why.code[0])
+      http_reply_error(r, refusal_status(why.code), why.code, "%s",
+                       why.message);
+    else
+      api_store_error(r, rc);
     goto out;
   }
-  http_reply_json(r, 202, api_message_json(a, &m, 0));
+  http_reply_json(r, 202, gw_message_json(a->gw, &m, 0));
   if (rc == LB_EDUPLICATE)
     http_reply_header(r, "Idempotent-Replayed", "true");
-  else {
-    outbox_wake(a->outbox);
-    app_notify_message(a, m.id);
-  }
 out:
   message_release(&m);
   json_decref(body);
@@ -237,9 +160,9 @@ out:
 
 void h_messages_get(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct message m;
-  int rc;
+  enum lb_err rc;
   message_init(&m);
   if (!id_valid(r->params[0])) {
     http_reply_error(r, 404, "not_found", "no message with id '%s'",
@@ -253,34 +176,6 @@ void h_messages_get(void *cls, struct http_req *r)
   else if (rc)
     api_store_error(r, rc);
   else
-    http_reply_json(r, 200, api_message_json(a, &m, 1));
+    http_reply_json(r, 200, gw_message_json(a->gw, &m, 1));
   message_release(&m);
-}
-
-int api_queue_text(struct app *a, const char *to, const char *text,
-                   const char *reason, char id[LB_ID_SIZE])
-{
-  struct message m;
-  int rc;
-  message_init(&m);
-  id_new(m.id);
-  m.direction = DIR_OUTBOUND;
-  snprintf(m.from, sizeof m.from, "%s", a->cfg->number);
-  snprintf(m.to, sizeof m.to, "%s", to);
-  m.text = strdup(text);
-  if (!m.text)
-    return LB_ENOMEM;
-  m.status = ST_QUEUED;
-  snprintf(m.provider, sizeof m.provider, "%s", a->host.ops->name);
-  snprintf(m.route, sizeof m.route, "sms");
-  snprintf(m.route_reason, sizeof m.route_reason, "%s", reason);
-  m.created_at = m.updated_at = m.next_attempt_at = clock_now_ms();
-  rc = store_message_enqueue(a->store, &m, NULL, NULL, NULL);
-  if (!rc) {
-    snprintf(id, LB_ID_SIZE, "%s", m.id);
-    outbox_wake(a->outbox);
-    app_notify_message(a, m.id);
-  }
-  message_release(&m);
-  return rc;
 }

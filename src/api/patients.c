@@ -12,11 +12,11 @@
 void h_patients_update(void *cls, struct http_req *r)
 {
   static const char *const fields[] = {"name", "dob", NULL};
-  struct app *a = cls;
+  struct api *a = cls;
   char patient[LB_E164_SIZE], why[200], dob[LB_DOB_SIZE] = "";
   json_t *body, *v, *dv, *out;
   const char *name = NULL;
-  int rc = LB_OK;
+  enum lb_err rc;
 
   if (api_patient_param(a, r, r->params[0], patient))
     return;
@@ -46,10 +46,7 @@ void h_patients_update(void *cls, struct http_req *r)
     http_reply_error(r, 422, "invalid_dob", "%s", why);
     goto out;
   }
-  if (name)
-    rc = store_patient_rename(a->store, patient, name);
-  if (!rc && dv)
-    rc = store_patient_set_dob(a->store, patient, dob);
+  rc = gw_patient_update(a->gw, patient, name, dv ? dob : NULL);
   if (rc == LB_ENOTFOUND) {
     http_reply_error(r, 404, "not_found", "lyrebird has no patient %s",
                      patient);
@@ -59,7 +56,6 @@ void h_patients_update(void *cls, struct http_req *r)
     api_store_error(r, rc);
     goto out;
   }
-  app_notify_conversation(a, patient);
   out = json_pack("{s:s}", "patient", patient);
   if (name)
     json_object_set_new(out, "name", *name ? json_string(name) : json_null());

@@ -118,21 +118,11 @@ static void reply_gone(struct http_req *r, const struct config *c, int status,
   page_end(r, &b, status);
 }
 
-/* Finds the link for the token in the path; answers itself (404) when
- * there is none. */
-static int find(struct app *a, struct http_req *r, struct link *l)
+/* Finds the link for the token in the path; answers itself (404, 503)
+ * and returns the error when there is none. */
+static enum lb_err find(struct api *a, struct http_req *r, struct link *l)
 {
-  char hash[LB_SHA256_HEX];
-  const char *token = r->params[0];
-  int rc;
-  if (!a->cfg->link_secret[0] || strlen(token) > LINK_TOKEN_MAX) {
-    reply_gone(r, a->cfg, 404, "Link not found",
-               "This link is not valid. Check that the whole link was "
-               "opened.");
-    return -1;
-  }
-  crypto_sha256_hex(token, strlen(token), hash);
-  rc = store_link_by_token(a->store, hash, l);
+  enum lb_err rc = gw_link_find(a->gw, r->params[0], l);
   if (rc == LB_ENOTFOUND)
     reply_gone(r, a->cfg, 404, "Link not found",
                "This link is not valid. Check that the whole link was "
@@ -141,29 +131,13 @@ static int find(struct app *a, struct http_req *r, struct link *l)
     reply_gone(r, a->cfg, 503, "Please try again",
                "The image cannot be shown just now. Please try again in a "
                "minute.");
-  return rc ? -1 : 0;
+  return rc;
 }
 
-/* Refuses a link that cannot be used (recording why); 0 if usable. */
-/* What stops a link being used now (a LINK_REFUSED_* outcome), or
- * LINK_VIEWED when nothing does. */
-static enum link_outcome barrier(const struct link *l, int64_t now)
+/* The page for a link that cannot be used, for refusal o. */
+static void reply_refused(struct api *a, struct http_req *r,
+                          enum link_outcome o)
 {
-  if (l->revoked_at)
-    return LINK_REFUSED_REVOKED;
-  if (now >= l->expires_at)
-    return LINK_REFUSED_EXPIRED;
-  if (l->locked_at)
-    return LINK_REFUSED_LOCKED;
-  if (l->max_views && l->views >= l->max_views)
-    return LINK_REFUSED_USED_UP;
-  return LINK_VIEWED;
-}
-
-static int refuse(struct app *a, struct http_req *r, const struct link *l,
-                  int record)
-{
-  enum link_outcome o = barrier(l, clock_now_ms());
   const char *title, *why;
   switch (o) {
   case LINK_REFUSED_REVOKED:
@@ -178,30 +152,20 @@ static int refuse(struct app *a, struct http_req *r, const struct link *l,
     title = "This link is locked";
     why = "There were too many wrong answers, so the link was locked.";
     break;
-  case LINK_REFUSED_USED_UP:
+  default:
     title = "This link has been used";
     why = "This image has been viewed as many times as the clinic allowed.";
     break;
-  default:
-    return 0;
   }
-  if (record)
-    store_link_attempt(a->store, l->id, o, a->cfg->link_max_failures, r->remote,
-                       http_header(r, "User-Agent"), NULL);
   reply_gone(r, a->cfg, 410, title, why);
-  return -1;
 }
-
-#define CODE_MINUTES 10
-#define CODE_GAP_MS (60 * 1000)
-#define CODE_MAX 5
 
 /* The neutral page: the clinic's name and a "View image" button, with what
  * the link's check asks for. 'note' (may be NULL) says what happened to the
  * last answer. */
 /* The neutral page, with 'note' (may be NULL) as an error, or with
  * 'info' as plain news ("We have texted you a code"). */
-static void reply_neutral_as(struct app *a, struct http_req *r,
+static void reply_neutral_as(struct api *a, struct http_req *r,
                              const struct link *l, const char *note, int info)
 {
   struct buf b;
@@ -255,7 +219,7 @@ static void reply_neutral_as(struct app *a, struct http_req *r,
   page_end(r, &b, 200);
 }
 
-static void reply_neutral(struct app *a, struct http_req *r,
+static void reply_neutral(struct api *a, struct http_req *r,
                           const struct link *l, const char *note)
 {
   reply_neutral_as(a, r, l, note, 0);
@@ -263,11 +227,16 @@ static void reply_neutral(struct app *a, struct http_req *r,
 
 static void h_view_get(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct link l;
-  if (find(a, r, &l) || refuse(a, r, &l, 0))
+  enum link_outcome o;
+  if (find(a, r, &l))
     return;
-  reply_neutral(a, r, &l, NULL);
+  /* A GET only looks: nothing is counted or recorded. */
+  if ((o = gw_link_barrier(&l, clock_now_ms())) != LINK_VIEWED)
+    reply_refused(a, r, o);
+  else
+    reply_neutral(a, r, &l, NULL);
 }
 
 /* ---- the form's fields, through MHD's post processor ----------------------
@@ -296,141 +265,55 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
   return MHD_YES;
 }
 
-/* Texts a new one-time code to the link's patient, from the clinic's number
- * like every message. Answers the request itself. */
-static void send_code(struct app *a, struct http_req *r, const struct link *l)
+static void h_view_post(void *cls, struct http_req *r)
 {
-  char code[8], hash[65], text[300], id[LB_ID_SIZE];
-  struct link after = *l;
-  int rc;
-  snprintf(code, sizeof code, "%06u", (unsigned)randombytes_uniform(1000000));
-  links_answer_hash(l->id, code, hash);
-  rc = store_link_set_code(a->store, l->id, hash,
-                           clock_now_ms() + CODE_MINUTES * 60 * 1000LL,
-                           CODE_GAP_MS, CODE_MAX);
-  if (rc == LB_ECONFLICT) {
-    reply_neutral(a, r, l,
-                  l->codes_sent >= CODE_MAX
-                      ? "No more codes can be sent for this link. Please call "
-                        "the clinic."
-                      : "A code was sent less than a minute ago. Please wait "
-                        "for it, or try again in a minute.");
-    return;
-  }
-  snprintf(text, sizeof text,
-           "Your code to open the image from %s: %s. It works for %d "
-           "minutes. Never share it.",
-           a->cfg->clinic_name, code, CODE_MINUTES);
-  sodium_memzero(code, sizeof code);
-  if (rc || (rc = api_queue_text(
-                 a, l->patient, text,
-                 "A one-time code for a secure link, as an SMS on the "
-                 "same number.",
-                 id))) {
-    sodium_memzero(text, sizeof text);
-    reply_gone(r, a->cfg, 503, "Please try again",
-               "The code cannot be sent just now. Please try again in a "
-               "minute.");
-    return;
-  }
-  sodium_memzero(text, sizeof text);
-  after.code_expires_at = clock_now_ms() + CODE_MINUTES * 60 * 1000LL;
-  reply_neutral_as(a, r, &after, "We have texted you a code. Enter it below.",
-                   1);
-}
-
-/* Checks the answer to a link's check. 0: right, go on. Otherwise it has
- * answered the request. */
-static int check_answer(struct app *a, struct http_req *r, const struct link *l)
-{
+  struct api *a = cls;
   struct answer_form f;
+  struct gw_link_answer ans;
+  struct gw_link_outcome got;
   struct MHD_PostProcessor *pp;
-  struct link after;
-  char answer[LB_DOB_SIZE], why[200], hash[65], note[200];
-  const char *what;
-  char *end;
-  int ok, code = strcmp(l->check, "code") == 0;
+  struct message m;
+  struct link l;
+  struct buf b;
+  char grant[65];
+  long long exp;
+  enum lb_err rc;
+  int sending;
 
+  if (find(a, r, &l))
+    return;
   memset(&f, 0, sizeof f);
   pp = MHD_create_post_processor(r->conn, 1024, on_field, &f);
   if (pp) {
     MHD_post_process(pp, r->body.data ? r->body.data : "", r->body.len);
     MHD_destroy_post_processor(pp);
   }
-  if (code) {
-    what = "code";
-    if (strcmp(f.step, "send") == 0) {
-      send_code(a, r, l);
-      return -1;
-    }
-    if (l->code_expires_at <= clock_now_ms()) {
-      reply_neutral(a, r, l,
-                    l->code_expires_at ? "That code has expired. Text "
-                                         "yourself a new one."
-                                       : NULL);
-      return -1;
-    }
-    if (strlen(f.code) != 6 || strspn(f.code, "0123456789") != 6) {
-      reply_neutral(a, r, l, "Enter the 6-digit code from the text message.");
-      return -1; /* not an answer: no guess counted */
-    }
-    snprintf(answer, sizeof answer, "%s", f.code);
-  } else {
-    what = "date of birth";
-    if (!f.day[0] || !f.month[0] || !f.year[0] ||
-        dob_from_parts(strtol(f.day, &end, 10), strtol(f.month, &end, 10),
-                       strtol(f.year, &end, 10), clock_now_ms(), answer, why,
-                       sizeof why)) {
-      reply_neutral(a, r, l,
-                    "Enter your date of birth: day, month and year (4 "
-                    "digits).");
-      return -1; /* not an answer: no guess counted */
-    }
-  }
-  links_answer_hash(l->id, answer, hash);
-  ok = crypto_streq(hash, l->check_hash);
-  sodium_memzero(answer, sizeof answer);
-  if (ok)
-    return 0;
-  if (store_link_attempt(a->store, l->id, LINK_WRONG, a->cfg->link_max_failures,
-                         r->remote, http_header(r, "User-Agent"),
-                         &after) != LB_OK) {
+  ans = (struct gw_link_answer){f.step, f.code, f.day, f.month, f.year};
+  sending = strcmp(l.check, "code") == 0 && strcmp(f.step, "send") == 0;
+  rc = gw_link_open(a->gw, &l, &ans, r->remote, http_header(r, "User-Agent"),
+                    &got);
+  sodium_memzero(&f, sizeof f);
+  if (rc) {
     reply_gone(r, a->cfg, 503, "Please try again",
-               "The image cannot be shown just now. Please try again in a "
-               "minute.");
-    return -1;
+               sending
+                   ? "The code cannot be sent just now. Please try again in "
+                     "a minute."
+                   : "The image cannot be shown just now. Please try again "
+                     "in a minute.");
+    return;
   }
-  if (after.locked_at) {
-    refuse(a, r, &after, 0);
-    return -1;
-  }
-  snprintf(note, sizeof note,
-           "That %s does not match. %d more %s before the link locks.", what,
-           a->cfg->link_max_failures - after.failures,
-           a->cfg->link_max_failures - after.failures == 1 ? "try" : "tries");
-  reply_neutral(a, r, &after, note);
-  return -1;
-}
-
-static void h_view_post(void *cls, struct http_req *r)
-{
-  struct app *a = cls;
-  struct message m;
-  struct link l;
-  struct buf b;
-  char grant[65];
-  long long exp;
-  if (find(a, r, &l) || refuse(a, r, &l, 1))
+  switch (got.result) {
+  case GW_LINK_REFUSED:
+    reply_refused(a, r, got.refusal);
     return;
-  if (strcmp(l.check, "none") != 0 && check_answer(a, r, &l))
+  case GW_LINK_ASK:
+    reply_neutral(a, r, &got.link, got.note[0] ? got.note : NULL);
     return;
-  if (store_link_attempt(a->store, l.id, LINK_VIEWED, a->cfg->link_max_failures,
-                         r->remote, http_header(r, "User-Agent"),
-                         NULL) != LB_OK) {
-    reply_gone(r, a->cfg, 503, "Please try again",
-               "The image cannot be shown just now. Please try again in a "
-               "minute.");
+  case GW_LINK_CODE_SENT:
+    reply_neutral_as(a, r, &got.link, got.note, 1);
     return;
+  case GW_LINK_SHOW:
+    break;
   }
   message_init(&m);
   if (store_message_get(a->store, l.message_id, &m) != LB_OK) {
@@ -464,7 +347,7 @@ static void h_view_post(void *cls, struct http_req *r)
 
 static void h_view_media(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   const char *e = http_query(r, "e"), *g = http_query(r, "g");
   struct message m;
   struct media md;
@@ -476,8 +359,12 @@ static void h_view_media(void *cls, struct http_req *r)
   size_t len;
   char *data;
 
-  if (find(a, r, &l) || refuse(a, r, &l, 0))
+  if (find(a, r, &l))
     return;
+  if (gw_link_barrier(&l, clock_now_ms()) != LINK_VIEWED) {
+    reply_refused(a, r, gw_link_barrier(&l, clock_now_ms()));
+    return;
+  }
   links_grant(a->cfg->link_secret, l.id, exp, want);
   if (!g || !crypto_streq(g, want) || exp < clock_now_ms() / 1000) {
     reply_gone(r, a->cfg, 403, "Open the link again",
@@ -529,7 +416,7 @@ static void h_view_media(void *cls, struct http_req *r)
 static json_t *link_json(const struct link *l)
 {
   char t[LB_ISO8601_LEN], x[LB_ISO8601_LEN];
-  enum link_outcome o = barrier(l, clock_now_ms());
+  enum link_outcome o = gw_link_barrier(l, clock_now_ms());
   /* The refusals' audit names double as the states. */
   const char *state = o == LINK_VIEWED ? "active" : link_outcome_name(o);
   clock_iso8601(l->created_at, t, sizeof t);
@@ -541,10 +428,11 @@ static json_t *link_json(const struct link *l)
                    "failures", l->failures);
 }
 
-static int link_param(struct app *a, struct http_req *r, struct link *l)
+static enum lb_err link_param(struct api *a, struct http_req *r, struct link *l)
 {
-  int rc = id_valid(r->params[0]) ? store_link_get(a->store, r->params[0], l)
-                                  : LB_ENOTFOUND;
+  enum lb_err rc = id_valid(r->params[0])
+                       ? store_link_get(a->store, r->params[0], l)
+                       : LB_ENOTFOUND;
   if (rc == LB_ENOTFOUND)
     http_reply_error(r, 404, "not_found", "no link '%s'", r->params[0]);
   else if (rc)
@@ -561,24 +449,23 @@ static void h_link_get(void *cls, struct http_req *r)
 
 static void h_link_revoke(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct link l;
-  int rc;
+  enum lb_err rc;
   if (link_param(a, r, &l))
     return;
-  rc = store_link_revoke(a->store, l.id,
-                         r->who.kind == PRINCIPAL_SESSION ? r->who.username
-                                                          : "api");
-  if (rc || (rc = store_link_get(a->store, l.id, &l))) {
+  rc = gw_link_revoke(
+      a->gw, l.id, r->who.kind == PRINCIPAL_SESSION ? r->who.username : "api",
+      &l);
+  if (rc) {
     api_store_error(r, rc);
     return;
   }
   http_reply_json(r, 200, link_json(&l));
-  app_notify_message(a, l.message_id);
 }
 
-static int on_view(void *arg, int64_t at, const char *ip, const char *ua,
-                   const char *outcome)
+static enum lb_err on_view(void *arg, int64_t at, const char *ip,
+                           const char *ua, const char *outcome)
 {
   char t[LB_ISO8601_LEN];
   clock_iso8601(at, t, sizeof t);
@@ -591,10 +478,10 @@ static int on_view(void *arg, int64_t at, const char *ip, const char *ua,
 
 static void h_link_views(void *cls, struct http_req *r)
 {
-  struct app *a = cls;
+  struct api *a = cls;
   struct link l;
   json_t *arr;
-  int rc;
+  enum lb_err rc;
   if (link_param(a, r, &l))
     return;
   arr = json_array();
@@ -606,7 +493,7 @@ static void h_link_views(void *cls, struct http_req *r)
   http_reply_json(r, 200, json_pack("{s:s, s:o}", "link", l.id, "views", arr));
 }
 
-void viewer_register(struct app *a)
+void viewer_register(struct api *a)
 {
   struct http_server *s = a->http;
   http_server_route(s, "GET", "/v/{token}", h_view_get, a, 0, AUTH_NONE);

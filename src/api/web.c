@@ -127,7 +127,7 @@ static void h_phone(void *cls, struct http_req *r)
   serve(r, "phone.html");
 }
 
-void web_register(struct app *a)
+void web_register(struct api *a)
 {
   struct http_server *s = a->http;
   http_server_route(s, "GET", "/", h_root, a, 0, AUTH_NONE);

@@ -4,6 +4,7 @@
 #define LB_CLI_H
 
 #include "config/config.h"
+#include "util/err.h"
 
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
@@ -30,11 +31,12 @@ int cli_config_only(const char *cmd, int argc, char **argv,
  * host with 'sim_secret'. */
 void cli_demo_clinic(struct config *c, const char *sim_secret);
 
-struct app;
-/* Opens the app from cfg, runs 'seed' (may be NULL) and then the app until
- * a signal; 'ready' is called once it listens. Returns an exit code. */
+struct gateway;
+/* Opens the gateway and its API from cfg, runs 'seed' (may be NULL) and
+ * then the gateway until a signal; 'ready' is called once it listens.
+ * Returns an exit code. */
 int cli_run_app(const char *cmd, const struct config *cfg,
-                int (*seed)(struct app *a), void (*ready)(struct app *, void *),
-                void *arg);
+                enum lb_err (*seed)(struct gateway *gw),
+                void (*ready)(struct gateway *gw, void *arg), void *arg);
 
 #endif

@@ -2,7 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/app.h"
+#include "api/api.h"
+#include "gateway/gateway.h"
 #include "cli/cli.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -70,23 +71,25 @@ int cli_config_only(const char *cmd, int argc, char **argv,
 }
 
 int cli_run_app(const char *cmd, const struct config *cfg,
-                int (*seed)(struct app *a), void (*ready)(struct app *, void *),
-                void *arg)
+                enum lb_err (*seed)(struct gateway *gw),
+                void (*ready)(struct gateway *, void *), void *arg)
 {
-  struct app app;
-  int rc;
+  struct gateway gw;
+  struct api api;
+  enum lb_err rc;
   cli_setup_logging(cfg);
-  rc = app_open(&app, cfg);
+  rc = gw_open(&gw, cfg);
   if (rc) {
     fprintf(stderr, "lyrebird %s: cannot start: %s\n", cmd, lb_strerror(rc));
     return 1;
   }
-  if (seed)
-    rc = seed(&app);
+  if (!(rc = api_open(&api, &gw)) && seed)
+    rc = seed(&gw);
   if (!rc)
-    rc = app_run(&app, ready, arg);
+    rc = gw_run(&gw, ready, arg);
   if (rc)
     fprintf(stderr, "lyrebird %s: %s\n", cmd, lb_strerror(rc));
-  app_close(&app);
+  api_close(&api);
+  gw_close(&gw);
   return rc ? 1 : 0;
 }

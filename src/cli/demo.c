@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "api/app.h"
+#include "gateway/gateway.h"
 #include "cli/cli.h"
 #include "util/crypto.h"
 #include "util/err.h"
@@ -84,10 +84,10 @@ void cli_demo_clinic(struct config *c, const char *sim_secret)
   config_set(c, "sim", "secret", sim_secret);
 }
 
-static int seed_user(struct app *a)
+static enum lb_err seed_user(struct gateway *a)
 {
   struct user u;
-  int rc = store_user_get(a->store, DEMO_USER, &u);
+  enum lb_err rc = store_user_get(a->store, DEMO_USER, &u);
   if (rc == LB_ENOTFOUND) {
     memset(&u, 0, sizeof u);
     snprintf(u.username, sizeof u.username, "%s", DEMO_USER);
@@ -109,9 +109,9 @@ static int seed_user(struct app *a)
   return rc;
 }
 
-static int seed(struct app *a)
+static enum lb_err seed(struct gateway *a)
 {
-  int rc = seed_user(a);
+  enum lb_err rc = seed_user(a);
   for (size_t i = 0; i < sizeof demo_patients / sizeof demo_patients[0] && !rc;
        i++) {
     rc = store_patient_upsert(a->store, demo_patients[i].e164,
@@ -125,14 +125,14 @@ static int seed(struct app *a)
       char dob[11];
       if (store_patient_dob(a->store, demo_patients[i].e164, dob) ==
           LB_ENOTFOUND)
-        rc = store_patient_set_dob(a->store, demo_patients[i].e164,
-                                   demo_patients[i].dob);
+        rc = gw_patient_update(a, demo_patients[i].e164, NULL,
+                               demo_patients[i].dob);
     }
   }
   return rc;
 }
 
-static void ready(struct app *a, void *arg)
+static void ready(struct gateway *a, void *arg)
 {
   const struct config *c = a->cfg;
   const char *dir = arg;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "api/app.h"
+#include "gateway/gateway.h"
 #include "cli/cli.h"
 #include "media/image.h"
 #include "util/log.h"
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
       continue;
     /* Signals are waited for, not handled: block them before any thread
      * starts so every thread inherits the mask. */
-    app_block_signals();
+    gw_block_signals();
     umask(077);
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT)) {
       fprintf(stderr, "lyrebird: cannot initialise the crypto or HTTP "

@@ -30,9 +30,8 @@ int cmd_migrate(int argc, char **argv)
     return 1;
   }
   {
-    struct store_options so = {cfg.db_path,
-                               strcmp(cfg.synchronous, "full") == 0};
-    rc = store_open(&so, &s);
+    struct store_options so = {strcmp(cfg.synchronous, "full") == 0};
+    rc = store_open(cfg.db_path, &so, &s);
     if (!rc)
       rc = store_migrate(s, &from, &to);
   }

@@ -87,7 +87,7 @@ static int new_password(const char *user, int from_stdin, char *out, size_t n,
   return 0;
 }
 
-static int print_user(void *arg, const struct user *u)
+static enum lb_err print_user(void *arg, const struct user *u)
 {
   char t[LB_ISO8601_LEN];
   clock_iso8601(u->created_at, t, sizeof t);
@@ -249,8 +249,8 @@ int cmd_user(int argc, char **argv)
     return 1;
   }
   {
-    struct store_options so = {db, 1};
-    rc = store_open(&so, &st);
+    struct store_options so = {1};
+    rc = store_open(db, &so, &st);
     if (!rc)
       rc = store_migrate(st, &from, &to);
   }

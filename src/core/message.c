@@ -7,9 +7,28 @@
 #include "util/err.h"
 #include "util/utf8.h"
 
+static const char *const plan_names[] = {"sms", "mms", "link", "refused"};
+
+const char *route_plan_name(enum route_plan p)
+{
+  return (unsigned)p < sizeof plan_names / sizeof plan_names[0] ? plan_names[p]
+                                                                : "unknown";
+}
+
+int route_plan_parse(const char *s, enum route_plan *out)
+{
+  for (size_t i = 0; s && i < sizeof plan_names / sizeof plan_names[0]; i++)
+    if (strcmp(s, plan_names[i]) == 0) {
+      *out = (enum route_plan)i;
+      return LB_OK;
+    }
+  return LB_EINVAL;
+}
+
 void message_init(struct message *m)
 {
   memset(m, 0, sizeof *m);
+  m->route = ROUTE_NONE;
 }
 
 void message_release(struct message *m)

@@ -20,6 +20,17 @@
 #define LB_ERRTEXT_MAX 512
 #define LB_CTYPE_MAX 64
 
+/* How an outbound message goes (core/route.h decides). ROUTE_REFUSE is
+ * never stored; ROUTE_NONE is an inbound message's (no plan). */
+enum route_plan { ROUTE_SMS, ROUTE_MMS, ROUTE_LINK, ROUTE_REFUSE, ROUTE_NONE };
+
+/* "sms", "mms", "link", "refused"; "unknown" for anything else (ROUTE_NONE
+ * included). */
+const char *route_plan_name(enum route_plan p);
+/* The plan named s ("sms", "mms", "link", "refused"): LB_OK and *out set,
+ * else LB_EINVAL and *out untouched. */
+int route_plan_parse(const char *s, enum route_plan *out);
+
 struct message {
   char id[LB_ID_SIZE];
   enum msg_direction direction;
@@ -42,9 +53,9 @@ struct message {
   int64_t updated_at;
   size_t n_media;
   char media_ids[LB_MEDIA_MAX][LB_ID_SIZE];
-  /* Outbound: how it goes ("sms", "mms", "link") and why, in words (see
-   * core/route.h). Empty for inbound. */
-  char route[16];
+  /* Outbound: how it goes and why, in words (see core/route.h).
+   * ROUTE_NONE and "" for inbound. */
+  enum route_plan route;
   char route_reason[300];
 };
 

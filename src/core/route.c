@@ -28,16 +28,9 @@ struct mms_check {
   int64_t total; /* bytes, saturated; -1 if an item's size is unknown */
 };
 
-static const char *const plan_names[] = {"sms", "mms", "link", "refused"};
 static const char *const delivery_names[] = {"auto", "mms", "link"};
 static const char *const cause_names[CAUSE__COUNT] = {
     "none", "no_mms", "type", "too_many", "too_large", "mms_failed"};
-
-const char *route_plan_name(enum route_plan p)
-{
-  return (unsigned)p < sizeof plan_names / sizeof plan_names[0] ? plan_names[p]
-                                                                : "unknown";
-}
 
 const char *route_delivery_name(enum route_delivery d)
 {

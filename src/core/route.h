@@ -24,8 +24,6 @@
 
 #include "providers/provider.h"
 
-enum route_plan { ROUTE_SMS, ROUTE_MMS, ROUTE_LINK, ROUTE_REFUSE };
-
 /* The per-message override, "delivery" in the API and the inbox. */
 enum route_delivery { DELIVERY_AUTO, DELIVERY_MMS, DELIVERY_LINK };
 
@@ -127,8 +125,6 @@ void route_after_mms_failure(const struct route_input *in,
                              const char *error_text,
                              struct route_decision *out);
 
-/* "sms", "mms", "link", "refused"; "unknown" out of range. */
-const char *route_plan_name(enum route_plan p);
 /* "auto", "mms", "link"; "unknown" out of range. */
 const char *route_delivery_name(enum route_delivery d);
 /* "auto" | "mms" | "link" -> LB_OK and *out set; else LB_EINVAL, *out

@@ -10,8 +10,8 @@
 #include "util/crypto.h"
 #include "util/err.h"
 
-int links_token(const char *secret, const char *link_id,
-                char out[LINK_TOKEN_MAX])
+enum lb_err links_token(const char *secret, const char *link_id,
+                        char out[LINK_TOKEN_MAX])
 {
   unsigned char mac[LB_SHA256_LEN];
   struct crypto_part parts[2] = {{"lyrebird-link:", 14},
@@ -78,13 +78,14 @@ void links_defaults(const struct config *c, struct link_options *o)
   snprintf(o->check, sizeof o->check, "%s", c->link_check);
 }
 
-int links_make(struct app *a, const char *message_id, const char *patient,
-               const struct link_options *o, struct link *out, char *why,
-               size_t whylen)
+enum lb_err links_make(struct store *s, const struct config *c,
+                       const char *message_id, const char *patient,
+                       const struct link_options *o, struct link *out,
+                       char *why, size_t whylen)
 {
   char token[LINK_TOKEN_MAX];
   struct link *l = out;
-  int rc;
+  enum lb_err rc;
   memset(l, 0, sizeof *l);
   id_new(l->id);
   snprintf(l->message_id, sizeof l->message_id, "%s", message_id);
@@ -95,7 +96,7 @@ int links_make(struct app *a, const char *message_id, const char *patient,
   snprintf(l->check, sizeof l->check, "%s", o->check);
   if (strcmp(l->check, "dob") == 0) {
     char dob[LB_DOB_SIZE];
-    if (store_patient_dob(a->store, patient, dob) != LB_OK) {
+    if (store_patient_dob(s, patient, dob) != LB_OK) {
       snprintf(why, whylen,
                "image links ask for the patient's date of birth, and %s has "
                "none on file; add it to the patient and send again",
@@ -105,30 +106,30 @@ int links_make(struct app *a, const char *message_id, const char *patient,
     links_answer_hash(l->id, dob, l->check_hash);
     sodium_memzero(dob, sizeof dob);
   }
-  if ((rc = links_token(a->cfg->link_secret, l->id, token)))
+  if ((rc = links_token(c->link_secret, l->id, token)))
     return rc;
   crypto_sha256_hex(token, strlen(token), l->token_hash);
   sodium_memzero(token, sizeof token);
   return LB_OK;
 }
 
-int links_prepare(struct app *a, const struct message *m, char *text, size_t n,
-                  char *why, size_t whylen)
+enum lb_err links_prepare(struct store *s, const struct config *c,
+                          const struct message *m, char *text, size_t n,
+                          char *why, size_t whylen)
 {
-  const struct config *c = a->cfg;
   char token[LINK_TOKEN_MAX], url[600], when[32], msg[480];
   struct link l;
   struct tm tm;
   time_t t;
-  int rc = store_link_of_message(a->store, m->id, &l);
+  enum lb_err rc = store_link_of_message(s, m->id, &l);
 
   if (rc == LB_ENOTFOUND) {
     struct link_options defaults;
     links_defaults(c, &defaults);
     /* Made here for a message that became a link on the way (an MMS the
      * host refused); a message routed as a link brought its own. */
-    if ((rc = links_make(a, m->id, m->to, &defaults, &l, why, whylen)) ||
-        (rc = store_link_add(a->store, &l)))
+    if ((rc = links_make(s, c, m->id, m->to, &defaults, &l, why, whylen)) ||
+        (rc = store_link_add(s, &l)))
       return rc;
   } else if (rc) {
     return rc;
@@ -136,7 +137,7 @@ int links_prepare(struct app *a, const struct message *m, char *text, size_t n,
   if ((rc = links_token(c->link_secret, l.id, token)))
     return rc;
   snprintf(url, sizeof url, "%s/v/%s", c->public_url, token);
-  /* The process runs in the clinic's time zone (app_open sets TZ). */
+  /* The process runs in the clinic's time zone (gw_open sets TZ). */
   t = (time_t)(l.expires_at / 1000);
   localtime_r(&t, &tm);
   strftime(when, sizeof when, "%e %b", &tm);

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/app.h"
 #include "http/client.h"
 #include "http/fetch.h"
 #include "media/intake.h"
@@ -21,7 +20,7 @@
 #define BACKOFF_MAX_MS (10 * 60 * 1000)
 
 struct fetchq {
-  struct app *a;
+  struct fetchq_options opt;
   struct http_client *http; /* for deletions; made on first use */
   pthread_t thread;
   pthread_mutex_t mu;
@@ -43,7 +42,7 @@ static long backoff_ms(int attempts)
  * A failure is logged, not retried: the item is ours either way. */
 static void delete_at_provider(struct fetchq *q, const struct media_fetch *f)
 {
-  const struct provider *p = &q->a->host;
+  const struct provider *p = q->opt.host;
   struct wire_request req;
   struct wire_response res;
   int rc;
@@ -52,7 +51,7 @@ static void delete_at_provider(struct fetchq *q, const struct media_fetch *f)
   wire_request_init(&req);
   wire_response_init(&res);
   if ((rc = p->ops->build_media_delete(p, f->url, &req)) == LB_OK) {
-    if (!q->http && http_client_new(q->a->cfg->send_timeout_ms, &q->http))
+    if (!q->http && http_client_new(q->opt.api_timeout_ms, &q->http))
       rc = LB_ENOMEM;
     else
       rc = http_client_perform(q->http, &req, &res);
@@ -72,36 +71,79 @@ static void delete_at_provider(struct fetchq *q, const struct media_fetch *f)
   wire_response_release(&res);
 }
 
+/* Records a fetch's end (md: the item arrived; else given up, or tried
+ * again at next_at) and emits the message as it now stands. */
+struct fetch_record {
+  struct fetchq *q;
+  const struct media_fetch *f;
+  const struct media *md;
+  int64_t next_at;
+  const char *error;
+  struct message m;
+  int changed; /* the message changed: emit it after the commit */
+};
+
+static enum lb_err record_tx(struct store_tx *tx, void *arg)
+{
+  struct fetch_record *r = arg;
+  struct event ev = {EVENT_MESSAGE, NULL, &r->m};
+  enum lb_err rc = r->md
+                       ? store_tx_fetch_done(tx, r->f, r->md)
+                       : store_tx_fetch_failed(tx, r->f, r->next_at, r->error);
+  r->changed = r->md || r->next_at < 0;
+  if (rc || !r->changed)
+    return rc;
+  if ((rc = store_tx_message_get(tx, r->f->message_id, &r->m)))
+    return rc;
+  ev.patient = message_patient(&r->m);
+  return event_sink_in_tx(r->q->opt.sink, tx, &ev);
+}
+
+static enum lb_err record(struct fetchq *q, const struct media_fetch *f,
+                          const struct media *md, int64_t next_at,
+                          const char *error)
+{
+  struct fetch_record r = {
+      .q = q, .f = f, .md = md, .next_at = next_at, .error = error};
+  enum lb_err rc;
+  message_init(&r.m);
+  rc = store_write(q->opt.store, record_tx, &r);
+  if (!rc && r.changed) {
+    struct event ev = {EVENT_MESSAGE, message_patient(&r.m), &r.m};
+    event_sink_committed(q->opt.sink, &ev);
+  }
+  message_release(&r.m);
+  return rc;
+}
+
 static void fetch_one(struct fetchq *q, struct media_fetch *f)
 {
-  struct app *a = q->a;
-  const struct config *c = a->cfg;
+  const struct fetchq_options *o = &q->opt;
   struct fetch_policy pol = {0};
   struct fetch_result res;
-  struct intake_limits lim;
   struct media md;
   struct buf body;
   char why[300];
-  int rc, final = 0;
+  enum lb_err rc;
+  int final = 0;
 
-  pol.hosts = a->host.caps.media_hosts;
-  pol.allow_private = c->fetch_private;
-  pol.require_https = !c->fetch_private;
-  pol.max_bytes = (size_t)c->media_max_bytes;
-  pol.timeout_ms = c->fetch_timeout_ms;
+  pol.hosts = o->host->caps.media_hosts;
+  pol.allow_private = o->allow_private;
+  pol.require_https = !o->allow_private;
+  pol.max_bytes = o->limits.max_bytes;
+  pol.timeout_ms = o->timeout_ms;
   pol.max_redirects = 3;
-  pol.userpwd = a->host.caps.media_userpwd;
-  buf_init(&body, (size_t)c->media_max_bytes + 1);
-  intake_limits_from_config(c, &lim);
+  pol.userpwd = o->host->caps.media_userpwd;
+  buf_init(&body, o->limits.max_bytes + 1);
 
   rc = fetch_get(&pol, f->url, &body, &res);
   if (rc) {
     final = res.final;
     snprintf(why, sizeof why, "%s", res.error);
-  } else if ((rc = media_intake(a->blobs, &lim, body.data, body.len, &md, why,
-                                sizeof why))) {
+  } else if ((rc = media_intake(o->blobs, &o->limits, body.data, body.len, &md,
+                                why, sizeof why))) {
     final = rc == LB_EMEDIATYPE || rc == LB_ETOOBIG || rc == LB_EINVAL;
-  } else if ((rc = store_fetch_done(a->store, f, &md))) {
+  } else if ((rc = record(q, f, &md, 0, NULL))) {
     snprintf(why, sizeof why, "the media could not be recorded: %s",
              lb_strerror(rc));
   }
@@ -109,23 +151,20 @@ static void fetch_one(struct fetchq *q, struct media_fetch *f)
   if (rc == LB_OK) {
     log_info("media.fetch", "media item %d of message %s fetched (%s)",
              f->position + 1, f->message_id, md.content_type);
-    app_notify_message(a, f->message_id);
     delete_at_provider(q, f);
     return;
   }
-  if (final || f->attempts + 1 >= c->fetch_max_attempts) {
+  if (final || f->attempts + 1 >= o->max_attempts) {
     log_warn("media.fetch",
              "media item %d of message %s is unavailable after %d "
              "attempt(s): %s",
              f->position + 1, f->message_id, f->attempts + 1, why);
-    if (store_fetch_failed(a->store, f, -1, why) == LB_OK)
-      app_notify_message(a, f->message_id);
+    record(q, f, NULL, -1, why);
     return;
   }
   log_info("media.fetch", "media item %d of message %s: %s; trying again",
            f->position + 1, f->message_id, why);
-  store_fetch_failed(a->store, f, clock_now_ms() + backoff_ms(f->attempts + 1),
-                     why);
+  record(q, f, NULL, clock_now_ms() + backoff_ms(f->attempts + 1), why);
 }
 
 static void *run(void *arg)
@@ -152,7 +191,7 @@ static void *run(void *arg)
       break;
     }
     pthread_mutex_unlock(&q->mu);
-    if (store_fetches_due(q->a->store, clock_now_ms(), due, FETCH_BATCH, &n))
+    if (store_fetches_due(q->opt.store, clock_now_ms(), due, FETCH_BATCH, &n))
       continue;
     for (size_t i = 0; i < n; i++) {
       pthread_mutex_lock(&q->mu);
@@ -169,12 +208,12 @@ static void *run(void *arg)
   return NULL;
 }
 
-int fetchq_start(struct app *a, struct fetchq **out)
+enum lb_err fetchq_start(const struct fetchq_options *opt, struct fetchq **out)
 {
   struct fetchq *q = calloc(1, sizeof *q);
   if (!q)
     return LB_ENOMEM;
-  q->a = a;
+  q->opt = *opt;
   pthread_mutex_init(&q->mu, NULL);
   pthread_cond_init(&q->cv, NULL);
   q->kicked = 1; /* what was left from before a restart */

@@ -1,21 +1,50 @@
-/* The outbox: the durable send queue.
+/* The outbox: the durable send queue's machinery.
  *
- * Worker threads claim due messages from the store (queued -> sending),
- * build the request with the host adapter, send it with libcurl and record
- * the result. Retryable failures go back to queued with exponential
- * back-off and jitter; each provider has a token-bucket rate limit. Queue
- * state lives only in the store, so a restart resumes it; see
- * docs/outbox.md for what happens to a message caught in "sending". */
+ * Worker threads claim due messages from the store (queued -> sending) and
+ * hand each to the handler (the gateway's gw_send), which builds the
+ * provider's request, performs it through outbox_perform() and records
+ * the result. outbox_perform waits for the provider's token-bucket rate
+ * limit and sends with the worker's own libcurl client. Queue state lives
+ * only in the store, so a restart resumes it: outbox_start first settles
+ * what a crash left in "sending" (docs/outbox.md).
+ *
+ * Ownership: the outbox borrows the store, the provider set and the
+ * handler's arg, which must outlive outbox_stop(). */
 #ifndef LB_OUTBOX_H
 #define LB_OUTBOX_H
 
-struct app;
-struct outbox;
+#include "core/message.h"
+#include "providers/set.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "util/wire.h"
 
-int outbox_start(struct app *a, struct outbox **out);
+struct outbox;
+struct outbox_worker;
+
+struct outbox_options {
+  struct store *store;
+  const struct provider_set *providers;
+  int workers;
+  long send_timeout_ms;
+  /* Sends claimed message m (status sending) and records its result. Runs
+   * on worker w; m is released after it returns. */
+  void (*send)(void *arg, struct outbox_worker *w, struct message *m);
+  void *arg;
+};
+
+/* Recovers what a crash left in "sending", then starts the workers. */
+enum lb_err outbox_start(const struct outbox_options *opt, struct outbox **out);
 /* Something was queued: look now rather than at the next poll. */
 void outbox_wake(struct outbox *o);
-/* Finishes the sends in progress, then stops the workers. */
+/* Finishes the sends in progress, then stops the workers. NULL is fine. */
 void outbox_stop(struct outbox *o);
+
+/* Performs req for provider p on worker w: waits for p's rate limit, then
+ * sends. Transport failures are in res (see http/client.h); the result is
+ * LB_OK or LB_ENOMEM. */
+enum lb_err outbox_perform(struct outbox_worker *w, const struct provider *p,
+                           const struct wire_request *req,
+                           struct wire_response *res);
 
 #endif

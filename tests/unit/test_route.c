@@ -184,6 +184,9 @@ static void check_reason(const char *ctx, const char *host,
     if (!starts(got->reason, "Not sent") && !starts(got->reason, "Not resent"))
       fail_msg("%s: %s", ctx, got->reason);
     break;
+  case ROUTE_NONE: /* an inbound message's: the policy never decides it */
+    fail_msg("%s: no plan", ctx);
+    break;
   }
   /* The sender rule, said out loud whenever something goes out. */
   if (got->plan != ROUTE_REFUSE && !has(got->reason, "on the same number"))

@@ -1,0 +1,68 @@
+/* Reading a conversation, and editing what lyrebird knows of a patient:
+ * each a transaction that emits the conversation's change. */
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/internal.h"
+
+enum lb_err gw_patient_number(const struct gateway *gw, const char *in,
+                              char out[LB_E164_SIZE], char *why, size_t whylen)
+{
+  return phone_parse(in, gw->cfg->region, out, why, whylen);
+}
+
+struct conv_tx {
+  struct gateway *gw;
+  const char *patient;
+  const char *name, *dob; /* gw_patient_update */
+};
+
+static enum lb_err emit_conversation(struct conv_tx *c, struct store_tx *tx)
+{
+  struct event ev = {EVENT_CONVERSATION, c->patient, NULL};
+  return gw_emit_in_tx(c->gw, tx, &ev);
+}
+
+static void emit_conversation_committed(struct conv_tx *c)
+{
+  struct event ev = {EVENT_CONVERSATION, c->patient, NULL};
+  gw_emit_committed(c->gw, &ev);
+}
+
+static enum lb_err read_in_tx(struct store_tx *tx, void *arg)
+{
+  struct conv_tx *c = arg;
+  enum lb_err rc =
+      store_tx_conversation_read(tx, c->gw->cfg->number, c->patient);
+  return rc ? rc : emit_conversation(c, tx);
+}
+
+enum lb_err gw_conversation_read(struct gateway *gw, const char *patient)
+{
+  struct conv_tx c = {gw, patient, NULL, NULL};
+  enum lb_err rc = store_write(gw->store, read_in_tx, &c);
+  if (!rc)
+    emit_conversation_committed(&c);
+  return rc;
+}
+
+static enum lb_err update_in_tx(struct store_tx *tx, void *arg)
+{
+  struct conv_tx *c = arg;
+  enum lb_err rc = LB_OK;
+  if (c->name)
+    rc = store_tx_patient_rename(tx, c->patient, c->name);
+  if (!rc && c->dob)
+    rc = store_tx_patient_set_dob(tx, c->patient, c->dob);
+  return rc ? rc : emit_conversation(c, tx);
+}
+
+enum lb_err gw_patient_update(struct gateway *gw, const char *patient,
+                              const char *name, const char *dob)
+{
+  struct conv_tx c = {gw, patient, name, dob};
+  enum lb_err rc = store_write(gw->store, update_in_tx, &c);
+  if (!rc)
+    emit_conversation_committed(&c);
+  return rc;
+}

@@ -1,0 +1,275 @@
+/* The gateway: the wiring of one running lyrebird, and one entry point per
+ * use case. It sits below the HTTP handlers (src/api/) and the commands
+ * (src/cli/), and above the machinery (store, media, links, outbox, fetch
+ * queue, providers).
+ *
+ * Each use case is in one file:
+ *   queue.c          a message from staff or the clinic's app: gw_queue()
+ *   route.c          how a message goes (MMS, link, SMS): gw_route()
+ *   send.c           one queued message sent and its result recorded:
+ *                    gw_send(), gw_record_result()
+ *   receive.c        a provider's inbound message and its receipts:
+ *                    gw_receive(), gw_receipt()
+ *   conversations.c  reading a conversation, editing a patient
+ *   links.c          a patient opening a secure link; staff withdrawing it
+ *   json.c           messages and media as the API and events show them
+ *   live.c           the live event stream, a subscriber of the sink
+ *   gateway.c        gw_open(), gw_run(), gw_close()
+ *
+ * Every change is made in one store transaction, and emitted once through
+ * the event sink (core/event.h), inside the transaction and after the
+ * commit; nothing re-reads a message to announce it.
+ *
+ * Ownership: the gateway owns every member; cfg is borrowed and must
+ * outlive it. Entry points are safe from any thread once gw_open returned. */
+#ifndef LB_GATEWAY_H
+#define LB_GATEWAY_H
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "core/event.h"
+#include "core/message.h"
+#include "core/route.h"
+#include "http/server.h"
+#include "links/links.h"
+#include "media/blob.h"
+#include "providers/set.h"
+#include "store/store.h"
+
+struct outbox;
+struct outbox_worker;
+struct fetchq;
+struct sim_carrier;
+struct sse_hub;
+
+struct gateway {
+  const struct config *cfg;
+  struct store *store;
+  struct blob_store *blobs;
+  struct provider_set providers;
+  struct event_sink sink;
+  struct http_server *http; /* made by gw_open; routes are the caller's */
+  struct sse_hub *live;     /* /api/v1/events */
+  struct outbox *outbox;
+  struct fetchq *fetcher; /* inbound media sent as links */
+  struct sim_carrier *sim;
+};
+
+/* ---- wiring (gateway.c) ---------------------------------------------------
+ */
+
+/* Opens the store (migrating it), the blob store and the providers, records
+ * the clinic number, and makes (without starting) the HTTP server and the
+ * live stream. */
+enum lb_err gw_open(struct gateway *gw, const struct config *cfg);
+/* Starts HTTP, the outbox, the fetch queue and (if enabled) the simulated
+ * carrier; returns when SIGINT or SIGTERM arrives, after a graceful stop.
+ * 'ready' (may be NULL) runs once everything listens. */
+enum lb_err gw_run(struct gateway *gw,
+                   void (*ready)(struct gateway *gw, void *arg), void *arg);
+void gw_close(struct gateway *gw);
+
+/* Blocks SIGINT/SIGTERM/SIGPIPE in the calling thread (call first in
+ * main, before any thread starts) so gw_run can wait for them. */
+void gw_block_signals(void);
+
+/* Emits ev: in_tx inside the caller's transaction (its error is returned,
+ * and fails the transaction), committed after. */
+enum lb_err gw_emit_in_tx(struct gateway *gw, struct store_tx *tx,
+                          const struct event *ev);
+void gw_emit_committed(struct gateway *gw, const struct event *ev);
+
+/* ---- routing (route.c) ------------------------------------------------------
+ */
+
+/* What gw_route decides from. */
+struct gw_route_request {
+  int has_text;
+  const struct route_media *media;
+  size_t n_media;
+  enum route_delivery delivery;
+  /* For the fallback after an MMS failed for good: its error (may be NULL)
+   * and the provider that refused it. NULL: a first decision. */
+  const char *failed_error;
+  const char *failed_via;
+};
+/* The plan for a message from this gateway's number, with its host's (and
+ * any allowed second sender's) capabilities, [routing] mms_fallback and
+ * whether links can be made. Both the first decision and the fallback
+ * after a failed MMS come through here. */
+void gw_route(const struct gateway *gw, const struct gw_route_request *req,
+              struct route_decision *out);
+/* The form of md to send through p as one of n_media items of an MMS
+ * (fitted and cached, media/variants.h); LB_ETOOBIG with 'why' when none
+ * fits, LB_EUNSUPPORTED when p cannot send such an MMS. */
+enum lb_err gw_fit_for_mms(struct gateway *gw, const struct provider *p,
+                           const struct media *md, size_t n_media,
+                           struct media_variant *out, char *why, size_t whylen);
+
+/* ---- queueing a message (queue.c) ------------------------------------------
+ */
+
+struct send_request {
+  const char *to;   /* as given: E.164 or a local form */
+  const char *text; /* may be NULL or "" when there is media */
+  size_t text_len;  /* its bytes (JSON strings may hold a NUL) */
+  const char *const *media_ids;
+  size_t n_media;
+  enum route_delivery delivery;
+  const struct link_options *link; /* NULL: the clinic's defaults */
+  const char *idempotency_key;     /* NULL: none */
+  const char *request_hash;        /* SHA-256 hex of the request */
+};
+
+/* Why gw_queue refused, for the caller to show. */
+struct gw_refusal {
+  /* A stable code: invalid_request, invalid_number, not_mobile,
+   * media_not_found, mms_too_large, mms_unsupported, dob_required,
+   * link_unavailable, idempotency_conflict; "" for a store error. */
+  char code[32];
+  char message[400];
+};
+
+/* Queues a message to a patient: the number normalised, the media looked
+ * up and fitted, the route decided, the secure link made, all stored in
+ * one transaction with the idempotency key. *out is initialised here and
+ * always released by the caller. On LB_OK, or LB_EDUPLICATE (the key was
+ * used for the same request), *out is the message as stored (for a
+ * duplicate, the first one). On a refusal (LB_EINVAL, LB_EPHONE,
+ * LB_ENOTMOBILE, LB_ENOTFOUND, LB_EDENIED, LB_ECONFLICT, or a link that
+ * could not be made) why->code is set; otherwise why->code is "" and the
+ * error is the store's. */
+enum lb_err gw_queue(struct gateway *gw, const struct send_request *req,
+                     struct message *out, struct gw_refusal *why);
+/* Queues a text the gateway writes itself (a link's one-time code) to 'to',
+ * from the clinic's number like every message, with 'reason' as its
+ * route's reason; *id gets its id. */
+enum lb_err gw_queue_text(struct gateway *gw, const char *to, const char *text,
+                          const char *reason, char id[LB_ID_SIZE]);
+
+/* ---- sending (send.c) ------------------------------------------------------
+ */
+
+/* The outbox's handler: sends claimed message m (status sending) through
+ * its provider on worker w, then records the result. */
+void gw_send(void *gw, struct outbox_worker *w, struct message *m);
+/* Records a send attempt's result on m (status, error, retry time, the
+ * fallback to a link) and the provider's opt-out report, in one
+ * transaction, then emits the change. */
+enum lb_err gw_record_result(struct gateway *gw, const struct provider *p,
+                             struct message *m, const struct send_result *sr);
+
+/* ---- receiving (receive.c) -------------------------------------------------
+ */
+
+/* The provider a webhook for 'name' is from: the host, or for receipts
+ * (status != 0) also the allowed second sender. LB_ENOTFOUND with 'why'
+ * for any other. */
+enum lb_err gw_hook_provider(const struct gateway *gw, const char *name,
+                             int status, const struct provider **out, char *why,
+                             size_t whylen);
+
+/* An inbound message on its way into the store. */
+struct gw_inbound;
+
+/* What became of it. */
+struct gw_received {
+  enum lb_err rc;      /* LB_OK, LB_EDUPLICATE (already stored), or the
+                          store's error */
+  char id[LB_ID_SIZE]; /* ours, when stored or a duplicate */
+};
+
+/* Takes in an inbound message that provider p parsed: the numbers
+ * normalised, inline media taken in (cleaned and stored), media sent as
+ * links queued for fetching, the provider's opt-out report recorded, all
+ * stored in one transaction. Takes over in's text and media URLs.
+ *
+ * Returns at once, without waiting for the commit, so a webhook holds no
+ * thread meanwhile. On LB_OK, *out is set first, and done(arg) is called
+ * exactly once after the commit or its failure -- on any thread, possibly
+ * before gw_receive returns; the caller then calls gw_receive_finish() on
+ * its own thread. Synchronous failures (done is never called, *out is
+ * NULL): LB_EPHONE (a bad sender), LB_ENOTFOUND (not the clinic's
+ * number), LB_EIO (media could not be stored), LB_ENOMEM or the store's,
+ * with 'why'. */
+enum lb_err gw_receive(struct gateway *gw, const struct provider *p,
+                       struct inbound_msg *in, void (*done)(void *arg),
+                       void *arg, struct gw_inbound **out, char *why,
+                       size_t whylen);
+/* After done: fills *res, emits the stored message, wakes the fetch queue
+ * for its media links, and frees x. */
+void gw_receive_finish(struct gw_inbound *x, struct gw_received *res);
+/* Applies a delivery receipt from provider p. LB_ENOTFOUND when it is for
+ * no message of ours (acknowledge it anyway). *id is ours. */
+enum lb_err gw_receipt(struct gateway *gw, const struct provider *p,
+                       const struct status_update *su, char id[LB_ID_SIZE]);
+
+/* ---- conversations and patients (conversations.c) --------------------------
+ */
+
+enum lb_err gw_conversation_read(struct gateway *gw, const char *patient);
+/* Sets a known patient's name and/or date of birth (NULL keeps a field,
+ * "" clears it). LB_ENOTFOUND for a number lyrebird has never seen. */
+enum lb_err gw_patient_update(struct gateway *gw, const char *patient,
+                              const char *name, const char *dob);
+/* A patient number from a person (E.164 or a local form): LB_OK, or
+ * LB_EPHONE / LB_ENOTMOBILE with 'why'. */
+enum lb_err gw_patient_number(const struct gateway *gw, const char *in,
+                              char out[LB_E164_SIZE], char *why, size_t whylen);
+
+/* ---- secure links (links.c)
+ * -------------------------------------------------- */
+
+/* What the patient answered on the link page. */
+struct gw_link_answer {
+  const char *step; /* "send": text me a code; else an answer (or none) */
+  const char *code; /* check = code */
+  const char *day, *month, *year; /* check = dob */
+};
+
+enum gw_link_result {
+  GW_LINK_SHOW,      /* the image may be shown (the view was counted) */
+  GW_LINK_ASK,       /* show the form; 'note' may say why */
+  GW_LINK_CODE_SENT, /* a code was texted; show the form with the news */
+  GW_LINK_REFUSED,   /* expired, withdrawn, locked or used up */
+};
+
+struct gw_link_outcome {
+  enum gw_link_result result;
+  enum link_outcome refusal; /* GW_LINK_REFUSED: which */
+  char note[200];            /* GW_LINK_ASK, GW_LINK_CODE_SENT */
+  struct link link;          /* the link as it now stands */
+};
+
+/* The link for a token from a URL. LB_ENOTFOUND when there is none (or
+ * links are off). */
+enum lb_err gw_link_find(struct gateway *gw, const char *token,
+                         struct link *out);
+/* What stops link l being used now (a LINK_REFUSED_* outcome), or
+ * LINK_VIEWED when nothing does. */
+enum link_outcome gw_link_barrier(const struct link *l, int64_t now);
+/* Records a refused attempt (the page shows why). */
+enum lb_err gw_link_refused(struct gateway *gw, const struct link *l,
+                            enum link_outcome o, const char *ip,
+                            const char *ua);
+/* A patient's POST on link l: a code to send, an answer to check (counted
+ * when wrong, locking the link at [links] max_failures), or, when the
+ * answer is right or none is needed, the view counted. */
+enum lb_err gw_link_open(struct gateway *gw, const struct link *l,
+                         const struct gw_link_answer *ans, const char *ip,
+                         const char *ua, struct gw_link_outcome *out);
+/* Staff withdraw a link; *after is it afterwards. */
+enum lb_err gw_link_revoke(struct gateway *gw, const char *id, const char *by,
+                           struct link *after);
+
+/* ---- views (json.c) -------------------------------------------------------
+ */
+
+/* A message as the API and events show it (the caller owns the result;
+ * NULL when out of memory). */
+json_t *gw_message_json(struct gateway *gw, const struct message *m,
+                        int with_history);
+json_t *gw_media_json(struct gateway *gw, const char *id);
+
+#endif

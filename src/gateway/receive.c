@@ -1,0 +1,227 @@
+/* What providers tell us: a patient's message (with its media, and the
+ * provider's opt-out report), stored in one transaction before the
+ * webhook is answered; and delivery receipts. Only the number's host
+ * receives for it; receipts also come from the allowed second sender. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/internal.h"
+#include "media/intake.h"
+#include "outbox/fetchq.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+enum lb_err gw_hook_provider(const struct gateway *gw, const char *name,
+                             int status, const struct provider **out, char *why,
+                             size_t whylen)
+{
+  const struct provider_set *ps = &gw->providers;
+  const struct provider *p = provider_set_get(ps, name);
+  *out = NULL;
+  if (p && p != &ps->host && !status) {
+    snprintf(why, whylen,
+             "%s only sends the clinic's MMS from another number; replies to "
+             "that number are not received here (its number's host provider "
+             "is %s)",
+             name, ps->host.ops->name);
+    return LB_ENOTFOUND;
+  }
+  if (!p) {
+    snprintf(why, whylen,
+             "this gateway does not receive from '%s'; its number's host "
+             "provider is %s",
+             name, ps->host.ops->name);
+    return LB_ENOTFOUND;
+  }
+  *out = p;
+  return LB_OK;
+}
+
+/* An inbound message between its parse and its commit. It lives on the
+ * heap: the caller is told only once the store has committed it. */
+struct gw_inbound {
+  struct gateway *gw;
+  struct message m;
+  struct media md[LB_MEDIA_MAX];
+  size_t n_md;
+  /* Media the provider sent as links: fetched after the commit (the fetch
+   * queue), never before, so a slow or hostile URL cannot cost the
+   * message. */
+  char *urls[LB_MEDIA_MAX];
+  size_t n_urls;
+  char opt_out_source[96]; /* "" unless the provider reported an opt-out */
+  enum lb_err rc;          /* the commit's */
+  void (*done)(void *arg);
+  void *arg;
+};
+
+static void inbound_free(struct gw_inbound *x)
+{
+  message_release(&x->m);
+  for (size_t i = 0; i < x->n_urls; i++)
+    free(x->urls[i]);
+  free(x);
+}
+
+static enum lb_err receive_in_tx(struct store_tx *tx, void *arg)
+{
+  struct gw_inbound *x = arg;
+  enum lb_err rc;
+  if ((rc = store_tx_receive(tx, &x->m, x->md, x->n_md,
+                             (const char *const *)x->urls, x->n_urls)))
+    return rc; /* LB_EDUPLICATE too: the whole transaction is undone */
+  if (x->opt_out_source[0] &&
+      (rc = store_tx_patient_opt_out(tx, x->m.from, x->opt_out_source)))
+    return rc;
+  return gw_emit_message_in_tx(x->gw, tx, &x->m);
+}
+
+/* After the commit, on whichever thread the store finished on (its
+ * writer): only the result is noted, and the caller told. The rest is
+ * gw_receive_finish's, on the caller's own thread. */
+static void received(void *arg, enum lb_err rc)
+{
+  struct gw_inbound *x = arg;
+  x->rc = rc;
+  x->done(x->arg);
+}
+
+void gw_receive_finish(struct gw_inbound *x, struct gw_received *res)
+{
+  res->rc = x->rc;
+  snprintf(res->id, sizeof res->id, "%s", x->m.id);
+  if (x->rc == LB_OK) {
+    gw_emit_message_committed(x->gw, &x->m);
+    if (x->n_urls)
+      fetchq_kick(x->gw->fetcher);
+  }
+  inbound_free(x);
+}
+
+enum lb_err gw_receive(struct gateway *gw, const struct provider *p,
+                       struct inbound_msg *in, void (*done)(void *arg),
+                       void *arg, struct gw_inbound **out, char *why,
+                       size_t whylen)
+{
+  const struct config *c = gw->cfg;
+  char from[LB_E164_SIZE], to[LB_E164_SIZE], msg[300];
+  char rejected[LB_ERRTEXT_MAX] = "";
+  struct intake_limits lim;
+  struct gw_inbound *x;
+  struct message *m;
+  enum lb_err rc;
+
+  /* The carrier vouches for these; E.164 is taken as it is, and only
+   * other forms go through libphonenumber (a hot path under load). */
+  if (phone_is_e164(in->from))
+    snprintf(from, sizeof from, "%s", in->from);
+  else if (phone_parse(in->from, c->region, from, msg, sizeof msg)) {
+    snprintf(why, whylen, "sender: %s", msg);
+    return LB_EPHONE;
+  }
+  if (strcmp(in->to, c->number) == 0)
+    snprintf(to, sizeof to, "%s", in->to);
+  else if (phone_parse(in->to, c->region, to, msg, sizeof msg) ||
+           strcmp(to, c->number) != 0) {
+    snprintf(why, whylen, "this gateway hosts %s, not '%s'", c->number, in->to);
+    return LB_ENOTFOUND;
+  }
+  if (!(x = calloc(1, sizeof *x))) {
+    snprintf(why, whylen, "out of memory; try again");
+    return LB_ENOMEM;
+  }
+  x->gw = gw;
+  x->done = done;
+  x->arg = arg;
+  m = &x->m;
+  message_init(m);
+  /* Media that cannot be accepted never costs the message: it is stored
+   * without it, with the reason. */
+  intake_limits_from_config(c, &lim);
+  for (size_t i = 0; i < in->n_media; i++) {
+    if (in->media[i].url) {
+      x->urls[x->n_urls++] = in->media[i].url;
+      in->media[i].url = NULL;
+      continue;
+    }
+    rc = media_intake(gw->blobs, &lim, in->media[i].data, in->media[i].len,
+                      &x->md[x->n_md], msg, sizeof msg);
+    if (rc == LB_EMEDIATYPE || rc == LB_ETOOBIG || rc == LB_EINVAL) {
+      snprintf(rejected, sizeof rejected, "media item %zu not kept: %s", i + 1,
+               msg);
+      continue;
+    }
+    if (rc) {
+      snprintf(why, whylen, "media could not be stored; retry later");
+      inbound_free(x);
+      return LB_EIO;
+    }
+    /* both ids are NUL-ended */
+    memcpy(m->media_ids[x->n_md], x->md[x->n_md].id, LB_ID_SIZE);
+    x->n_md++;
+  }
+  m->n_media = x->n_md;
+  id_new(m->id);
+  m->direction = DIR_INBOUND;
+  snprintf(m->from, sizeof m->from, "%s", from);
+  snprintf(m->to, sizeof m->to, "%s", to);
+  m->text = in->text;
+  in->text = NULL;
+  m->status = ST_RECEIVED;
+  snprintf(m->provider, sizeof m->provider, "%s", p->ops->name);
+  snprintf(m->provider_msg_id, sizeof m->provider_msg_id, "%s",
+           in->provider_msg_id);
+  if (rejected[0])
+    message_set_error(m, "media_rejected", rejected, 0);
+  m->created_at = m->updated_at = clock_now_ms();
+  if (in->opt_out)
+    snprintf(x->opt_out_source, sizeof x->opt_out_source,
+             "%s reported an opt-out", p->ops->name);
+
+  /* The handle first: the commit may finish before the call returns. */
+  *out = x;
+  if ((rc = store_write_async(gw->store, receive_in_tx, x, received, x))) {
+    *out = NULL;
+    snprintf(why, whylen, "the database could not take the message (%s)",
+             lb_strerror(rc));
+    inbound_free(x);
+  }
+  return rc;
+}
+
+/* A receipt: applied, then the message as it now stands emitted. */
+struct receipt_tx {
+  struct gateway *gw;
+  const struct provider *p;
+  const struct status_update *su;
+  char *id;
+  struct message after;
+};
+
+static enum lb_err receipt_in_tx(struct store_tx *tx, void *arg)
+{
+  struct receipt_tx *r = arg;
+  enum lb_err rc = store_tx_status_apply(
+      tx, r->p->ops->name, r->su->provider_msg_id, r->su->ref, r->su->status,
+      r->su->error_code, r->su->error_text, r->id);
+  if (rc || (rc = store_tx_message_get(tx, r->id, &r->after)))
+    return rc;
+  return gw_emit_message_in_tx(r->gw, tx, &r->after);
+}
+
+enum lb_err gw_receipt(struct gateway *gw, const struct provider *p,
+                       const struct status_update *su, char id[LB_ID_SIZE])
+{
+  struct receipt_tx r = {.gw = gw, .p = p, .su = su, .id = id};
+  enum lb_err rc;
+  message_init(&r.after);
+  id[0] = '\0';
+  rc = store_write(gw->store, receipt_in_tx, &r);
+  if (rc == LB_ENOTFOUND)
+    log_warn("hook.status", "receipt for an unknown %s message", p->ops->name);
+  else if (rc == LB_OK)
+    gw_emit_message_committed(gw, &r.after);
+  message_release(&r.after);
+  return rc;
+}

@@ -1,0 +1,205 @@
+/* What a store backend supplies, and the small statement layer the queries
+ * are written against. Internal to src/store/.
+ *
+ * The SQL text lives once, in the domain files (messages.c,
+ * conversations.c, media.c, links.c, users.c, events.c), written against
+ * db_* below. A backend (sqlite.c now; PostgreSQL next) supplies only
+ * struct store_ops: connections, a transaction runner, and prepare / bind /
+ * step / column. It decides how writes are scheduled (the SQLite backend
+ * batches them into group commits on one writer thread), so nothing above
+ * it knows.
+ *
+ * Statements are prepared once per connection and cached, keyed by the
+ * address of their SQL text: pass static strings. A statement is used
+ * between db_query() and db_end(), one use at a time; a second statement may
+ * be stepped while the first is open (the SQLite cache keeps each text's
+ * statement apart).
+ *
+ * Errors are sticky: once binding or stepping fails, db_next() returns 0
+ * and db_end() returns LB_EDB (after logging the backend's message), so a
+ * query reads as
+ *
+ *     struct dbst *st = DB_Q(c, sql, DB_TEXT(id));
+ *     while (db_next(st))
+ *       ...db_int(st, 0)...;
+ *     return db_end(st);
+ *
+ * and a NULL connection or a failed prepare falls through the same path.
+ *
+ * Ownership: the backend owns connections and statements; column text is
+ * valid until the next db_next() or db_end() on that statement. */
+#ifndef LB_STORE_BACKEND_H
+#define LB_STORE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
+/* A connection: inside a write transaction, or a reader. Backends embed
+ * this as the first member of their own connection. */
+struct dbc {
+  struct store *s;
+};
+
+/* A prepared statement. Backends embed this as their first member. */
+struct dbst {
+  const struct store_ops *ops;
+  int failed; /* a bind or a step failed: db_end() says LB_EDB */
+};
+
+struct store_ops {
+  const char *scheme; /* "sqlite": the URL scheme that selects it */
+  /* 'target' is the URL after "<scheme>:". */
+  enum lb_err (*open)(const char *target, const struct store_options *opt,
+                      struct store **out);
+  void (*free)(struct store *s);
+  /* Runs fn in one transaction on some connection, and commits it. With
+   * done == NULL: returns once it has committed (LB_OK) or failed, rolled
+   * back. With done: may return before that; done(darg, rc) runs once,
+   * after the commit or the failure, on any thread. A non-OK result of fn
+   * rolls back fn's changes only. */
+  enum lb_err (*write)(struct store *s, store_tx_fn fn, void *arg,
+                       void (*done)(void *darg, enum lb_err rc), void *darg);
+  /* The calling thread's read connection; NULL on failure. */
+  struct dbc *(*reader)(struct store *s);
+
+  /* The statement layer. Parameters are numbered from 1, columns from 0.
+   * SQL placeholders are '?' or '?N'. */
+  struct dbst *(*prepare)(struct dbc *c, const char *sql);
+  enum lb_err (*bind_text)(struct dbst *st, int i, const char *v); /* NULL */
+  enum lb_err (*bind_int)(struct dbst *st, int i, int64_t v);
+  /* LB_OK with *row 1 when a row is ready, 0 when there are no more;
+   * LB_EDB when it failed (logged). */
+  enum lb_err (*step)(struct dbst *st, int *row);
+  const char *(*col_text)(struct dbst *st, int i); /* NULL for NULL */
+  int64_t (*col_int)(struct dbst *st, int i);
+  int (*col_is_null)(struct dbst *st, int i);
+  void (*reset)(struct dbst *st);
+  /* Rows changed by the connection's last statement. */
+  int64_t (*changes)(struct dbc *c);
+  /* Runs a script of ';'-separated statements with no parameters. Quiet:
+   * the caller logs a failure (db_script does). */
+  enum lb_err (*exec)(struct dbc *c, const char *sql);
+  /* The backend's last error on c, for log lines. */
+  const char *(*errmsg)(struct dbc *c);
+};
+
+/* Every backend's store begins with this. */
+struct store {
+  const struct store_ops *ops;
+};
+
+/* A write transaction in progress (store.h keeps it opaque). */
+struct store_tx {
+  struct store *s;
+  struct dbc *c;
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* ---- the statement layer ---------------------------------------------- */
+
+enum db_kind { DB_K_TEXT, DB_K_TEXT0, DB_K_INT, DB_K_NULL };
+
+/* One parameter: DB_TEXT(s) binds s (NULL binds NULL), DB_TEXT0(s) binds ""
+ * as NULL too, DB_INT(i) an integer, DB_NULL a NULL. */
+struct db_arg {
+  enum db_kind kind;
+  const char *s;
+  int64_t i;
+};
+#define DB_TEXT(x) ((struct db_arg){DB_K_TEXT, (x), 0})
+#define DB_TEXT0(x) ((struct db_arg){DB_K_TEXT0, (x), 0})
+#define DB_INT(x) ((struct db_arg){DB_K_INT, NULL, (int64_t)(x)})
+#define DB_NULL ((struct db_arg){DB_K_NULL, NULL, 0})
+
+/* Prepares (from the cache) and binds; NULL when c is NULL or that fails.
+ * Use the macros: DB_Q(c, sql, DB_TEXT(a), DB_INT(b)). */
+struct dbst *db_query(struct dbc *c, const char *sql, const struct db_arg *args,
+                      size_t n);
+#define DB_ARGS(...) ((const struct db_arg[]){__VA_ARGS__})
+#define DB_NARGS(...)                                                          \
+  (sizeof((const struct db_arg[]){__VA_ARGS__}) / sizeof(struct db_arg))
+#define DB_Q(c, sql, ...)                                                      \
+  db_query((c), (sql), DB_ARGS(__VA_ARGS__), DB_NARGS(__VA_ARGS__))
+#define DB_Q0(c, sql) db_query((c), (sql), NULL, 0)
+
+/* Steps: 1 when a row is ready, 0 when done or failed (see db_end). */
+int db_next(struct dbst *st);
+/* Ends a use of the statement (resets it): LB_OK, or LB_EDB if anything
+ * failed since db_query. NULL gives LB_EDB. */
+enum lb_err db_end(struct dbst *st);
+
+/* Runs a statement that returns no rows (or whose rows are not wanted). */
+enum lb_err db_exec_args(struct dbc *c, const char *sql,
+                         const struct db_arg *args, size_t n);
+#define DB_EXEC(c, sql, ...)                                                   \
+  db_exec_args((c), (sql), DB_ARGS(__VA_ARGS__), DB_NARGS(__VA_ARGS__))
+/* Runs a one-row query and reads column 0 as text into out (size n):
+ * LB_OK, LB_ENOTFOUND when there is no row, or LB_EDB. */
+enum lb_err db_one_text(struct dbc *c, const char *sql,
+                        const struct db_arg *args, size_t n, char *out,
+                        size_t outlen);
+#define DB_ONE_TEXT(c, sql, out, outlen, ...)                                  \
+  db_one_text((c), (sql), DB_ARGS(__VA_ARGS__), DB_NARGS(__VA_ARGS__), (out),  \
+              (outlen))
+
+/* Columns of the current row. */
+const char *db_str(struct dbst *st, int i); /* "" for NULL */
+/* Copies a text column ("" for NULL) into dst, truncated at a UTF-8
+ * boundary to fit n. */
+void db_text(struct dbst *st, int i, char *dst, size_t n);
+int64_t db_int(struct dbst *st, int i);
+int db_is_null(struct dbst *st, int i);
+
+/* Rows changed by c's last statement. */
+int64_t db_changes(struct dbc *c);
+/* Runs a parameterless script. */
+enum lb_err db_script(struct dbc *c, const char *sql);
+
+/* The calling thread's read connection (NULL on failure: queries on it then
+ * fail with LB_EDB). */
+struct dbc *db_reader(struct store *s);
+
+/* A transaction's connection. */
+static inline struct dbc *tx_conn(struct store_tx *tx)
+{
+  return tx->c;
+}
+
+/* Runs fn in a write transaction and waits for its commit. */
+enum lb_err db_write(struct store *s, store_tx_fn fn, void *arg);
+
+/* ---- shared between the domain files ---------------------------------- */
+
+/* Appends a row to a message's history (message_events). */
+enum lb_err db_history_add(struct dbc *c, const char *msg_id,
+                           const char *status, const char *detail, int64_t at);
+/* The columns of a message row, for "SELECT " DB_MSG_COLS " FROM messages
+ * m ...", and the row read into m (with its media ids, by a second query
+ * on c). */
+#define DB_MSG_COLS                                                            \
+  "m.id, m.direction, m.from_e164, m.to_e164, m.body, m.status, m.provider,"   \
+  " m.provider_message_id, m.error_code, m.error_text, m.error_retryable,"     \
+  " m.attempts, m.next_attempt_at, m.created_at, m.updated_at, m.route,"       \
+  " m.route_reason"
+enum lb_err db_row_message(struct dbc *c, struct dbst *st, int col,
+                           struct message *m);
+/* Reads message 'id' on c. LB_ENOTFOUND when there is none. */
+enum lb_err db_message_load(struct dbc *c, const char *id, struct message *out);
+/* Ensures the patient and the conversation; with m, records it as the
+ * latest message and adds unread_inc to the unread count. */
+enum lb_err db_conversation_upsert(struct dbc *c, const char *number,
+                                   const char *patient, const struct message *m,
+                                   int unread_inc, int64_t now,
+                                   char conv_id[LB_ID_SIZE]);
+/* Inserts a media row and the variants intake made. */
+enum lb_err db_media_put(struct dbc *c, const struct media *md);
+/* Inserts a link row. */
+enum lb_err db_link_insert(struct dbc *c, const struct link *l);
+
+#define DB_LIST_MAX 200
+
+#endif

@@ -1,0 +1,504 @@
+/* Messages: queueing and receiving them, reading them back, the outbox's
+ * claims and results, and delivery receipts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/backend.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+/* Fills m from a row of DB_MSG_COLS starting at 'col', and its media ids (a
+ * second statement, while the caller's is mid-step). */
+enum lb_err db_row_message(struct dbc *c, struct dbst *st, int col,
+                           struct message *m)
+{
+  static const char media_sql[] = "SELECT media_id FROM message_media WHERE "
+                                  "message_id = ? ORDER BY position";
+  struct dbst *ms;
+  char buf[32];
+
+  message_release(m);
+  message_init(m);
+  db_text(st, col + 0, m->id, sizeof m->id);
+  db_text(st, col + 1, buf, sizeof buf);
+  m->direction = strcmp(buf, "inbound") == 0 ? DIR_INBOUND : DIR_OUTBOUND;
+  db_text(st, col + 2, m->from, sizeof m->from);
+  db_text(st, col + 3, m->to, sizeof m->to);
+  if (!(m->text = strdup(db_str(st, col + 4))))
+    return LB_ENOMEM;
+  db_text(st, col + 5, buf, sizeof buf);
+  if (status_parse(buf, &m->status))
+    m->status = ST_FAILED;
+  db_text(st, col + 6, m->provider, sizeof m->provider);
+  db_text(st, col + 7, m->provider_msg_id, sizeof m->provider_msg_id);
+  db_text(st, col + 8, m->error_code, sizeof m->error_code);
+  db_text(st, col + 9, m->error_text, sizeof m->error_text);
+  m->error_retryable = (int)db_int(st, col + 10);
+  m->attempts = (int)db_int(st, col + 11);
+  m->next_attempt_at = db_int(st, col + 12);
+  m->created_at = db_int(st, col + 13);
+  m->updated_at = db_int(st, col + 14);
+  db_text(st, col + 15, buf, sizeof buf);
+  if (route_plan_parse(buf, &m->route))
+    m->route = ROUTE_NONE;
+  db_text(st, col + 16, m->route_reason, sizeof m->route_reason);
+
+  ms = DB_Q(c, media_sql, DB_TEXT(m->id));
+  while (db_next(ms))
+    if (m->n_media < LB_MEDIA_MAX)
+      db_text(ms, 0, m->media_ids[m->n_media++], LB_ID_SIZE);
+  return db_end(ms);
+}
+
+enum lb_err db_message_load(struct dbc *c, const char *id, struct message *out)
+{
+  static const char sql[] =
+      "SELECT " DB_MSG_COLS " FROM messages m WHERE m.id = ?";
+  struct dbst *st = DB_Q(c, sql, DB_TEXT(id));
+  enum lb_err rc = LB_ENOTFOUND, end;
+  if (db_next(st))
+    rc = db_row_message(c, st, 0, out);
+  end = db_end(st);
+  return end ? end : rc;
+}
+
+enum lb_err store_message_get(struct store *s, const char *id,
+                              struct message *out)
+{
+  return db_message_load(db_reader(s), id, out);
+}
+
+enum lb_err store_tx_message_get(struct store_tx *tx, const char *id,
+                                 struct message *out)
+{
+  return db_message_load(tx_conn(tx), id, out);
+}
+
+/* Inserts m unless (provider, provider_message_id) is taken: *inserted
+ * says which. */
+static enum lb_err insert_message(struct dbc *c, const struct message *m,
+                                  const char *conv_id, int *inserted)
+{
+  static const char sql[] =
+      "INSERT INTO messages(id, conversation_id, direction, from_e164, "
+      "to_e164, body, status, provider, provider_message_id, error_code, "
+      "error_text, error_retryable, attempts, next_attempt_at, created_at, "
+      "updated_at, route, route_reason) VALUES "
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+      "ON CONFLICT (provider, provider_message_id) DO NOTHING RETURNING id";
+  struct dbst *st = DB_Q(
+      c, sql, DB_TEXT(m->id), DB_TEXT(conv_id),
+      DB_TEXT(direction_name(m->direction)), DB_TEXT(m->from), DB_TEXT(m->to),
+      DB_TEXT(m->text ? m->text : ""), DB_TEXT(status_name(m->status)),
+      DB_TEXT(m->provider), DB_TEXT0(m->provider_msg_id),
+      DB_TEXT0(m->error_code), DB_TEXT0(m->error_text),
+      DB_INT(m->error_retryable), DB_INT(m->attempts),
+      DB_INT(m->next_attempt_at), DB_INT(m->created_at), DB_INT(m->updated_at),
+      DB_TEXT(m->route == ROUTE_NONE ? NULL : route_plan_name(m->route)),
+      DB_TEXT0(m->route_reason));
+  *inserted = db_next(st);
+  return db_end(st);
+}
+
+static enum lb_err link_media(struct dbc *c, const struct message *m)
+{
+  static const char sql[] = "INSERT INTO message_media(message_id, position, "
+                            "media_id) VALUES (?, ?, ?)";
+  enum lb_err rc = LB_OK;
+  for (size_t i = 0; i < m->n_media && !rc; i++)
+    rc = DB_EXEC(c, sql, DB_TEXT(m->id), DB_INT(i), DB_TEXT(m->media_ids[i]));
+  return rc;
+}
+
+enum lb_err store_tx_enqueue(struct store_tx *tx, struct message *m,
+                             const struct link *link, const char *idem_key,
+                             const char *request_hash)
+{
+  static const char idem_get[] = "SELECT request_sha256, message_id FROM "
+                                 "idempotency_keys WHERE key = ?";
+  static const char idem_put[] = "INSERT INTO idempotency_keys(key, "
+                                 "request_sha256, message_id, created_at) "
+                                 "VALUES (?, ?, ?, ?)";
+  struct dbc *c = tx_conn(tx);
+  const char *hash = request_hash ? request_hash : "";
+  char conv[LB_ID_SIZE];
+  enum lb_err rc;
+  int inserted = 0;
+
+  if (idem_key) {
+    char seen[65] = "", first[LB_ID_SIZE] = "";
+    struct dbst *st = DB_Q(c, idem_get, DB_TEXT(idem_key));
+    int found = db_next(st);
+    if (found) {
+      db_text(st, 0, seen, sizeof seen);
+      db_text(st, 1, first, sizeof first);
+    }
+    if ((rc = db_end(st)))
+      return rc;
+    if (found) {
+      if ((rc = db_message_load(c, first, m)))
+        return rc;
+      return strcmp(seen, hash) == 0 ? LB_EDUPLICATE : LB_ECONFLICT;
+    }
+  }
+  if ((rc = db_conversation_upsert(
+           c, m->clinic_number[0] ? m->clinic_number : m->from, m->to, m, 0,
+           m->created_at, conv)) ||
+      (rc = insert_message(c, m, conv, &inserted)))
+    return rc;
+  if (!inserted)
+    return LB_EDB;
+  if ((rc = link_media(c, m)) ||
+      (rc = db_history_add(c, m->id, status_name(m->status), NULL,
+                           m->created_at)) ||
+      (link && (rc = db_link_insert(c, link))))
+    return rc;
+  if (idem_key)
+    rc = DB_EXEC(c, idem_put, DB_TEXT(idem_key), DB_TEXT(hash), DB_TEXT(m->id),
+                 DB_INT(m->created_at));
+  return rc;
+}
+
+static enum lb_err put_fetch(struct dbc *c, const char *message_id,
+                             int position, const char *url, int64_t now)
+{
+  static const char sql[] =
+      "INSERT INTO media_fetches(id, message_id, position, url, state, "
+      "attempts, next_at, created_at, updated_at) VALUES "
+      "(?, ?, ?, ?, 'pending', 0, ?, ?, ?)";
+  char id[LB_ID_SIZE];
+  id_new(id);
+  return DB_EXEC(c, sql, DB_TEXT(id), DB_TEXT(message_id), DB_INT(position),
+                 DB_TEXT(url), DB_INT(now), DB_INT(now), DB_INT(now));
+}
+
+enum lb_err store_tx_receive(struct store_tx *tx, struct message *m,
+                             const struct media *media, size_t n_media,
+                             const char *const *fetch_urls, size_t n_fetch)
+{
+  static const char dup_sql[] = "SELECT id FROM messages WHERE provider = ? "
+                                "AND provider_message_id = ?";
+  struct dbc *c = tx_conn(tx);
+  char conv[LB_ID_SIZE];
+  enum lb_err rc;
+  int inserted = 0;
+
+  /* A duplicate fails the step, so the transaction (and its conversation
+   * update) is rolled back. */
+  if ((rc = db_conversation_upsert(c, m->to, m->from, m, 1, m->created_at,
+                                   conv)) ||
+      (rc = insert_message(c, m, conv, &inserted)))
+    return rc;
+  if (!inserted) {
+    rc = DB_ONE_TEXT(c, dup_sql, m->id, sizeof m->id, DB_TEXT(m->provider),
+                     DB_TEXT(m->provider_msg_id));
+    return rc && rc != LB_ENOTFOUND ? rc : LB_EDUPLICATE;
+  }
+  for (size_t i = 0; i < n_media; i++)
+    if ((rc = db_media_put(c, &media[i])))
+      return rc;
+  if ((rc = link_media(c, m)) ||
+      (rc = db_history_add(c, m->id, "received", NULL, m->created_at)))
+    return rc;
+  for (size_t k = 0; k < n_fetch; k++)
+    if ((rc = put_fetch(c, m->id, (int)(m->n_media + k), fetch_urls[k],
+                        m->created_at)))
+      return rc;
+  return LB_OK;
+}
+
+/* ---- outbox -------------------------------------------------------------- */
+
+#define CLAIM_MAX 16
+
+struct claim_arg {
+  int64_t now;
+  struct message *out;
+  size_t max, n;
+};
+
+static enum lb_err claim_tx(struct store_tx *tx, void *arg)
+{
+  static const char sql[] =
+      "UPDATE messages SET status = 'sending', attempts = attempts + 1, "
+      "updated_at = ?1 WHERE id IN (SELECT id FROM messages WHERE status = "
+      "'queued' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id "
+      "LIMIT ?2) RETURNING id";
+  struct claim_arg *a = arg;
+  struct dbc *c = tx_conn(tx);
+  char ids[CLAIM_MAX][LB_ID_SIZE];
+  size_t n = 0;
+  struct dbst *st = DB_Q(c, sql, DB_INT(a->now),
+                         DB_INT(a->max < CLAIM_MAX ? a->max : CLAIM_MAX));
+  enum lb_err rc;
+  while (db_next(st))
+    if (n < CLAIM_MAX)
+      db_text(st, 0, ids[n++], LB_ID_SIZE);
+  if ((rc = db_end(st)))
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    char detail[64];
+    if ((rc = db_message_load(c, ids[i], &a->out[a->n])))
+      return rc;
+    snprintf(detail, sizeof detail, "attempt %d", a->out[a->n].attempts);
+    if ((rc = db_history_add(c, ids[i], "sending", detail, a->now)))
+      return rc;
+    a->n++;
+  }
+  return LB_OK;
+}
+
+enum lb_err store_outbox_claim(struct store *s, int64_t now,
+                               struct message *out, size_t max, size_t *n)
+{
+  struct claim_arg a = {now, out, max, 0};
+  enum lb_err rc = db_write(s, claim_tx, &a);
+  if (rc) {
+    for (size_t i = 0; i < a.n; i++)
+      message_release(&out[i]);
+    a.n = 0;
+  }
+  *n = a.n;
+  return rc;
+}
+
+static enum lb_err current_status(struct dbc *c, const char *id,
+                                  enum msg_status *out)
+{
+  static const char sql[] = "SELECT status FROM messages WHERE id = ?";
+  char buf[32];
+  enum lb_err rc = DB_ONE_TEXT(c, sql, buf, sizeof buf, DB_TEXT(id));
+  if (rc)
+    return rc;
+  return status_parse(buf, out) ? LB_EDB : LB_OK;
+}
+
+static enum lb_err set_provider_id(struct dbc *c, const char *id,
+                                   const char *pmid)
+{
+  static const char sql[] = "UPDATE messages SET provider_message_id = ? "
+                            "WHERE id = ? AND provider_message_id IS NULL";
+  if (!pmid || !*pmid)
+    return LB_OK;
+  return DB_EXEC(c, sql, DB_TEXT(pmid), DB_TEXT(id));
+}
+
+enum lb_err store_tx_outbox_result(struct store_tx *tx, const struct message *m,
+                                   const char *detail, int *ignored)
+{
+  static const char sql[] =
+      "UPDATE messages SET status = ?, provider_message_id = "
+      "COALESCE(?, provider_message_id), error_code = ?, error_text = ?, "
+      "error_retryable = ?, next_attempt_at = ?, updated_at = ?, "
+      "route = COALESCE(?, route), route_reason = COALESCE(?, route_reason), "
+      "provider = ?, from_e164 = ? WHERE id = ?";
+  struct dbc *c = tx_conn(tx);
+  enum msg_status cur;
+  int64_t now = clock_now_ms();
+  enum lb_err rc = current_status(c, m->id, &cur);
+  *ignored = 0;
+  if (rc)
+    return rc;
+  if (cur != m->status && !status_can_move(cur, m->status)) {
+    /* A receipt got here first; keep its status, keep the provider id. */
+    *ignored = 1;
+    return set_provider_id(c, m->id, m->provider_msg_id);
+  }
+  if ((rc = DB_EXEC(
+           c, sql, DB_TEXT(status_name(m->status)),
+           DB_TEXT0(m->provider_msg_id), DB_TEXT0(m->error_code),
+           DB_TEXT0(m->error_text), DB_INT(m->error_retryable),
+           DB_INT(m->next_attempt_at), DB_INT(now),
+           DB_TEXT(m->route == ROUTE_NONE ? NULL : route_plan_name(m->route)),
+           DB_TEXT0(m->route_reason), DB_TEXT(m->provider), DB_TEXT(m->from),
+           DB_TEXT(m->id))))
+    return rc;
+  return db_history_add(c, m->id, status_name(m->status), detail, now);
+}
+
+enum lb_err store_outbox_next_due(struct store *s, int64_t *at)
+{
+  static const char sql[] = "SELECT MIN(next_attempt_at) FROM messages "
+                            "WHERE status = 'queued'";
+  struct dbst *st = DB_Q0(db_reader(s), sql);
+  *at = -1;
+  if (db_next(st) && !db_is_null(st, 0))
+    *at = db_int(st, 0);
+  return db_end(st);
+}
+
+#define RECOVER_MAX 1000
+
+struct recover_arg {
+  int (*dedupes)(void *arg, const char *provider);
+  void *dedupes_arg;
+  int requeued, unconfirmed;
+  char ids[RECOVER_MAX][LB_ID_SIZE];
+  char provs[RECOVER_MAX][LB_PROVIDER_MAX];
+};
+
+static enum lb_err recover_tx(struct store_tx *tx, void *arg)
+{
+  static const char list_sql[] =
+      "SELECT id, provider FROM messages WHERE status = 'sending' "
+      "AND (error_code IS NULL OR error_code <> 'unconfirmed') LIMIT 1000";
+  static const char requeue_sql[] =
+      "UPDATE messages SET status = 'queued', next_attempt_at = ?, "
+      "updated_at = ? WHERE id = ?";
+  static const char unconf_sql[] =
+      "UPDATE messages SET error_code = 'unconfirmed', error_text = ?, "
+      "error_retryable = 0, updated_at = ? WHERE id = ?";
+  static const char unconf_text[] =
+      "lyrebird stopped while sending this message, so the provider may "
+      "have it. It is not resent automatically (this provider cannot "
+      "recognise a resend); its delivery receipt will settle it.";
+  struct recover_arg *a = arg;
+  struct dbc *c = tx_conn(tx);
+  int64_t now = clock_now_ms();
+  struct dbst *st = DB_Q0(c, list_sql);
+  size_t n = 0;
+  enum lb_err rc;
+  while (db_next(st))
+    if (n < RECOVER_MAX) {
+      db_text(st, 0, a->ids[n], LB_ID_SIZE);
+      db_text(st, 1, a->provs[n], LB_PROVIDER_MAX);
+      n++;
+    }
+  if ((rc = db_end(st)))
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    int dd = a->dedupes(a->dedupes_arg, a->provs[i]);
+    rc = dd ? DB_EXEC(c, requeue_sql, DB_INT(now), DB_INT(now),
+                      DB_TEXT(a->ids[i]))
+            : DB_EXEC(c, unconf_sql, DB_TEXT(unconf_text), DB_INT(now),
+                      DB_TEXT(a->ids[i]));
+    if (rc ||
+        (rc = db_history_add(c, a->ids[i], dd ? "queued" : "sending",
+                             dd ? "requeued after a restart: the provider "
+                                  "recognises a resend by our reference"
+                                : "unconfirmed after a restart; waiting for "
+                                  "a receipt",
+                             now)))
+      return rc;
+    if (dd)
+      a->requeued++;
+    else
+      a->unconfirmed++;
+  }
+  return LB_OK;
+}
+
+enum lb_err store_outbox_recover(struct store *s,
+                                 int (*dedupes)(void *arg,
+                                                const char *provider),
+                                 void *arg, int *requeued, int *unconfirmed)
+{
+  struct recover_arg *a = calloc(1, sizeof *a);
+  enum lb_err rc;
+  if (!a)
+    return LB_ENOMEM;
+  a->dedupes = dedupes;
+  a->dedupes_arg = arg;
+  rc = db_write(s, recover_tx, a);
+  *requeued = rc ? 0 : a->requeued;
+  *unconfirmed = rc ? 0 : a->unconfirmed;
+  free(a);
+  return rc;
+}
+
+/* ---- delivery receipts ------------------------------------------------------
+ */
+
+/* A shortened id: 16 to 25 of the characters ids are made of. */
+static int ref_is_tail(const char *ref)
+{
+  size_t n = ref ? strlen(ref) : 0;
+  if (n < 16 || n >= LB_ID_SIZE - 1)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!((ref[i] >= '0' && ref[i] <= '9') || (ref[i] >= 'A' && ref[i] <= 'Z')))
+      return 0;
+  return 1;
+}
+
+/* Our message for a receipt: by our id, by the provider's, or by the tail
+ * of our id that a provider kept. "" when none. */
+static enum lb_err receipt_message(struct dbc *c, const char *provider,
+                                   const char *pmid, const char *ref,
+                                   char id[LB_ID_SIZE])
+{
+  static const char by_ref[] = "SELECT id FROM messages WHERE id = ? AND "
+                               "provider = ? AND direction = 'outbound'";
+  static const char by_pmid[] = "SELECT id FROM messages WHERE provider = ? "
+                                "AND provider_message_id = ?";
+  static const char by_tail[] =
+      "SELECT id FROM messages WHERE id LIKE '%' || ? AND provider = ? AND "
+      "direction = 'outbound' LIMIT 2";
+  enum lb_err rc = LB_ENOTFOUND;
+  id[0] = '\0';
+  if (ref && *ref)
+    rc =
+        DB_ONE_TEXT(c, by_ref, id, LB_ID_SIZE, DB_TEXT(ref), DB_TEXT(provider));
+  if (rc == LB_ENOTFOUND && pmid && *pmid)
+    rc = DB_ONE_TEXT(c, by_pmid, id, LB_ID_SIZE, DB_TEXT(provider),
+                     DB_TEXT(pmid));
+  if (rc == LB_ENOTFOUND && ref_is_tail(ref)) {
+    /* A provider that keeps only the end of our id (SMS Broadcast's ref
+     * holds 20 characters): the one outbound message whose id ends so.
+     * Only needed for a send whose answer was lost (no provider id). */
+    struct dbst *st = DB_Q(c, by_tail, DB_TEXT(ref), DB_TEXT(provider));
+    int n = 0;
+    while (db_next(st))
+      if (++n == 1)
+        db_text(st, 0, id, LB_ID_SIZE);
+    if ((rc = db_end(st)))
+      return rc;
+    rc = n == 1 ? LB_OK : LB_ENOTFOUND;
+  }
+  if (rc)
+    id[0] = '\0';
+  return rc;
+}
+
+enum lb_err store_tx_status_apply(struct store_tx *tx, const char *provider,
+                                  const char *pmid, const char *ref,
+                                  enum msg_status status, const char *code,
+                                  const char *text, char msg_id[LB_ID_SIZE])
+{
+  static const char upd[] =
+      "UPDATE messages SET status = ?, error_code = COALESCE(?, error_code), "
+      "error_text = COALESCE(?, error_text), error_retryable = 0, "
+      "updated_at = ? WHERE id = ?";
+  static const char clear_unconfirmed[] =
+      "UPDATE messages SET error_code = NULL, error_text = NULL WHERE id = ? "
+      "AND error_code = 'unconfirmed'";
+  struct dbc *c = tx_conn(tx);
+  enum msg_status cur;
+  char detail[LB_ERRTEXT_MAX + 96];
+  int64_t now = clock_now_ms();
+  int delivered = status == ST_DELIVERED;
+  enum lb_err rc;
+
+  if ((rc = receipt_message(c, provider, pmid, ref, msg_id)) ||
+      (rc = current_status(c, msg_id, &cur)) ||
+      (rc = set_provider_id(c, msg_id, pmid)))
+    return rc;
+  if (cur == status)
+    return LB_OK; /* a repeated receipt */
+  snprintf(detail, sizeof detail, "receipt%s%s%s%s", code && *code ? " " : "",
+           code ? code : "", text && *text ? ": " : "", text ? text : "");
+  if (!status_can_move(cur, status)) {
+    char late[LB_ERRTEXT_MAX + 160];
+    snprintf(late, sizeof late, "%s (ignored: already %s)", detail,
+             status_name(cur));
+    return db_history_add(c, msg_id, status_name(status), late, now);
+  }
+  if ((rc = DB_EXEC(c, upd, DB_TEXT(status_name(status)),
+                    DB_TEXT0(delivered ? NULL : code),
+                    DB_TEXT0(delivered ? NULL : text), DB_INT(now),
+                    DB_TEXT(msg_id))) ||
+      (rc = DB_EXEC(c, clear_unconfirmed, DB_TEXT(msg_id))))
+    return rc;
+  return db_history_add(c, msg_id, status_name(status), detail, now);
+}
