@@ -1,4 +1,5 @@
 """Health check, unknown paths, and the command line's --help/--version."""
+import os
 import re
 
 import pytest
@@ -66,3 +67,27 @@ def test_logs_are_json_lines(server):
         except ValueError:
             raise AssertionError("stderr line is not JSON: %r" % l)
         assert isinstance(rec, dict) and "level" in rec and "msg" in rec, rec
+
+
+def test_layering_check_names_an_include_that_points_outwards(tmp_path):
+    # scripts/check-layers runs first in make test; it must fail, naming
+    # the file, the line and the rule, when a lower layer reaches up.
+    import subprocess
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts",
+                          "check-layers")
+    (tmp_path / "src" / "outbox").mkdir(parents=True)
+    (tmp_path / "src" / "core").mkdir(parents=True)
+    (tmp_path / "src" / "outbox" / "q.c").write_text(
+        '#include "store/store.h"\n#include "api/api.h"\n')
+    (tmp_path / "src" / "core" / "d.c").write_text(
+        '#include "util/err.h"\n#include "gateway/gateway.h"\n')
+    r = subprocess.run([script, str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 1, r.stdout
+    assert 'src/outbox/q.c:2: includes "api/api.h": only api/ and cli/ include api/' in r.stdout
+    assert 'src/core/d.c:2: includes "gateway/gateway.h"' in r.stdout
+    assert "store/store.h" not in r.stdout  # outbox may use the store
+    assert "2 include(s)" in r.stdout
+    (tmp_path / "src" / "outbox" / "q.c").write_text('#include "store/store.h"\n')
+    (tmp_path / "src" / "core" / "d.c").write_text('#include "util/err.h"\n')
+    r = subprocess.run([script, str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stdout

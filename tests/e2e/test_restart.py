@@ -1,4 +1,5 @@
 """Nothing is lost across a restart, and the outbox resumes."""
+import os
 import time
 
 import pytest
@@ -60,3 +61,32 @@ def test_queued_message_is_sent_after_restart(server):
     assert d["attempts"] >= 2, d
     got = server.handset_with_text(JORDAN, text)
     assert len(got) == 1, got
+
+
+@pytest.mark.lyrebird_env(LYREBIRD_SIM_SEND_FAILURE_RATE="1",
+                          LYREBIRD_OUTBOX_BACKOFF_BASE_MS="1000")
+def test_message_queued_for_a_provider_since_removed_fails_without_a_crash(server):
+    # A message waits in the queue for a provider that the configuration
+    # no longer has (here: it was queued for Twilio, and the clinic moved
+    # back to the simulated carrier). The worker must not crash on it, and
+    # must not send it from another provider.
+    text = unique("Queued for a provider that is gone")
+    m = server.send_ok(JORDAN, text)
+    wait_for(lambda: server.message(m["id"])["attempts"] >= 1,
+             desc="a failed attempt")
+    server.stop()
+    import sqlite3
+    db = sqlite3.connect(os.path.join(server.data, "lyrebird.db"))
+    with db:
+        db.execute("UPDATE messages SET provider = 'twilio', status = 'queued',"
+                   " next_attempt_at = 0 WHERE id = ?", (m["id"],))
+    db.close()
+    server.start()
+
+    failed = server.wait_status(m["id"], "failed")
+    assert failed["error"]["code"] == "provider_changed", failed
+    assert "twilio" in failed["error"]["message"], failed
+    assert failed["error"]["retryable"] is False, failed
+    assert server.handset_with_text(JORDAN, text) == []
+    # The gateway is still up.
+    assert server.raw("GET", "/healthz").status_code == 200
