@@ -17,6 +17,7 @@
 
 #include "core/message.h"
 #include "core/user.h"
+#include "util/password.h"
 
 struct store;
 
