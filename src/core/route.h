@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "providers/provider.h"
+#include "core/caps.h"
 
 enum route_plan { ROUTE_SMS, ROUTE_MMS, ROUTE_LINK, ROUTE_REFUSE };
 
