@@ -1,6 +1,5 @@
 #include "config/config.h"
 
-#include <curl/curl.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -12,6 +11,7 @@
 #include "core/phone.h"
 #include "providers/provider.h"
 #include "util/err.h"
+#include "util/url.h"
 
 enum ktype { K_STR, K_INT, K_BOOL, K_DOUBLE };
 
@@ -612,22 +612,6 @@ int config_load_env(struct config *c, struct config_errors *errs)
   return errs->n > before ? LB_ECONFIG : LB_OK;
 }
 
-static int url_ok(const char *url)
-{
-  CURLU *u = curl_url();
-  char *scheme = NULL;
-  int ok = 0;
-  if (!u)
-    return 0;
-  if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-      (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0))
-    ok = 1;
-  curl_free(scheme);
-  curl_url_cleanup(u);
-  return ok;
-}
-
 void config_check_provider(const struct config *c, const char *name,
                            struct config_errors *errs)
 {
@@ -642,7 +626,7 @@ void config_check_provider(const struct config *c, const char *name,
                 "-hex 16'): SMS Broadcast does not sign its webhooks, so the "
                 "portal must send this secret with each one "
                 "(docs/providers/smsbroadcast.md)");
-    if (!url_ok(c->sb_base_url))
+    if (!url_is_http(c->sb_base_url))
       add_error(errs, 0, "[smsbroadcast] base_url",
                 "'%s' is not an http(s) URL", c->sb_base_url);
   }
@@ -659,7 +643,7 @@ void config_check_provider(const struct config *c, const char *name,
                 "set a secret of at least 24 characters (e.g. 'openssl rand "
                 "-hex 16'): each webhook must carry it "
                 "(docs/providers/messagemedia.md)");
-    if (!url_ok(c->mm_base_url))
+    if (!url_is_http(c->mm_base_url))
       add_error(errs, 0, "[messagemedia] base_url",
                 "'%s' is not an http(s) URL", c->mm_base_url);
   }
@@ -677,7 +661,7 @@ void config_check_provider(const struct config *c, const char *name,
                 "set a secret of at least 24 letters and digits (e.g. "
                 "'openssl rand -hex 16'): it ends the webhook URLs, since "
                 "ClickSend does not sign its webhooks");
-    if (!url_ok(c->cs_base_url))
+    if (!url_is_http(c->cs_base_url))
       add_error(errs, 0, "[clicksend] base_url", "'%s' is not an http(s) URL",
                 c->cs_base_url);
   }
@@ -700,7 +684,7 @@ void config_check_provider(const struct config *c, const char *name,
                 "set the exact URL Twilio reaches this server by (e.g. "
                 "https://sms.clinic.example): Twilio signs each webhook "
                 "with it");
-    if (!url_ok(c->tw_base_url))
+    if (!url_is_http(c->tw_base_url))
       add_error(errs, 0, "[twilio] base_url", "'%s' is not an http(s) URL",
                 c->tw_base_url);
   }
@@ -731,7 +715,7 @@ int config_validate(struct config *c, struct config_errors *errs)
     if (!c->s3_access_key[0] || !c->s3_secret_key[0])
       add_error(errs, 0, "[s3] access_key",
                 "set access_key and secret_key (or secret_key_file)");
-    if (c->s3_endpoint[0] && !url_ok(c->s3_endpoint))
+    if (c->s3_endpoint[0] && !url_is_http(c->s3_endpoint))
       add_error(errs, 0, "[s3] endpoint", "'%s' is not an http(s) URL",
                 c->s3_endpoint);
   }
@@ -769,11 +753,11 @@ int config_validate(struct config *c, struct config_errors *errs)
     add_error(errs, 0, "[sim] secret",
               "set a secret of at least 16 characters for the simulated "
               "carrier");
-  if (c->public_url[0] && !url_ok(c->public_url))
+  if (c->public_url[0] && !url_is_http(c->public_url))
     add_error(errs, 0, "[server] public_url",
               "'%s' is not an http(s) URL such as https://sms.clinic.example",
               c->public_url);
-  if (c->sim_base_url[0] && !url_ok(c->sim_base_url))
+  if (c->sim_base_url[0] && !url_is_http(c->sim_base_url))
     add_error(errs, 0, "[sim] base_url", "'%s' is not an http(s) URL",
               c->sim_base_url);
   if (strcmp(c->mms_fallback, "link") && strcmp(c->mms_fallback, "none"))

@@ -23,7 +23,6 @@
  * ClickSend has no idempotency key, so a send that timed out is never
  * resent blindly (dedupes_by_ref = 0); our id rides in custom_string and
  * comes back in receipts. */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdint.h>
@@ -38,6 +37,7 @@
 #include "util/crypto.h"
 #include "util/err.h"
 #include "util/netaddr.h"
+#include "util/url.h"
 #include "util/utf8.h"
 
 #define CS_MMS_MAX_BYTES 250000 /* "single attachment up to 250 kB" */
@@ -108,25 +108,6 @@ static void hide_secret(char *s, size_t n, const char *secret)
     *at = '\0';
     snprintf(at, n - (size_t)(at - s), "<secret>%s", rest);
   }
-}
-
-/* An http(s) URL by libcurl's parser. */
-static int http_url(const char *url)
-{
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL;
-  int ok = 0;
-  if (!u)
-    return 0;
-  if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] &&
-      (strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0))
-    ok = 1;
-  curl_free(scheme);
-  curl_free(host);
-  curl_url_cleanup(u);
-  return ok;
 }
 
 /* ---- init ---------------------------------------------------------------- */
@@ -210,7 +191,7 @@ static int cs_init(struct provider *p, const struct config *cfg)
   /* Tolerate a base URL given with the version ("https://.../v3"). */
   if (len >= 3 && strcmp(c->base_url + len - 3, "/v3") == 0)
     c->base_url[len - 3] = '\0';
-  if (!http_url(c->base_url)) {
+  if (!url_is_http(c->base_url)) {
     rc = LB_ECONFIG;
     goto fail;
   }
@@ -436,8 +417,7 @@ static void message_refused(const char *status, const char *msg,
     out->error_code[n + 1] = '\0';
   }
   /* Guessed from the word: a refusal that names the recipient. */
-  out->recipient =
-      strstr(st, "RECIPIENT") ? RECIPIENT_REFUSED : RECIPIENT_OK;
+  out->recipient = strstr(st, "RECIPIENT") ? RECIPIENT_REFUSED : RECIPIENT_OK;
   snprintf(out->error_text, sizeof out->error_text,
            "ClickSend refused the message: %s%s%s", st[0] ? st : "no status",
            words[0] ? ". ClickSend: " : "", words);
@@ -781,7 +761,7 @@ static int add_media(struct inbound_msg *out, const char *field,
                      size_t whylen)
 {
   struct inbound_media *im;
-  if (strlen(url) >= CS_URL_MAX || !http_url(url)) {
+  if (strlen(url) >= CS_URL_MAX || !url_is_http(url)) {
     snprintf(why, whylen, "'%s' is not an http(s) URL under %d bytes", field,
              CS_URL_MAX);
     return LB_EINVAL;
@@ -1033,7 +1013,7 @@ static int cs_build_setup(const struct provider *p, int n, const char *base,
 
   if (n < 0 || n > 1)
     return LB_ENOTFOUND;
-  if (!c->secret[0] || !base || !http_url(base))
+  if (!c->secret[0] || !base || !url_is_http(base))
     return LB_ECONFIG;
   if ((size_t)snprintf(url, sizeof url, "%s/%s/%s", base,
                        n == 0 ? "inbound" : "status", c->secret) >= sizeof url)

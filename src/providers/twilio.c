@@ -31,6 +31,7 @@
 #include "util/crypto.h"
 #include "util/err.h"
 #include "util/netaddr.h"
+#include "util/url.h"
 
 #define TW_API "/2010-04-01/Accounts/"
 #define TW_HOST "api.twilio.com"
@@ -92,31 +93,6 @@ static int all_digits(const char *s, size_t maxlen)
     if (s[i] < '0' || s[i] > '9' || i >= maxlen)
       return 0;
   return 1;
-}
-
-/* The scheme, host and port (the default one if none is given) of an
- * http(s) URL, through libcurl's parser. */
-static int url_origin(const char *url, char *scheme, size_t sn, char *host,
-                      size_t hn, char *port, size_t pn)
-{
-  CURLU *u = curl_url();
-  char *s = NULL, *h = NULL, *p = NULL;
-  int rc = LB_EINVAL;
-  if (!u)
-    return LB_ENOMEM;
-  if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_SCHEME, &s, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-      (strcmp(s, "https") == 0 || strcmp(s, "http") == 0) &&
-      !str_copy_whole(scheme, sn, s) && !str_copy_whole(host, hn, h) &&
-      !str_copy_whole(port, pn, p))
-    rc = LB_OK;
-  curl_free(s);
-  curl_free(h);
-  curl_free(p);
-  curl_url_cleanup(u);
-  return rc;
 }
 
 /* ---- error codes -------------------------------------------------------- */
@@ -422,7 +398,7 @@ static int tw_parse_send(const struct provider *p,
     return LB_OK;
   }
   out->outcome = SEND_FINAL;
-  out->recipient = code == 21610 ? RECIPIENT_OPTED_OUT
+  out->recipient = code == 21610                    ? RECIPIENT_OPTED_OUT
                    : code == 21211 || code == 21614 ? RECIPIENT_REFUSED
                                                     : RECIPIENT_OK;
   if (!code && res->status == 401)
@@ -507,22 +483,20 @@ static int url_signature_ok(const char *token, const char *url,
                             const struct wire_param *params, size_t n,
                             const char *header)
 {
-  CURLU *u;
-  char *scheme = NULL, *port = NULL;
+  char scheme[16], port[8];
   const char *auth, *sep;
   size_t auth_end, plen;
   struct buf alt;
   int ok = sig_matches(token, url, params, n, header);
 
-  if (ok || !(sep = strstr(url, "://")) || !(u = curl_url()))
+  if (ok || !(sep = strstr(url, "://")))
     return ok;
   auth = sep + 3;
   auth_end = (size_t)(auth - url) + strcspn(auth, "/?#");
   buf_init(&alt, TW_SIGNED_URL_MAX + 16);
-  if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+  if (url_get(url, URL_SCHEME, scheme, sizeof scheme))
     goto out;
-  if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
+  if (url_get(url, URL_PORT, port, sizeof port) == LB_OK) {
     /* Without the port: drop ":<port>" at the end of the authority. */
     plen = strlen(port);
     if (auth_end > plen && url[auth_end - plen - 1] == ':' &&
@@ -538,9 +512,6 @@ static int url_signature_ok(const char *token, const char *url,
       ok = sig_matches(token, alt.data, params, n, header);
   }
 out:
-  curl_free(scheme);
-  curl_free(port);
-  curl_url_cleanup(u);
   buf_release(&alt);
   return ok;
 }
@@ -961,9 +932,8 @@ static int tw_build_media_delete(const struct provider *p,
 {
   const struct tw_priv *t = p->priv;
   char scheme[16], host[256], port[8], path[512];
-  char *rawpath = NULL, *url = NULL;
-  CURLU *u = NULL;
-  int rc = LB_ENOTFOUND;
+  char rawpath[TW_MEDIA_URL_MAX]; /* inbound media URLs are shorter */
+  int rc;
 
   if (!t->delete_media || !media_url)
     return LB_ENOTFOUND;
@@ -980,33 +950,19 @@ static int tw_build_media_delete(const struct provider *p,
     return LB_ENOTFOUND;
   if (!api_ready(t))
     return LB_ECONFIG;
-  if (!(u = curl_url()))
-    return LB_ENOMEM;
-  if (curl_url_set(u, CURLUPART_URL, media_url, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_PATH, &rawpath, 0) != CURLUE_OK)
-    goto out;
+  if ((rc = url_get(media_url, URL_PATH, rawpath, sizeof rawpath)))
+    return rc == LB_ENOMEM ? LB_ENOMEM : LB_ENOTFOUND;
   if ((rc = media_path(t, rawpath, path, sizeof path)))
-    goto out;
+    return rc;
   /* The same origin, the instance's .json path, nothing else. */
-  rc = LB_ENOTFOUND;
-  if (curl_url_set(u, CURLUPART_PATH, path, 0) != CURLUE_OK ||
-      curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
-      curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
-      curl_url_set(u, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
-      curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
-    goto out;
+  rc = url_with_path(media_url, path, req->url, sizeof req->url);
+  if (rc == LB_EINVAL)
+    return LB_ENOTFOUND;
   req->method = "DELETE";
-  if ((rc = str_copy_whole(req->url, sizeof req->url, url)) ||
-      (rc = wire_request_header(req, "Accept", "application/json")) ||
+  if (rc || (rc = wire_request_header(req, "Accept", "application/json")) ||
       (rc = str_copy_whole(req->userpwd, sizeof req->userpwd, t->userpwd)))
-    goto out;
-  rc = LB_OK;
-out:
-  curl_free(rawpath);
-  curl_free(url);
-  curl_url_cleanup(u);
-  return rc;
+    return rc;
+  return LB_OK;
 }
 
 const struct provider_ops provider_twilio = {
