@@ -8,46 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/keys.h"
 #include "core/phone.h"
 #include "providers/provider.h"
 #include "util/err.h"
 #include "util/url.h"
 
-enum ktype { K_STR, K_INT, K_BOOL, K_DOUBLE };
+#define CONFIG_KEYS_OF struct config
 
-struct key {
-  const char *section;
-  const char *name;
-  enum ktype type;
-  size_t off;
-  const char *def;
-  int secret; /* may be given as <name>_file; never printed */
-  long min, max;
-  const char *help;
-};
-
-#define S(sec, n, f, d, h)                                                     \
-  {                                                                            \
-    sec, n, K_STR, offsetof(struct config, f), d, 0, 0, 0, h                   \
-  }
-#define SECRET(sec, n, f, d, h)                                                \
-  {                                                                            \
-    sec, n, K_STR, offsetof(struct config, f), d, 1, 0, 0, h                   \
-  }
-#define I(sec, n, f, d, lo, hi, h)                                             \
-  {                                                                            \
-    sec, n, K_INT, offsetof(struct config, f), d, 0, lo, hi, h                 \
-  }
-#define B(sec, n, f, d, h)                                                     \
-  {                                                                            \
-    sec, n, K_BOOL, offsetof(struct config, f), d, 0, 0, 1, h                  \
-  }
-#define D(sec, n, f, d, h)                                                     \
-  {                                                                            \
-    sec, n, K_DOUBLE, offsetof(struct config, f), d, 0, 0, 1, h                \
-  }
-
-static const struct key keys[] = {
+static const struct config_key keys[] = {
     S("server", "listen", listen, "127.0.0.1",
       "Address to listen on. 0.0.0.0 for every interface (put TLS in front)."),
     I("server", "port", port, "8080", 1, 65535, "TCP port to listen on."),
@@ -275,7 +244,7 @@ static void add_error(struct config_errors *errs, int line, const char *where,
   va_end(ap);
 }
 
-static const struct key *find_key(const char *section, const char *name)
+static const struct config_key *find_key(const char *section, const char *name)
 {
   for (size_t i = 0; i < NKEYS; i++)
     if (strcmp(keys[i].section, section) == 0 &&
@@ -344,13 +313,13 @@ static int section_known(const char *section)
 }
 
 /* Sets one key from text. On error returns LB_ECONFIG with msg set. */
-static int set_value(struct config *c, const struct key *k, const char *value,
-                     char *msg, size_t msglen)
+static int set_value(struct config *c, const struct config_key *k,
+                     const char *value, char *msg, size_t msglen)
 {
   char *p = (char *)c + k->off;
   char *end;
   switch (k->type) {
-  case K_STR: {
+  case KEY_STR: {
     char *dup = strdup(value);
     if (!dup)
       return LB_ENOMEM;
@@ -358,7 +327,7 @@ static int set_value(struct config *c, const struct key *k, const char *value,
     *(char **)p = dup;
     return LB_OK;
   }
-  case K_INT: {
+  case KEY_INT: {
     long v;
     errno = 0;
     v = strtol(value, &end, 10);
@@ -370,7 +339,7 @@ static int set_value(struct config *c, const struct key *k, const char *value,
     *(int *)p = (int)v;
     return LB_OK;
   }
-  case K_BOOL:
+  case KEY_BOOL:
     if (!strcmp(value, "true") || !strcmp(value, "yes") ||
         !strcmp(value, "on") || !strcmp(value, "1")) {
       *(int *)p = 1;
@@ -383,7 +352,7 @@ static int set_value(struct config *c, const struct key *k, const char *value,
     }
     snprintf(msg, msglen, "'%s' is not true or false", value);
     return LB_ECONFIG;
-  case K_DOUBLE: {
+  case KEY_DOUBLE: {
     double v;
     errno = 0;
     v = strtod(value, &end);
@@ -430,7 +399,7 @@ static int read_secret_file(const char *path, char **out, char *msg,
 static int apply(struct config *c, const char *section, const char *name,
                  const char *value, char *msg, size_t msglen)
 {
-  const struct key *k = find_key(section, name);
+  const struct config_key *k = find_key(section, name);
   size_t nlen = strlen(name);
   if (!k && nlen > 5 && strcmp(name + nlen - 5, "_file") == 0) {
     char base[64];
@@ -497,7 +466,7 @@ int config_init(struct config *c)
 void config_release(struct config *c)
 {
   for (size_t i = 0; i < NKEYS; i++) {
-    if (keys[i].type == K_STR) {
+    if (keys[i].type == KEY_STR) {
       char **p = (char **)((char *)c + keys[i].off);
       if (*p && keys[i].secret)
         memset(*p, 0, strlen(*p));
@@ -872,7 +841,7 @@ static const struct {
     {"sim", "secret_file", "/etc/lyrebird/sim-secret"},
 };
 
-static const char *example_for(const struct key *k, const char **name)
+static const char *example_for(const struct config_key *k, const char **name)
 {
   static char buf[80];
   for (size_t i = 0; i < sizeof example_values / sizeof example_values[0];
@@ -901,7 +870,7 @@ void config_write_example(FILE *f)
           "; LYREBIRD_API_KEY. Secrets can be given as <key>_file = <path>.\n"
           "; Check a file with: lyrebird check-config --config FILE\n");
   for (size_t i = 0; i < NKEYS; i++) {
-    const struct key *k = &keys[i];
+    const struct config_key *k = &keys[i];
     const char *h = k->help;
     if (strcmp(section, k->section)) {
       section = k->section;
