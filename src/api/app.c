@@ -15,6 +15,7 @@
 #include "media/variants.h"
 #include "outbox/fetchq.h"
 #include "outbox/outbox.h"
+#include "providers/sim.h"
 #include "sim/carrier.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -191,7 +192,7 @@ int app_run(struct app *a, void (*ready)(struct app *a, void *arg), void *arg)
     return rc;
   http_server_set_sessions(a->http, AUTH_COOKIE, auth_session, a);
   api_register(a);
-  if (c->sim_enabled && (rc = sim_carrier_new(c, a->http, &a->sim)))
+  if (sim_settings(c)->enabled && (rc = sim_carrier_new(c, a->http, &a->sim)))
     return rc;
   if ((rc = http_server_start(a->http)))
     goto out;

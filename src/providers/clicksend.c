@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/keys.h"
 #include "core/phone.h"
 #include "providers/provider.h"
 #include "util/buf.h"
@@ -110,6 +111,54 @@ static void hide_secret(char *s, size_t n, const char *secret)
   }
 }
 
+/* ---- configuration ------------------------------------------------------- */
+
+/* [clicksend]: owned by struct config (config_init, config_release). */
+struct clicksend_settings {
+  char *username;
+  char *api_key;
+  char *base_url;
+  char *webhook_secret;
+  char *media_hosts;
+};
+
+#define CONFIG_KEYS_OF struct clicksend_settings
+static const struct config_key cs_keys[] = {
+    S("clicksend", "username", username, "", "ClickSend username."),
+    SECRET("clicksend", "api_key", api_key, "",
+           "API key (Basic auth with the username). Or api_key_file."),
+    S("clicksend", "base_url", base_url, "https://rest.clicksend.com",
+      "Where the REST API lives (tests point it at a local fake)."),
+    SECRET("clicksend", "webhook_secret", webhook_secret, "",
+           "Secret at the end of the webhook URLs ClickSend calls (24+\n"
+           "letters and digits); ClickSend does not sign webhooks."),
+    S("clicksend", "media_hosts", media_hosts, ".clicksend.com",
+      "Hosts inbound MMS media may be fetched from (a leading dot allows\n"
+      "subdomains)."),
+};
+
+static void cs_check(const void *settings, const struct config *cfg,
+                     struct config_errors *errs)
+{
+  const struct clicksend_settings *c = settings;
+  if (!c->username[0] || !c->api_key[0])
+    config_errors_add(errs, 0, "[clicksend] username",
+                      "set username and api_key (or api_key_file) from the "
+                      "ClickSend dashboard");
+  if (strlen(c->webhook_secret) < 24 ||
+      strspn(
+          c->webhook_secret,
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+          strlen(c->webhook_secret))
+    config_errors_add(errs, 0, "[clicksend] webhook_secret",
+                      "set a secret of at least 24 letters and digits (e.g. "
+                      "'openssl rand -hex 16'): it ends the webhook URLs, "
+                      "since ClickSend does not sign its webhooks");
+  if (!url_is_http(c->base_url))
+    config_errors_add(errs, 0, "[clicksend] base_url",
+                      "'%s' is not an http(s) URL", c->base_url);
+}
+
 /* ---- init ---------------------------------------------------------------- */
 
 static void cs_free(struct cs_priv *c)
@@ -167,18 +216,21 @@ static void make_subject(const char *name, char out[CS_SUBJECT_MAX + 1])
 
 static int cs_init(struct provider *p, const struct config *cfg)
 {
-  struct cs_priv *c = calloc(1, sizeof *c);
+  const struct clicksend_settings *s = provider_settings(cfg, p->ops);
+  struct cs_priv *c;
   size_t len;
   int rc;
 
-  if (!c)
+  if (!s)
+    return LB_ECONFIG;
+  if (!(c = calloc(1, sizeof *c)))
     return LB_ENOMEM;
   if (str_copy_whole(c->base_url, sizeof c->base_url,
-                     cfg->cs_base_url && *cfg->cs_base_url
-                         ? cfg->cs_base_url
+                     s->base_url && *s->base_url
+                         ? s->base_url
                          : "https://rest.clicksend.com") ||
-      str_copy_whole(c->username, sizeof c->username, cfg->cs_username) ||
-      str_copy_whole(c->secret, sizeof c->secret, cfg->cs_webhook_secret) ||
+      str_copy_whole(c->username, sizeof c->username, s->username) ||
+      str_copy_whole(c->secret, sizeof c->secret, s->webhook_secret) ||
       str_copy_whole(c->number, sizeof c->number, cfg->number) ||
       str_copy_whole(c->region, sizeof c->region,
                      cfg->region && *cfg->region ? cfg->region : "AU")) {
@@ -195,14 +247,13 @@ static int cs_init(struct provider *p, const struct config *cfg)
     rc = LB_ECONFIG;
     goto fail;
   }
-  if (cfg->cs_username && *cfg->cs_username && cfg->cs_api_key &&
-      *cfg->cs_api_key &&
-      (size_t)snprintf(c->userpwd, sizeof c->userpwd, "%s:%s", cfg->cs_username,
-                       cfg->cs_api_key) >= sizeof c->userpwd) {
+  if (s->username && *s->username && s->api_key && *s->api_key &&
+      (size_t)snprintf(c->userpwd, sizeof c->userpwd, "%s:%s", s->username,
+                       s->api_key) >= sizeof c->userpwd) {
     rc = LB_ECONFIG;
     goto fail;
   }
-  if ((rc = split_hosts(c, cfg->cs_media_hosts)))
+  if ((rc = split_hosts(c, s->media_hosts)))
     goto fail;
   make_subject(cfg->clinic_name, c->subject);
   p->priv = c;
@@ -1160,6 +1211,10 @@ done:
 const struct provider_ops provider_clicksend = {
     .name = "clicksend",
     .title = "ClickSend",
+    .keys = cs_keys,
+    .n_keys = sizeof cs_keys / sizeof cs_keys[0],
+    .settings_size = sizeof(struct clicksend_settings),
+    .check = cs_check,
     .init = cs_init,
     .release = cs_release,
     .build_send = cs_build_send,
