@@ -11,6 +11,7 @@
 #include "config/keys.h"
 #include "core/phone.h"
 #include "providers/provider.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/url.h"
 
@@ -87,8 +88,7 @@ static const struct config_key keys[] = {
       "The clinic's one number, patients send to and receive from it."),
     S("clinic", "host", host, "",
       "The number's host provider: the only one that sends from it and\n"
-      "receives for it. One of: sim, smsbroadcast, twilio, messagemedia,\n"
-      "clicksend."),
+      "receives for it. One of: {providers}."),
     S("clinic", "region", region, "AU",
       "Region for numbers written without a country code (ISO 3166)."),
     S("clinic", "phone", clinic_phone, "",
@@ -792,11 +792,59 @@ static const char *example_for(const struct config_key *k, const char **name)
   return NULL;
 }
 
+#define PROVIDERS_MARK "{providers}"
+#define HELP_WRAP 72 /* columns of a comment line, after the "; " */
+
+/* Appends help to out with PROVIDERS_MARK replaced by provider_names(),
+ * the line that held it wrapped again at HELP_WRAP columns. */
+static enum lb_err help_expand(const char *help, struct buf *out)
+{
+  const char *mark = strstr(help, PROVIDERS_MARK), *ls, *le, *rest, *w;
+  struct buf line;
+  size_t col = 0, n;
+  enum lb_err rc;
+
+  buf_init(&line, 4096);
+  if (!mark) {
+    rc = buf_puts(out, help);
+    goto out;
+  }
+  for (ls = mark; ls > help && ls[-1] != '\n'; ls--)
+    ;
+  rest = mark + strlen(PROVIDERS_MARK);
+  le = rest + strcspn(rest, "\n");
+  if ((rc = buf_append(out, help, (size_t)(ls - help))) ||
+      (rc = buf_append(&line, ls, (size_t)(mark - ls))) ||
+      (rc = buf_puts(&line, provider_names())) ||
+      (rc = buf_append(&line, rest, (size_t)(le - rest))))
+    goto out;
+  for (w = line.data; w && *w; w += n, w += strspn(w, " ")) {
+    n = strcspn(w, " ");
+    if (col && col + 1 + n > HELP_WRAP) {
+      rc = buf_puts(out, "\n");
+      col = 0;
+    } else if (col) {
+      rc = buf_puts(out, " ");
+      col++;
+    }
+    if (rc || (rc = buf_append(out, w, n)))
+      goto out;
+    col += n;
+  }
+  rc = buf_puts(out, le);
+out:
+  buf_release(&line);
+  return rc;
+}
+
 void config_write_example(FILE *f)
 {
   const struct config_key *k;
   const char *section = "";
+  struct buf help;
   size_t t;
+
+  buf_init(&help, 8192);
   fprintf(f,
           "; lyrebird configuration. Every key can also be set in the\n"
           "; environment as LYREBIRD_<SECTION>_<KEY>, e.g. [api] key is\n"
@@ -804,6 +852,10 @@ void config_write_example(FILE *f)
           "; Check a file with: lyrebird check-config --config FILE\n");
   for (size_t i = 0; (k = key_at(i, &t)) != NULL; i++) {
     const char *h = k->help;
+    buf_reset(&help);
+    if (strstr(h, PROVIDERS_MARK) && help_expand(h, &help) == LB_OK &&
+        help.data)
+      h = help.data;
     if (strcmp(section, k->section)) {
       section = k->section;
       fprintf(f, "\n[%s]\n", section);
@@ -824,4 +876,5 @@ void config_write_example(FILE *f)
                 k->def[0] ? k->def : "");
     }
   }
+  buf_release(&help);
 }

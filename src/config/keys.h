@@ -44,7 +44,9 @@ struct config_key {
   const char *def; /* the default, written as in the file */
   int secret;      /* may be given as <name>_file; never printed */
   long min, max;
-  /* For the example file; '\n' starts a new comment line. */
+  /* For the example file; '\n' starts a new comment line. "{providers}"
+   * stands for the registered providers' names (provider_names()), and
+   * the line holding it is wrapped again to fit. */
   const char *help;
 };
 
