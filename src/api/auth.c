@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "providers/sim.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/err.h"
@@ -148,7 +149,7 @@ static json_t *session_json(struct api *a, const struct user *u,
                    u ? user_json(u) : json_null(), "csrf_token",
                    csrf ? json_string(csrf) : json_null(), "clinic", "name",
                    c->clinic_name, "number", c->number, "timezone", c->timezone,
-                   "sim_phone", c->sim_enabled);
+                   "sim_phone", sim_settings(c)->enabled);
 }
 
 /* Hashes with the hashing slots held. */
@@ -514,6 +515,6 @@ void h_settings_get(void *cls, struct http_req *r)
           "login_max_failures", c->login_max_failures, "login_lockout_seconds",
           c->login_lockout_seconds, "login_ip_max_failures",
           c->login_ip_max_failures, "outbox", "workers", c->workers,
-          "max_attempts", c->max_attempts, "sim", "enabled", c->sim_enabled,
-          "config_file", c->path));
+          "max_attempts", c->max_attempts, "sim", "enabled",
+          sim_settings(c)->enabled, "config_file", c->path));
 }

@@ -8,6 +8,7 @@
 #include "api/handlers.h"
 #include "api/web_assets.h"
 #include "api/web_types.h"
+#include "providers/sim.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -135,6 +136,6 @@ void web_register(struct api *a)
   http_server_route(s, "GET", "/inbox", h_inbox, a, 0, AUTH_NONE);
   http_server_route(s, "GET", "/admin", h_admin, a, 0, AUTH_NONE);
   http_server_route(s, "GET", "/static/{file}", h_static, a, 0, AUTH_NONE);
-  if (a->cfg->sim_enabled)
+  if (sim_settings(a->cfg)->enabled)
     http_server_route(s, "GET", "/sim/phone", h_phone, a, 0, AUTH_NONE);
 }

@@ -7,6 +7,7 @@
 
 #include "gateway/gateway.h"
 #include "cli/cli.h"
+#include "providers/sim.h"
 #include "util/crypto.h"
 #include "util/err.h"
 #include "util/password.h"
@@ -139,7 +140,7 @@ static void ready(struct gateway *a, void *arg)
   const char *u = c->public_url;
   printf("\nlyrebird demo is running: %s, %s, simulated carrier%s\n\n",
          c->clinic_name, c->number,
-         c->sim_mms_out ? " (MMS on)" : " (SMS only)");
+         sim_settings(c)->mms_out ? " (MMS on)" : " (SMS only)");
   printf("  Inbox      %s/inbox  (sign in as %s / %s)\n", u, DEMO_USER,
          demo_password);
   printf("  Phone      %s/sim/phone  (play the patient)\n", u);

@@ -1,6 +1,5 @@
 #include "config/config.h"
 
-#include <curl/curl.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -9,45 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/keys.h"
 #include "core/phone.h"
 #include "providers/provider.h"
+#include "util/buf.h"
 #include "util/err.h"
+#include "util/url.h"
 
-enum ktype { K_STR, K_INT, K_BOOL, K_DOUBLE };
+#define CONFIG_KEYS_OF struct config
 
-struct key {
-  const char *section;
-  const char *name;
-  enum ktype type;
-  size_t off;
-  const char *def;
-  int secret; /* may be given as <name>_file; never printed */
-  long min, max;
-  const char *help;
-};
-
-#define S(sec, n, f, d, h)                                                     \
-  {                                                                            \
-    sec, n, K_STR, offsetof(struct config, f), d, 0, 0, 0, h                   \
-  }
-#define SECRET(sec, n, f, d, h)                                                \
-  {                                                                            \
-    sec, n, K_STR, offsetof(struct config, f), d, 1, 0, 0, h                   \
-  }
-#define I(sec, n, f, d, lo, hi, h)                                             \
-  {                                                                            \
-    sec, n, K_INT, offsetof(struct config, f), d, 0, lo, hi, h                 \
-  }
-#define B(sec, n, f, d, h)                                                     \
-  {                                                                            \
-    sec, n, K_BOOL, offsetof(struct config, f), d, 0, 0, 1, h                  \
-  }
-#define D(sec, n, f, d, h)                                                     \
-  {                                                                            \
-    sec, n, K_DOUBLE, offsetof(struct config, f), d, 0, 0, 1, h                \
-  }
-
-static const struct key keys[] = {
+static const struct config_key keys[] = {
     S("server", "listen", listen, "127.0.0.1",
       "Address to listen on. 0.0.0.0 for every interface (put TLS in front)."),
     I("server", "port", port, "8080", 1, 65535, "TCP port to listen on."),
@@ -118,8 +88,7 @@ static const struct key keys[] = {
       "The clinic's one number, patients send to and receive from it."),
     S("clinic", "host", host, "",
       "The number's host provider: the only one that sends from it and\n"
-      "receives for it. One of: sim, smsbroadcast, twilio, messagemedia,\n"
-      "clicksend."),
+      "receives for it. One of: {providers}."),
     S("clinic", "region", region, "AU",
       "Region for numbers written without a country code (ISO 3166)."),
     S("clinic", "phone", clinic_phone, "",
@@ -177,84 +146,54 @@ static const struct key keys[] = {
     S("log", "level", log_level, "info", "debug, info, warn or error."),
     B("log", "access", access_log, "true",
       "One JSON line per HTTP request on stderr."),
-    S("smsbroadcast", "username", sb_username, "",
-      "API username (Advanced HTTP API credentials from the portal)."),
-    SECRET("smsbroadcast", "password", sb_password, "",
-           "API password. Or password_file."),
-    S("smsbroadcast", "base_url", sb_base_url,
-      "https://api.smsbroadcast.com.au",
-      "Where the API lives (tests point it at a local fake)."),
-    SECRET("smsbroadcast", "webhook_secret", sb_webhook_secret, "",
-           "Shared secret the portal's webhooks must carry (24+ characters):\n"
-           "as the header X-Lyrebird-Secret, or as the URL's last segment."),
-    S("twilio", "account_sid", tw_account_sid, "", "Account SID (AC...)."),
-    SECRET("twilio", "auth_token", tw_auth_token, "",
-           "Auth token: checks X-Twilio-Signature, and authenticates API\n"
-           "calls unless an API key is set. Or auth_token_file."),
-    S("twilio", "api_key_sid", tw_api_key_sid, "",
-      "Optional API key (SK...) for the REST API and media."),
-    SECRET("twilio", "api_key_secret", tw_api_key_secret, "",
-           "The API key's secret. Or api_key_secret_file."),
-    S("twilio", "base_url", tw_base_url, "https://api.twilio.com",
-      "Where the REST API lives (tests point it at a local fake)."),
-    S("twilio", "media_hosts", tw_media_hosts,
-      "api.twilio.com .twiliocdn.com .twilio.com",
-      "Hosts inbound media may be fetched from (a leading dot allows\n"
-      "subdomains), redirects included."),
-    B("twilio", "delete_media", tw_delete_media, "true",
-      "Delete each inbound media item at Twilio once it is stored here, so\n"
-      "patients' photos do not stay with a US provider."),
-    I("twilio", "mms_max_bytes", tw_mms_max_bytes, "5000000", 10000, 5000000,
-      "Largest MMS to send, in bytes (Twilio's limit is 5 MB)."),
-    S("messagemedia", "api_key", mm_api_key, "", "API key (from the Hub)."),
-    SECRET("messagemedia", "api_secret", mm_api_secret, "",
-           "API secret. Or api_secret_file."),
-    S("messagemedia", "base_url", mm_base_url, "https://api.messagemedia.com",
-      "Where the API lives; the newer Sinch host is\n"
-      "https://au.app.api.sinch.com (tests point it at a local fake)."),
-    S("messagemedia", "auth", mm_auth, "basic",
-      "basic (default) or hmac: how requests are authenticated\n"
-      "(docs/providers/messagemedia.md: which HMAC the live API takes\n"
-      "is unconfirmed)."),
-    SECRET("messagemedia", "webhook_secret", mm_webhook_secret, "",
-           "Shared secret each webhook carries as the header\n"
-           "X-Lyrebird-Secret (24+ characters). Or webhook_secret_file."),
-    I("messagemedia", "mms_max_bytes", mm_mms_max_bytes, "500000", 10000,
-      5000000,
-      "Largest MMS to send, in bytes (MessageMedia does not document one;\n"
-      "500 kB reaches every Australian carrier)."),
-    S("clicksend", "username", cs_username, "", "ClickSend username."),
-    SECRET("clicksend", "api_key", cs_api_key, "",
-           "API key (Basic auth with the username). Or api_key_file."),
-    S("clicksend", "base_url", cs_base_url, "https://rest.clicksend.com",
-      "Where the REST API lives (tests point it at a local fake)."),
-    SECRET("clicksend", "webhook_secret", cs_webhook_secret, "",
-           "Secret at the end of the webhook URLs ClickSend calls (24+\n"
-           "letters and digits); ClickSend does not sign webhooks."),
-    S("clicksend", "media_hosts", cs_media_hosts, ".clicksend.com",
-      "Hosts inbound MMS media may be fetched from (a leading dot allows\n"
-      "subdomains)."),
-    B("sim", "enabled", sim_enabled, "false",
-      "Mount the simulated carrier under /sim/ (demo and tests only)."),
-    S("sim", "base_url", sim_base_url, "",
-      "Where lyrebird sends to the simulated carrier. Empty: this server."),
-    SECRET("sim", "secret", sim_secret, "",
-           "Shared secret: lyrebird's Bearer token and the HMAC key the\n"
-           "carrier signs its webhooks with."),
-    B("sim", "mms_out", sim_mms_out, "true",
-      "Can the simulated carrier send MMS? false stands in for SMS Broadcast."),
-    I("sim", "mms_max_bytes", sim_mms_max_bytes, "614400", 1024, 104857600,
-      "Largest MMS the simulated carrier sends."),
-    I("sim", "dr_delay_ms", sim_dr_delay_ms, "300", 0, 600000,
-      "Delay before the simulated carrier posts a delivery receipt."),
-    D("sim", "dr_failure_rate", sim_dr_failure_rate, "0",
-      "Share (0-1) of sent messages reported undelivered."),
-    D("sim", "send_failure_rate", sim_send_failure_rate, "0",
-      "Share (0-1) of send calls the carrier answers 503 (retryable)."),
-    I("sim", "rate", sim_rate, "50", 1, 100000,
-      "Sends per second lyrebird allows itself towards the carrier."),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+
+/* Every key: the core's table, then each registered adapter's, in
+ * provider_at() order (the order of the sections in the example). Key i of
+ * them all, or NULL past the last; *t says whose it is: 0 the core's,
+ * 1 + a adapter a's. */
+static const struct config_key *key_at(size_t i, size_t *t)
+{
+  const struct provider_ops *ops;
+  *t = 0;
+  if (i < NKEYS)
+    return &keys[i];
+  i -= NKEYS;
+  for (size_t a = 0; (ops = provider_at(a)) != NULL; a++) {
+    if (i < ops->n_keys) {
+      *t = a + 1;
+      return &ops->keys[i];
+    }
+    i -= ops->n_keys;
+  }
+  return NULL;
+}
+
+/* Where the values of table t (key_at) live in c: c itself for the core's,
+ * the adapter's settings for an adapter's (NULL before config_init). */
+static char *key_base(struct config *c, size_t t)
+{
+  if (t == 0)
+    return (char *)c;
+  return c->adapters ? c->adapters[t - 1] : NULL;
+}
+
+static void add_verror(struct config_errors *errs, int line, const char *where,
+                       const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void add_verror(struct config_errors *errs, int line, const char *where,
+                       const char *fmt, va_list ap)
+{
+  struct config_error *e;
+  if (!errs || errs->n >= CONFIG_MAX_ERRORS)
+    return;
+  e = &errs->items[errs->n++];
+  e->line = line;
+  snprintf(e->where, sizeof e->where, "%s", where);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+}
 
 static void add_error(struct config_errors *errs, int line, const char *where,
                       const char *fmt, ...)
@@ -263,24 +202,29 @@ static void add_error(struct config_errors *errs, int line, const char *where,
 static void add_error(struct config_errors *errs, int line, const char *where,
                       const char *fmt, ...)
 {
-  struct config_error *e;
   va_list ap;
-  if (!errs || errs->n >= CONFIG_MAX_ERRORS)
-    return;
-  e = &errs->items[errs->n++];
-  e->line = line;
-  snprintf(e->where, sizeof e->where, "%s", where);
   va_start(ap, fmt);
-  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  add_verror(errs, line, where, fmt, ap);
   va_end(ap);
 }
 
-static const struct key *find_key(const char *section, const char *name)
+void config_errors_add(struct config_errors *errs, int line, const char *where,
+                       const char *fmt, ...)
 {
-  for (size_t i = 0; i < NKEYS; i++)
-    if (strcmp(keys[i].section, section) == 0 &&
-        strcmp(keys[i].name, name) == 0)
-      return &keys[i];
+  va_list ap;
+  va_start(ap, fmt);
+  add_verror(errs, line, where, fmt, ap);
+  va_end(ap);
+}
+
+/* The key "[section] name", or NULL; *t as key_at(). */
+static const struct config_key *find_key(const char *section, const char *name,
+                                         size_t *t)
+{
+  const struct config_key *k;
+  for (size_t i = 0; (k = key_at(i, t)) != NULL; i++)
+    if (strcmp(k->section, section) == 0 && strcmp(k->name, name) == 0)
+      return k;
   return NULL;
 }
 
@@ -310,47 +254,56 @@ static int distance(const char *a, const char *b)
 
 static const char *suggest_key(const char *section, const char *name)
 {
+  const struct config_key *k;
   const char *best = NULL;
+  size_t t;
   int bestd = 3;
-  for (size_t i = 0; i < NKEYS; i++) {
+  for (size_t i = 0; (k = key_at(i, &t)) != NULL; i++) {
     int d;
-    if (strcmp(keys[i].section, section) != 0)
+    if (strcmp(k->section, section) != 0)
       continue;
-    d = distance(keys[i].name, name);
+    d = distance(k->name, name);
     if (d < bestd)
-      bestd = d, best = keys[i].name;
+      bestd = d, best = k->name;
   }
   return best;
 }
 
 static const char *suggest_section(const char *section)
 {
+  const struct config_key *k;
   const char *best = NULL;
+  size_t t;
   int bestd = 3;
-  for (size_t i = 0; i < NKEYS; i++) {
-    int d = distance(keys[i].section, section);
+  for (size_t i = 0; (k = key_at(i, &t)) != NULL; i++) {
+    int d = distance(k->section, section);
     if (d < bestd)
-      bestd = d, best = keys[i].section;
+      bestd = d, best = k->section;
   }
   return best;
 }
 
 static int section_known(const char *section)
 {
-  for (size_t i = 0; i < NKEYS; i++)
-    if (strcmp(keys[i].section, section) == 0)
+  const struct config_key *k;
+  size_t t;
+  for (size_t i = 0; (k = key_at(i, &t)) != NULL; i++)
+    if (strcmp(k->section, section) == 0)
       return 1;
   return 0;
 }
 
-/* Sets one key from text. On error returns LB_ECONFIG with msg set. */
-static int set_value(struct config *c, const struct key *k, const char *value,
+/* Sets one key, whose values live at 'base' (key_base), from text. On
+ * error returns LB_ECONFIG with msg set. */
+static int set_value(char *base, const struct config_key *k, const char *value,
                      char *msg, size_t msglen)
 {
-  char *p = (char *)c + k->off;
-  char *end;
+  char *p, *end;
+  if (!base)
+    return LB_EINVAL; /* no config_init() */
+  p = base + k->off;
   switch (k->type) {
-  case K_STR: {
+  case KEY_STR: {
     char *dup = strdup(value);
     if (!dup)
       return LB_ENOMEM;
@@ -358,7 +311,7 @@ static int set_value(struct config *c, const struct key *k, const char *value,
     *(char **)p = dup;
     return LB_OK;
   }
-  case K_INT: {
+  case KEY_INT: {
     long v;
     errno = 0;
     v = strtol(value, &end, 10);
@@ -370,7 +323,7 @@ static int set_value(struct config *c, const struct key *k, const char *value,
     *(int *)p = (int)v;
     return LB_OK;
   }
-  case K_BOOL:
+  case KEY_BOOL:
     if (!strcmp(value, "true") || !strcmp(value, "yes") ||
         !strcmp(value, "on") || !strcmp(value, "1")) {
       *(int *)p = 1;
@@ -383,7 +336,7 @@ static int set_value(struct config *c, const struct key *k, const char *value,
     }
     snprintf(msg, msglen, "'%s' is not true or false", value);
     return LB_ECONFIG;
-  case K_DOUBLE: {
+  case KEY_DOUBLE: {
     double v;
     errno = 0;
     v = strtod(value, &end);
@@ -430,18 +383,19 @@ static int read_secret_file(const char *path, char **out, char *msg,
 static int apply(struct config *c, const char *section, const char *name,
                  const char *value, char *msg, size_t msglen)
 {
-  const struct key *k = find_key(section, name);
+  size_t t;
+  const struct config_key *k = find_key(section, name, &t);
   size_t nlen = strlen(name);
   if (!k && nlen > 5 && strcmp(name + nlen - 5, "_file") == 0) {
     char base[64];
     snprintf(base, sizeof base, "%.*s", (int)(nlen - 5), name);
-    k = find_key(section, base);
+    k = find_key(section, base, &t);
     if (k && k->secret) {
       char *secret = NULL;
       int rc = read_secret_file(value, &secret, msg, msglen);
       if (rc)
         return rc;
-      rc = set_value(c, k, secret, msg, msglen);
+      rc = set_value(key_base(c, t), k, secret, msg, msglen);
       memset(secret, 0, strlen(secret));
       free(secret);
       return rc;
@@ -476,34 +430,54 @@ static int apply(struct config *c, const char *section, const char *name,
                name, section, section);
     return LB_ECONFIG;
   }
-  return set_value(c, k, value, msg, msglen);
+  return set_value(key_base(c, t), k, value, msg, msglen);
 }
 
 int config_init(struct config *c)
 {
+  const struct config_key *k;
+  const struct provider_ops *ops;
   char msg[256];
+  size_t t;
+  int rc = LB_ENOMEM;
+
   memset(c, 0, sizeof *c);
-  c->path = strdup("");
-  if (!c->path)
-    return LB_ENOMEM;
-  for (size_t i = 0; i < NKEYS; i++) {
-    int rc = set_value(c, &keys[i], keys[i].def, msg, sizeof msg);
-    if (rc)
-      return rc;
-  }
-  return LB_OK;
+  /* (+ 1: never a calloc of nothing, which may answer NULL) */
+  if (!(c->path = strdup("")) ||
+      !(c->adapters = calloc(provider_count() + 1, sizeof *c->adapters)))
+    goto out;
+  for (size_t a = 0; (ops = provider_at(a)) != NULL; a++)
+    if (!(c->adapters[a] = calloc(1, ops->settings_size + 1)))
+      goto out;
+  for (size_t i = 0; (k = key_at(i, &t)) != NULL; i++)
+    if ((rc = set_value(key_base(c, t), k, k->def, msg, sizeof msg)))
+      goto out;
+  rc = LB_OK;
+out:
+  if (rc)
+    config_release(c);
+  return rc;
 }
 
 void config_release(struct config *c)
 {
-  for (size_t i = 0; i < NKEYS; i++) {
-    if (keys[i].type == K_STR) {
-      char **p = (char **)((char *)c + keys[i].off);
-      if (*p && keys[i].secret)
+  const struct config_key *k;
+  size_t t;
+  for (size_t i = 0; (k = key_at(i, &t)) != NULL; i++) {
+    char *base = key_base(c, t);
+    if (k->type == KEY_STR && base) {
+      char **p = (char **)(base + k->off);
+      if (*p && k->secret)
         memset(*p, 0, strlen(*p));
       free(*p);
       *p = NULL;
     }
+  }
+  if (c->adapters) {
+    for (size_t a = 0; a < provider_count(); a++)
+      free(c->adapters[a]);
+    free(c->adapters);
+    c->adapters = NULL;
   }
   free(c->path);
   c->path = NULL;
@@ -587,127 +561,45 @@ int config_load_file(struct config *c, const char *path,
 
 int config_load_env(struct config *c, struct config_errors *errs)
 {
+  const struct config_key *k;
+  size_t t;
   int before = errs->n;
-  for (size_t i = 0; i < NKEYS; i++) {
+  for (size_t i = 0; (k = key_at(i, &t)) != NULL; i++) {
     char var[96], msg[400];
     const char *v;
     size_t j = 0;
-    j = (size_t)snprintf(var, sizeof var, "LYREBIRD_%s_%s", keys[i].section,
-                         keys[i].name);
+    j = (size_t)snprintf(var, sizeof var, "LYREBIRD_%s_%s", k->section,
+                         k->name);
     for (j = 0; var[j]; j++)
       var[j] = (char)toupper((unsigned char)var[j]);
     if ((v = getenv(var)) != NULL) {
-      if (apply(c, keys[i].section, keys[i].name, v, msg, sizeof msg))
+      if (apply(c, k->section, k->name, v, msg, sizeof msg))
         add_error(errs, 0, var, "%s", msg);
     }
-    if (keys[i].secret) {
+    if (k->secret) {
       char fvar[110], fname[70];
       snprintf(fvar, sizeof fvar, "%s_FILE", var);
-      snprintf(fname, sizeof fname, "%s_file", keys[i].name);
+      snprintf(fname, sizeof fname, "%s_file", k->name);
       if ((v = getenv(fvar)) != NULL &&
-          apply(c, keys[i].section, fname, v, msg, sizeof msg))
+          apply(c, k->section, fname, v, msg, sizeof msg))
         add_error(errs, 0, fvar, "%s", msg);
     }
   }
   return errs->n > before ? LB_ECONFIG : LB_OK;
 }
 
-static int url_ok(const char *url)
-{
-  CURLU *u = curl_url();
-  char *scheme = NULL;
-  int ok = 0;
-  if (!u)
-    return 0;
-  if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-      (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0))
-    ok = 1;
-  curl_free(scheme);
-  curl_url_cleanup(u);
-  return ok;
-}
-
 void config_check_provider(const struct config *c, const char *name,
                            struct config_errors *errs)
 {
-  if (strcmp(name, "smsbroadcast") == 0) {
-    if (!c->sb_username[0] || !c->sb_password[0])
-      add_error(errs, 0, "[smsbroadcast] username",
-                "set username and password (or password_file): the API "
-                "credentials made in the SMS Broadcast portal");
-    if (strlen(c->sb_webhook_secret) < 24)
-      add_error(errs, 0, "[smsbroadcast] webhook_secret",
-                "set a secret of at least 24 characters (e.g. 'openssl rand "
-                "-hex 16'): SMS Broadcast does not sign its webhooks, so the "
-                "portal must send this secret with each one "
-                "(docs/providers/smsbroadcast.md)");
-    if (!url_ok(c->sb_base_url))
-      add_error(errs, 0, "[smsbroadcast] base_url",
-                "'%s' is not an http(s) URL", c->sb_base_url);
-  }
-  if (strcmp(name, "messagemedia") == 0) {
-    if (!c->mm_api_key[0] || !c->mm_api_secret[0])
-      add_error(errs, 0, "[messagemedia] api_key",
-                "set api_key and api_secret (or api_secret_file): the API "
-                "credentials from the MessageMedia Hub");
-    if (strcmp(c->mm_auth, "basic") && strcmp(c->mm_auth, "hmac"))
-      add_error(errs, 0, "[messagemedia] auth",
-                "must be basic or hmac, not '%s'", c->mm_auth);
-    if (strlen(c->mm_webhook_secret) < 24)
-      add_error(errs, 0, "[messagemedia] webhook_secret",
-                "set a secret of at least 24 characters (e.g. 'openssl rand "
-                "-hex 16'): each webhook must carry it "
-                "(docs/providers/messagemedia.md)");
-    if (!url_ok(c->mm_base_url))
-      add_error(errs, 0, "[messagemedia] base_url",
-                "'%s' is not an http(s) URL", c->mm_base_url);
-  }
-  if (strcmp(name, "clicksend") == 0) {
-    if (!c->cs_username[0] || !c->cs_api_key[0])
-      add_error(errs, 0, "[clicksend] username",
-                "set username and api_key (or api_key_file) from the "
-                "ClickSend dashboard");
-    if (strlen(c->cs_webhook_secret) < 24 ||
-        strspn(
-            c->cs_webhook_secret,
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
-            strlen(c->cs_webhook_secret))
-      add_error(errs, 0, "[clicksend] webhook_secret",
-                "set a secret of at least 24 letters and digits (e.g. "
-                "'openssl rand -hex 16'): it ends the webhook URLs, since "
-                "ClickSend does not sign its webhooks");
-    if (!url_ok(c->cs_base_url))
-      add_error(errs, 0, "[clicksend] base_url", "'%s' is not an http(s) URL",
-                c->cs_base_url);
-  }
-  if (strcmp(name, "twilio") == 0) {
-    if (strncmp(c->tw_account_sid, "AC", 2) != 0 ||
-        strlen(c->tw_account_sid) != 34)
-      add_error(errs, 0, "[twilio] account_sid",
-                "set the Account SID: AC followed by 32 characters, from the "
-                "Twilio console");
-    if (!c->tw_auth_token[0])
-      add_error(errs, 0, "[twilio] auth_token",
-                "set the auth token (or auth_token_file): it checks the "
-                "signature of every webhook");
-    if (c->tw_api_key_sid[0] && !c->tw_api_key_secret[0])
-      add_error(errs, 0, "[twilio] api_key_secret",
-                "set the secret of API key %s, or leave api_key_sid empty",
-                c->tw_api_key_sid);
-    if (!c->public_url[0])
-      add_error(errs, 0, "[server] public_url",
-                "set the exact URL Twilio reaches this server by (e.g. "
-                "https://sms.clinic.example): Twilio signs each webhook "
-                "with it");
-    if (!url_ok(c->tw_base_url))
-      add_error(errs, 0, "[twilio] base_url", "'%s' is not an http(s) URL",
-                c->tw_base_url);
-  }
+  const struct provider_ops *ops = provider_find(name);
+  const void *settings = provider_settings(c, ops);
+  if (ops && ops->check && settings)
+    ops->check(settings, c, errs);
 }
 
 int config_validate(struct config *c, struct config_errors *errs)
 {
+  const struct provider_ops *po;
   char e164[LB_E164_SIZE], why[256];
   int before = errs->n;
 
@@ -731,7 +623,7 @@ int config_validate(struct config *c, struct config_errors *errs)
     if (!c->s3_access_key[0] || !c->s3_secret_key[0])
       add_error(errs, 0, "[s3] access_key",
                 "set access_key and secret_key (or secret_key_file)");
-    if (c->s3_endpoint[0] && !url_ok(c->s3_endpoint))
+    if (c->s3_endpoint[0] && !url_is_http(c->s3_endpoint))
       add_error(errs, 0, "[s3] endpoint", "'%s' is not an http(s) URL",
                 c->s3_endpoint);
   }
@@ -761,21 +653,14 @@ int config_validate(struct config *c, struct config_errors *errs)
               "unknown provider '%s'; known providers: %s", c->host,
               provider_names());
   config_check_provider(c, c->host, errs);
-  if (strcmp(c->host, "sim") == 0 && !c->sim_enabled)
-    add_error(errs, 0, "[sim] enabled",
-              "the host is the simulated carrier, so set [sim] enabled = true "
-              "(or choose a real provider as [clinic] host)");
-  if (c->sim_enabled && strlen(c->sim_secret) < 16)
-    add_error(errs, 0, "[sim] secret",
-              "set a secret of at least 16 characters for the simulated "
-              "carrier");
-  if (c->public_url[0] && !url_ok(c->public_url))
+  /* Each provider's section, used or not. */
+  for (size_t i = 0; (po = provider_at(i)) != NULL; i++)
+    if (po->validate && provider_settings(c, po))
+      po->validate(provider_settings(c, po), c, errs);
+  if (c->public_url[0] && !url_is_http(c->public_url))
     add_error(errs, 0, "[server] public_url",
               "'%s' is not an http(s) URL such as https://sms.clinic.example",
               c->public_url);
-  if (c->sim_base_url[0] && !url_ok(c->sim_base_url))
-    add_error(errs, 0, "[sim] base_url", "'%s' is not an http(s) URL",
-              c->sim_base_url);
   if (strcmp(c->mms_fallback, "link") && strcmp(c->mms_fallback, "none"))
     add_error(errs, 0, "[routing] mms_fallback",
               "must be link or none, not "
@@ -794,8 +679,7 @@ int config_validate(struct config *c, struct config_errors *errs)
               c->number, c->number);
   else if (c->mms_provider[0]) {
     char other[LB_E164_SIZE];
-    const struct provider_ops *po = provider_find(c->mms_provider);
-    if (!po)
+    if (!provider_find(c->mms_provider))
       add_error(errs, 0, "[routing] mms_provider",
                 "unknown provider '%s'; known providers: %s", c->mms_provider,
                 provider_names());
@@ -888,7 +772,7 @@ static const struct {
     {"sim", "secret_file", "/etc/lyrebird/sim-secret"},
 };
 
-static const char *example_for(const struct key *k, const char **name)
+static const char *example_for(const struct config_key *k, const char **name)
 {
   static char buf[80];
   for (size_t i = 0; i < sizeof example_values / sizeof example_values[0];
@@ -908,17 +792,70 @@ static const char *example_for(const struct key *k, const char **name)
   return NULL;
 }
 
+#define PROVIDERS_MARK "{providers}"
+#define HELP_WRAP 72 /* columns of a comment line, after the "; " */
+
+/* Appends help to out with PROVIDERS_MARK replaced by provider_names(),
+ * the line that held it wrapped again at HELP_WRAP columns. */
+static enum lb_err help_expand(const char *help, struct buf *out)
+{
+  const char *mark = strstr(help, PROVIDERS_MARK), *ls, *le, *rest, *w;
+  struct buf line;
+  size_t col = 0, n;
+  enum lb_err rc;
+
+  buf_init(&line, 4096);
+  if (!mark) {
+    rc = buf_puts(out, help);
+    goto out;
+  }
+  for (ls = mark; ls > help && ls[-1] != '\n'; ls--)
+    ;
+  rest = mark + strlen(PROVIDERS_MARK);
+  le = rest + strcspn(rest, "\n");
+  if ((rc = buf_append(out, help, (size_t)(ls - help))) ||
+      (rc = buf_append(&line, ls, (size_t)(mark - ls))) ||
+      (rc = buf_puts(&line, provider_names())) ||
+      (rc = buf_append(&line, rest, (size_t)(le - rest))))
+    goto out;
+  for (w = line.data; w && *w; w += n, w += strspn(w, " ")) {
+    n = strcspn(w, " ");
+    if (col && col + 1 + n > HELP_WRAP) {
+      rc = buf_puts(out, "\n");
+      col = 0;
+    } else if (col) {
+      rc = buf_puts(out, " ");
+      col++;
+    }
+    if (rc || (rc = buf_append(out, w, n)))
+      goto out;
+    col += n;
+  }
+  rc = buf_puts(out, le);
+out:
+  buf_release(&line);
+  return rc;
+}
+
 void config_write_example(FILE *f)
 {
+  const struct config_key *k;
   const char *section = "";
+  struct buf help;
+  size_t t;
+
+  buf_init(&help, 8192);
   fprintf(f,
           "; lyrebird configuration. Every key can also be set in the\n"
           "; environment as LYREBIRD_<SECTION>_<KEY>, e.g. [api] key is\n"
           "; LYREBIRD_API_KEY. Secrets can be given as <key>_file = <path>.\n"
           "; Check a file with: lyrebird check-config --config FILE\n");
-  for (size_t i = 0; i < NKEYS; i++) {
-    const struct key *k = &keys[i];
+  for (size_t i = 0; (k = key_at(i, &t)) != NULL; i++) {
     const char *h = k->help;
+    buf_reset(&help);
+    if (strstr(h, PROVIDERS_MARK) && help_expand(h, &help) == LB_OK &&
+        help.data)
+      h = help.data;
     if (strcmp(section, k->section)) {
       section = k->section;
       fprintf(f, "\n[%s]\n", section);
@@ -939,4 +876,5 @@ void config_write_example(FILE *f)
                 k->def[0] ? k->def : "");
     }
   }
+  buf_release(&help);
 }

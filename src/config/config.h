@@ -3,11 +3,14 @@
  * Every key "[section] key" can be overridden by LYREBIRD_<SECTION>_<KEY>.
  * Secrets may instead be given as "<key>_file" (a path whose contents,
  * less trailing newlines, are the value), in the file or the environment.
- * The known keys live in one table in config.c; check-config, the example
- * file and docs/configuration.md follow it.
+ * The known keys live in tables (config/keys.h): the core sections' in
+ * config.c, each provider's in its adapter (src/providers/<name>.c), which
+ * config.c finds through the provider registry. check-config, the example
+ * file and docs/configuration.md follow them.
  *
- * Ownership: struct config owns every string in it; config_release() frees
- * them. Strings are never NULL after config_init(). */
+ * Ownership: struct config owns every string in it, and each provider's
+ * settings with their strings; config_release() frees them (zeroing
+ * secrets). Strings are never NULL after config_init(). */
 #ifndef LB_CONFIG_H
 #define LB_CONFIG_H
 
@@ -83,43 +86,12 @@ struct config {
   /* [log] */
   char *log_level;
   int access_log;
-  /* [smsbroadcast] -- SMS Broadcast's Advanced HTTP API */
-  char *sb_username;
-  char *sb_password;
-  char *sb_base_url;
-  char *sb_webhook_secret; /* the portal sends it as a header or path */
-  /* [twilio] */
-  char *tw_account_sid;
-  char *tw_auth_token;  /* signs webhooks; API auth unless a key is set */
-  char *tw_api_key_sid; /* optional: API key for the REST API */
-  char *tw_api_key_secret;
-  char *tw_base_url;
-  char *tw_media_hosts; /* inbound media may come from these */
-  int tw_delete_media;  /* delete inbound media at Twilio once stored */
-  int tw_mms_max_bytes;
-  /* [messagemedia] -- Sinch MessageMedia */
-  char *mm_api_key;
-  char *mm_api_secret;
-  char *mm_base_url;
-  char *mm_auth; /* basic (default) or hmac */
-  char *mm_webhook_secret;
-  int mm_mms_max_bytes;
-  /* [clicksend] */
-  char *cs_username;
-  char *cs_api_key;
-  char *cs_base_url;
-  char *cs_webhook_secret;
-  char *cs_media_hosts;
-  /* [sim] -- the simulated carrier */
-  int sim_enabled;
-  char *sim_base_url; /* empty: public_url + "/sim" */
-  char *sim_secret;   /* Bearer for sends, HMAC key for its webhooks */
-  int sim_mms_out;
-  int sim_mms_max_bytes;
-  int sim_dr_delay_ms;
-  double sim_dr_failure_rate;   /* share of sends reported undelivered */
-  double sim_send_failure_rate; /* share of send calls answered 503 */
-  int sim_rate;                 /* sends per second lyrebird may make */
+  /* Each registered provider's own section ([smsbroadcast], [twilio],
+   * ..., [sim]): one settings struct per adapter, indexed like
+   * provider_at() and laid out as the adapter declares it (provider_ops
+   * keys). Read them with provider_settings() (providers/provider.h) or
+   * the adapter's own accessor, e.g. sim_settings() (providers/sim.h). */
+  void **adapters;
 
   /* Not keys: where the values came from. */
   char *path; /* the file read, or "" */
@@ -154,8 +126,13 @@ int config_set(struct config *c, const char *section, const char *key,
 int config_validate(struct config *c, struct config_errors *errs);
 void config_errors_print(FILE *f, const struct config *c,
                          const struct config_errors *errs);
+/* Adds one error to errs (dropped past CONFIG_MAX_ERRORS): for the
+ * providers' checks (provider_ops check and validate). */
+void config_errors_add(struct config_errors *errs, int line, const char *where,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The keys provider 'name' needs (as the host or as a second sender),
- * added to errs. */
+ * added to errs: the adapter's own check. Nothing for an unknown name. */
 void config_check_provider(const struct config *c, const char *name,
                            struct config_errors *errs);
 /* Writes the commented example (lyrebird.example.ini is this output). */

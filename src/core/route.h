@@ -22,7 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "providers/provider.h"
+#include "core/caps.h"
+#include "core/message.h"
 
 /* The per-message override, "delivery" in the API and the inbox. */
 enum route_delivery { DELIVERY_AUTO, DELIVERY_MMS, DELIVERY_LINK };

@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 #include "util/id.h"
+#include "util/password.h"
 
 #define LB_USERNAME_MAX 65 /* 64 characters and the NUL */
 #define LB_DISPLAY_MAX 128
-#define LB_PWHASH_MAX 128 /* crypto_pwhash_STRBYTES */
 #define LB_PASSWORD_MIN 10
 #define LB_PASSWORD_MAX 256
 

@@ -13,6 +13,7 @@
 #include "media/intake.h"
 #include "outbox/fetchq.h"
 #include "outbox/outbox.h"
+#include "providers/sim.h"
 #include "sim/carrier.h"
 #include "util/log.h"
 
@@ -112,7 +113,7 @@ enum lb_err gw_run(struct gateway *gw,
   fo.max_attempts = c->fetch_max_attempts;
   fo.api_timeout_ms = c->send_timeout_ms;
 
-  if (c->sim_enabled && (rc = sim_carrier_new(c, gw->http, &gw->sim)))
+  if (sim_settings(c)->enabled && (rc = sim_carrier_new(c, gw->http, &gw->sim)))
     return rc;
   if ((rc = http_server_start(gw->http)))
     goto out;

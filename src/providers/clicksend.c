@@ -23,7 +23,6 @@
  * ClickSend has no idempotency key, so a send that timed out is never
  * resent blindly (dedupes_by_ref = 0); our id rides in custom_string and
  * comes back in receipts. */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdint.h>
@@ -32,12 +31,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/keys.h"
 #include "core/phone.h"
 #include "providers/provider.h"
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/err.h"
 #include "util/netaddr.h"
+#include "util/url.h"
 #include "util/utf8.h"
 
 #define CS_MMS_MAX_BYTES 250000 /* "single attachment up to 250 kB" */
@@ -110,23 +111,52 @@ static void hide_secret(char *s, size_t n, const char *secret)
   }
 }
 
-/* An http(s) URL by libcurl's parser. */
-static int http_url(const char *url)
+/* ---- configuration ------------------------------------------------------- */
+
+/* [clicksend]: owned by struct config (config_init, config_release). */
+struct clicksend_settings {
+  char *username;
+  char *api_key;
+  char *base_url;
+  char *webhook_secret;
+  char *media_hosts;
+};
+
+#define CONFIG_KEYS_OF struct clicksend_settings
+static const struct config_key cs_keys[] = {
+    S("clicksend", "username", username, "", "ClickSend username."),
+    SECRET("clicksend", "api_key", api_key, "",
+           "API key (Basic auth with the username). Or api_key_file."),
+    S("clicksend", "base_url", base_url, "https://rest.clicksend.com",
+      "Where the REST API lives (tests point it at a local fake)."),
+    SECRET("clicksend", "webhook_secret", webhook_secret, "",
+           "Secret at the end of the webhook URLs ClickSend calls (24+\n"
+           "letters and digits); ClickSend does not sign webhooks."),
+    S("clicksend", "media_hosts", media_hosts, ".clicksend.com",
+      "Hosts inbound MMS media may be fetched from (a leading dot allows\n"
+      "subdomains)."),
+};
+
+static void cs_check(const void *settings, const struct config *cfg,
+                     struct config_errors *errs)
 {
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL;
-  int ok = 0;
-  if (!u)
-    return 0;
-  if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] &&
-      (strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0))
-    ok = 1;
-  curl_free(scheme);
-  curl_free(host);
-  curl_url_cleanup(u);
-  return ok;
+  const struct clicksend_settings *c = settings;
+  if (!c->username[0] || !c->api_key[0])
+    config_errors_add(errs, 0, "[clicksend] username",
+                      "set username and api_key (or api_key_file) from the "
+                      "ClickSend dashboard");
+  if (strlen(c->webhook_secret) < 24 ||
+      strspn(
+          c->webhook_secret,
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+          strlen(c->webhook_secret))
+    config_errors_add(errs, 0, "[clicksend] webhook_secret",
+                      "set a secret of at least 24 letters and digits (e.g. "
+                      "'openssl rand -hex 16'): it ends the webhook URLs, "
+                      "since ClickSend does not sign its webhooks");
+  if (!url_is_http(c->base_url))
+    config_errors_add(errs, 0, "[clicksend] base_url",
+                      "'%s' is not an http(s) URL", c->base_url);
 }
 
 /* ---- init ---------------------------------------------------------------- */
@@ -186,18 +216,21 @@ static void make_subject(const char *name, char out[CS_SUBJECT_MAX + 1])
 
 static int cs_init(struct provider *p, const struct config *cfg)
 {
-  struct cs_priv *c = calloc(1, sizeof *c);
+  const struct clicksend_settings *s = provider_settings(cfg, p->ops);
+  struct cs_priv *c;
   size_t len;
   int rc;
 
-  if (!c)
+  if (!s)
+    return LB_ECONFIG;
+  if (!(c = calloc(1, sizeof *c)))
     return LB_ENOMEM;
   if (str_copy_whole(c->base_url, sizeof c->base_url,
-                     cfg->cs_base_url && *cfg->cs_base_url
-                         ? cfg->cs_base_url
+                     s->base_url && *s->base_url
+                         ? s->base_url
                          : "https://rest.clicksend.com") ||
-      str_copy_whole(c->username, sizeof c->username, cfg->cs_username) ||
-      str_copy_whole(c->secret, sizeof c->secret, cfg->cs_webhook_secret) ||
+      str_copy_whole(c->username, sizeof c->username, s->username) ||
+      str_copy_whole(c->secret, sizeof c->secret, s->webhook_secret) ||
       str_copy_whole(c->number, sizeof c->number, cfg->number) ||
       str_copy_whole(c->region, sizeof c->region,
                      cfg->region && *cfg->region ? cfg->region : "AU")) {
@@ -210,18 +243,17 @@ static int cs_init(struct provider *p, const struct config *cfg)
   /* Tolerate a base URL given with the version ("https://.../v3"). */
   if (len >= 3 && strcmp(c->base_url + len - 3, "/v3") == 0)
     c->base_url[len - 3] = '\0';
-  if (!http_url(c->base_url)) {
+  if (!url_is_http(c->base_url)) {
     rc = LB_ECONFIG;
     goto fail;
   }
-  if (cfg->cs_username && *cfg->cs_username && cfg->cs_api_key &&
-      *cfg->cs_api_key &&
-      (size_t)snprintf(c->userpwd, sizeof c->userpwd, "%s:%s", cfg->cs_username,
-                       cfg->cs_api_key) >= sizeof c->userpwd) {
+  if (s->username && *s->username && s->api_key && *s->api_key &&
+      (size_t)snprintf(c->userpwd, sizeof c->userpwd, "%s:%s", s->username,
+                       s->api_key) >= sizeof c->userpwd) {
     rc = LB_ECONFIG;
     goto fail;
   }
-  if ((rc = split_hosts(c, cfg->cs_media_hosts)))
+  if ((rc = split_hosts(c, s->media_hosts)))
     goto fail;
   make_subject(cfg->clinic_name, c->subject);
   p->priv = c;
@@ -436,8 +468,7 @@ static void message_refused(const char *status, const char *msg,
     out->error_code[n + 1] = '\0';
   }
   /* Guessed from the word: a refusal that names the recipient. */
-  out->recipient =
-      strstr(st, "RECIPIENT") ? RECIPIENT_REFUSED : RECIPIENT_OK;
+  out->recipient = strstr(st, "RECIPIENT") ? RECIPIENT_REFUSED : RECIPIENT_OK;
   snprintf(out->error_text, sizeof out->error_text,
            "ClickSend refused the message: %s%s%s", st[0] ? st : "no status",
            words[0] ? ". ClickSend: " : "", words);
@@ -781,7 +812,7 @@ static int add_media(struct inbound_msg *out, const char *field,
                      size_t whylen)
 {
   struct inbound_media *im;
-  if (strlen(url) >= CS_URL_MAX || !http_url(url)) {
+  if (strlen(url) >= CS_URL_MAX || !url_is_http(url)) {
     snprintf(why, whylen, "'%s' is not an http(s) URL under %d bytes", field,
              CS_URL_MAX);
     return LB_EINVAL;
@@ -1033,7 +1064,7 @@ static int cs_build_setup(const struct provider *p, int n, const char *base,
 
   if (n < 0 || n > 1)
     return LB_ENOTFOUND;
-  if (!c->secret[0] || !base || !http_url(base))
+  if (!c->secret[0] || !base || !url_is_http(base))
     return LB_ECONFIG;
   if ((size_t)snprintf(url, sizeof url, "%s/%s/%s", base,
                        n == 0 ? "inbound" : "status", c->secret) >= sizeof url)
@@ -1180,6 +1211,10 @@ done:
 const struct provider_ops provider_clicksend = {
     .name = "clicksend",
     .title = "ClickSend",
+    .keys = cs_keys,
+    .n_keys = sizeof cs_keys / sizeof cs_keys[0],
+    .settings_size = sizeof(struct clicksend_settings),
+    .check = cs_check,
     .init = cs_init,
     .release = cs_release,
     .build_send = cs_build_send,

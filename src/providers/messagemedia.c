@@ -34,6 +34,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "config/keys.h"
 #include "core/phone.h"
 #include "providers/messagemedia.h"
 #include "providers/provider.h"
@@ -41,6 +42,7 @@
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/err.h"
+#include "util/url.h"
 #include "util/utf8.h"
 
 #define MM_SECRET_HEADER "X-Lyrebird-Secret"
@@ -257,25 +259,82 @@ void messagemedia_set_clock(struct provider *p, int64_t (*now_s)(void))
     t->now_s = now_s ? now_s : system_now_s;
 }
 
+/* ---- configuration ------------------------------------------------------- */
+
+/* [messagemedia]: owned by struct config (config_init, config_release). */
+struct messagemedia_settings {
+  char *api_key;
+  char *api_secret;
+  char *base_url;
+  char *auth; /* basic (default) or hmac */
+  char *webhook_secret;
+  int mms_max_bytes;
+};
+
+#define CONFIG_KEYS_OF struct messagemedia_settings
+static const struct config_key mm_keys[] = {
+    S("messagemedia", "api_key", api_key, "", "API key (from the Hub)."),
+    SECRET("messagemedia", "api_secret", api_secret, "",
+           "API secret. Or api_secret_file."),
+    S("messagemedia", "base_url", base_url, "https://api.messagemedia.com",
+      "Where the API lives; the newer Sinch host is\n"
+      "https://au.app.api.sinch.com (tests point it at a local fake)."),
+    S("messagemedia", "auth", auth, "basic",
+      "basic (default) or hmac: how requests are authenticated\n"
+      "(docs/providers/messagemedia.md: which HMAC the live API takes\n"
+      "is unconfirmed)."),
+    SECRET("messagemedia", "webhook_secret", webhook_secret, "",
+           "Shared secret each webhook carries as the header\n"
+           "X-Lyrebird-Secret (24+ characters). Or webhook_secret_file."),
+    I("messagemedia", "mms_max_bytes", mms_max_bytes, "500000", 10000, 5000000,
+      "Largest MMS to send, in bytes (MessageMedia does not document one;\n"
+      "500 kB reaches every Australian carrier)."),
+};
+
+static void mm_check(const void *settings, const struct config *cfg,
+                     struct config_errors *errs)
+{
+  const struct messagemedia_settings *c = settings;
+  if (!c->api_key[0] || !c->api_secret[0])
+    config_errors_add(errs, 0, "[messagemedia] api_key",
+                      "set api_key and api_secret (or api_secret_file): the "
+                      "API credentials from the MessageMedia Hub");
+  if (strcmp(c->auth, "basic") && strcmp(c->auth, "hmac"))
+    config_errors_add(errs, 0, "[messagemedia] auth",
+                      "must be basic or hmac, not '%s'", c->auth);
+  if (strlen(c->webhook_secret) < 24)
+    config_errors_add(
+        errs, 0, "[messagemedia] webhook_secret",
+        "set a secret of at least 24 characters (e.g. 'openssl rand "
+        "-hex 16'): each webhook must carry it "
+        "(docs/providers/messagemedia.md)");
+  if (!url_is_http(c->base_url))
+    config_errors_add(errs, 0, "[messagemedia] base_url",
+                      "'%s' is not an http(s) URL", c->base_url);
+}
+
 /* ---- init ------------------------------------------------------------------
  */
 
 static int mm_init(struct provider *p, const struct config *cfg)
 {
-  struct mm_priv *t = calloc(1, sizeof *t);
+  const struct messagemedia_settings *s = provider_settings(cfg, p->ops);
+  struct mm_priv *t;
   size_t n;
   int rc = LB_ECONFIG;
 
-  if (!t)
+  if (!s)
+    return LB_ECONFIG;
+  if (!(t = calloc(1, sizeof *t)))
     return LB_ENOMEM;
   t->now_s = system_now_s;
   if (str_copy_whole(t->base_url, sizeof t->base_url,
-                     cfg->mm_base_url && *cfg->mm_base_url
-                         ? cfg->mm_base_url
+                     s->base_url && *s->base_url
+                         ? s->base_url
                          : "https://api.messagemedia.com") ||
-      str_copy_whole(t->api_key, sizeof t->api_key, cfg->mm_api_key) ||
-      str_copy_whole(t->api_secret, sizeof t->api_secret, cfg->mm_api_secret) ||
-      str_copy_whole(t->secret, sizeof t->secret, cfg->mm_webhook_secret) ||
+      str_copy_whole(t->api_key, sizeof t->api_key, s->api_key) ||
+      str_copy_whole(t->api_secret, sizeof t->api_secret, s->api_secret) ||
+      str_copy_whole(t->secret, sizeof t->secret, s->webhook_secret) ||
       str_copy_whole(t->region, sizeof t->region,
                      cfg->region && *cfg->region ? cfg->region : "AU"))
     goto fail;
@@ -285,9 +344,9 @@ static int mm_init(struct provider *p, const struct config *cfg)
     t->base_url[--n] = '\0';
   if (!http_url(t->base_url))
     goto fail;
-  if (cfg->mm_auth && strcasecmp(cfg->mm_auth, "hmac") == 0)
+  if (s->auth && strcasecmp(s->auth, "hmac") == 0)
     t->hmac = 1;
-  else if (cfg->mm_auth && *cfg->mm_auth && strcasecmp(cfg->mm_auth, "basic"))
+  else if (s->auth && *s->auth && strcasecmp(s->auth, "basic"))
     goto fail;
   if (t->api_key[0] && t->api_secret[0])
     snprintf(t->userpwd, sizeof t->userpwd, "%s:%s", t->api_key, t->api_secret);
@@ -305,7 +364,7 @@ static int mm_init(struct provider *p, const struct config *cfg)
       .sms_in = 1,
       .mms_out = 1,
       .mms_in = 1,
-      .mms_max_bytes = cfg->mm_mms_max_bytes,
+      .mms_max_bytes = s->mms_max_bytes,
       .max_media = MM_MAX_MEDIA,
       .subject_max = MM_SUBJECT_MAX,
       .dedupes_by_ref = 0,
@@ -1199,6 +1258,10 @@ static int mm_parse_setup(const struct provider *p, int n,
 const struct provider_ops provider_messagemedia = {
     .name = "messagemedia",
     .title = "Sinch MessageMedia",
+    .keys = mm_keys,
+    .n_keys = sizeof mm_keys / sizeof mm_keys[0],
+    .settings_size = sizeof(struct messagemedia_settings),
+    .check = mm_check,
     .init = mm_init,
     .release = mm_release,
     .build_send = mm_build_send,

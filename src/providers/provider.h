@@ -6,6 +6,11 @@
  * it. It does no network I/O and touches no database, so each one is
  * tested as a table of fixture files (tests/fixtures/<provider>/).
  *
+ * Each adapter also declares its own configuration section (its keys,
+ * defaults, secrets, help and checks), which config.c reads through the
+ * registry (registry.c); adding a provider is its file, its fixtures and
+ * one line in the registry.
+ *
  * Ownership: struct provider owns 'priv' (released by ops->release).
  * inbound_msg owns 'text' and each media 'data'; inbound_msg_release()
  * frees them. send_input borrows everything. */
@@ -16,33 +21,11 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "core/caps.h"
 #include "core/message.h"
 #include "util/wire.h"
 
-struct provider_caps {
-  int sms_out, sms_in;
-  int mms_out, mms_in;
-  long mms_max_bytes; /* whole-message budget for MMS out */
-  int max_media;      /* media items per MMS */
-  int subject_max;    /* 0: no subject */
-  int dedupes_by_ref; /* resending with the same client reference is safe */
-  int rate_per_s;     /* sends per second we allow ourselves */
-  /* Media types the host takes in an MMS: a NULL-terminated list of
-   * lower-case MIME types ("image/jpeg"), borrowed (static storage). NULL
-   * means the default, JPEG, PNG and GIF; the default is defined once, in
-   * route_mms_types() (src/core/route.c). */
-  const char *const *mms_types;
-  /* Hosts inbound media URLs may point at (http/fetch.h allow-list: exact
-   * names, or suffixes starting with a dot). NULL: any host, which only
-   * the simulated carrier uses. */
-  const char *const *media_hosts;
-  /* Basic credentials ("user:secret") for fetching inbound media URLs,
-   * sent only to the URL's own origin; NULL for none. Borrowed from priv. */
-  const char *media_userpwd;
-  /* The body cap for inbound webhooks, for providers that send media
-   * inline (base64); 0: the default (about one [media] max_bytes item). */
-  size_t inbound_body_max;
-};
+struct config_key;
 
 struct send_media {
   const char *content_type;
@@ -109,7 +92,27 @@ struct provider;
 struct provider_ops {
   const char *name;  /* "sim", used in URLs and config */
   const char *title; /* "Simulated carrier" */
-  /* Reads this provider's settings from cfg; fills p->caps and p->priv. */
+
+  /* The adapter's own configuration, the section [<name>]: its keys
+   * (config/keys.h), over a settings struct of settings_size bytes that
+   * config_init() allocates and fills with the defaults, the file and the
+   * environment, and config_release() frees. provider_settings() reads it.
+   * The keys' section is 'name'. */
+  const struct config_key *keys;
+  size_t n_keys;
+  size_t settings_size;
+  /* Optional: what the provider needs when it is used (as [clinic] host or
+   * as [routing] mms_provider), added to errs; config_check_provider(). */
+  void (*check)(const void *settings, const struct config *cfg,
+                struct config_errors *errs);
+  /* Optional: checks of the section that hold whether or not the provider
+   * is used; config_validate() runs every adapter's, after the host's
+   * check. */
+  void (*validate)(const void *settings, const struct config *cfg,
+                   struct config_errors *errs);
+
+  /* Reads this provider's settings (provider_settings(cfg, p->ops)) and
+   * the core ones from cfg; fills p->caps and p->priv. */
   int (*init)(struct provider *p, const struct config *cfg);
   void (*release)(struct provider *p);
   int (*build_send)(const struct provider *p, const struct send_input *in,
@@ -161,8 +164,18 @@ struct provider {
 
 /* The adapter named 'name', or NULL. */
 const struct provider_ops *provider_find(const char *name);
-/* "sim, smsbroadcast, ..." for error messages. */
+/* "sim, smsbroadcast, ..." for error messages (static storage). */
 const char *provider_names(void);
+/* The registered adapters: provider_at(0) ... provider_at(provider_count()
+ * - 1), in the order of their sections in the configuration (the example
+ * file); NULL past the end. */
+size_t provider_count(void);
+const struct provider_ops *provider_at(size_t i);
+/* The settings of adapter 'ops' in cfg (a struct of ops->settings_size
+ * bytes, owned by cfg), or NULL when ops is not registered or cfg was not
+ * made by config_init(). */
+const void *provider_settings(const struct config *cfg,
+                              const struct provider_ops *ops);
 
 int provider_init(struct provider *p, const char *name,
                   const struct config *cfg);

@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/keys.h"
 #include "providers/provider.h"
 #include "providers/sim.h"
 #include "util/crypto.h"
 #include "util/err.h"
+#include "util/url.h"
 
 #define SIM_TOLERANCE_S 300
 
@@ -47,29 +49,79 @@ struct sim_priv {
   long media_max_bytes;
 };
 
+/* ---- configuration ------------------------------------------------------- */
+
+#define CONFIG_KEYS_OF struct sim_settings
+static const struct config_key sim_keys[] = {
+    B("sim", "enabled", enabled, "false",
+      "Mount the simulated carrier under /sim/ (demo and tests only)."),
+    S("sim", "base_url", base_url, "",
+      "Where lyrebird sends to the simulated carrier. Empty: this server."),
+    SECRET("sim", "secret", secret, "",
+           "Shared secret: lyrebird's Bearer token and the HMAC key the\n"
+           "carrier signs its webhooks with."),
+    B("sim", "mms_out", mms_out, "true",
+      "Can the simulated carrier send MMS? false stands in for SMS Broadcast."),
+    I("sim", "mms_max_bytes", mms_max_bytes, "614400", 1024, 104857600,
+      "Largest MMS the simulated carrier sends."),
+    I("sim", "dr_delay_ms", dr_delay_ms, "300", 0, 600000,
+      "Delay before the simulated carrier posts a delivery receipt."),
+    D("sim", "dr_failure_rate", dr_failure_rate, "0",
+      "Share (0-1) of sent messages reported undelivered."),
+    D("sim", "send_failure_rate", send_failure_rate, "0",
+      "Share (0-1) of send calls the carrier answers 503 (retryable)."),
+    I("sim", "rate", rate, "50", 1, 100000,
+      "Sends per second lyrebird allows itself towards the carrier."),
+};
+
+/* [sim] holds whether or not the sim is the host: [sim] enabled mounts the
+ * carrier (src/sim) on this server, and the carrier needs its secret. */
+static void sim_validate(const void *settings, const struct config *cfg,
+                         struct config_errors *errs)
+{
+  const struct sim_settings *c = settings;
+  if (strcmp(cfg->host, "sim") == 0 && !c->enabled)
+    config_errors_add(errs, 0, "[sim] enabled",
+                      "the host is the simulated carrier, so set [sim] "
+                      "enabled = true (or choose a real provider as [clinic] "
+                      "host)");
+  if (c->enabled && strlen(c->secret) < 16)
+    config_errors_add(errs, 0, "[sim] secret",
+                      "set a secret of at least 16 characters for the "
+                      "simulated carrier");
+  if (c->base_url[0] && !url_is_http(c->base_url))
+    config_errors_add(errs, 0, "[sim] base_url", "'%s' is not an http(s) URL",
+                      c->base_url);
+}
+
+/* ---- the adapter --------------------------------------------------------- */
+
 static int sim_init(struct provider *p, const struct config *cfg)
 {
-  struct sim_priv *s = calloc(1, sizeof *s);
-  if (!s)
+  const struct sim_settings *c = provider_settings(cfg, p->ops);
+  struct sim_priv *s;
+  if (!c)
+    return LB_ECONFIG;
+  if (!(s = calloc(1, sizeof *s)))
     return LB_ENOMEM;
-  if (cfg->sim_base_url[0])
-    snprintf(s->base_url, sizeof s->base_url, "%s", cfg->sim_base_url);
+  if (c->base_url[0])
+    snprintf(s->base_url, sizeof s->base_url, "%s", c->base_url);
   else
     snprintf(s->base_url, sizeof s->base_url, "http://127.0.0.1:%d/sim",
              cfg->port);
-  snprintf(s->secret, sizeof s->secret, "%s", cfg->sim_secret);
+  snprintf(s->secret, sizeof s->secret, "%s", c->secret);
   s->media_max_bytes = cfg->media_max_bytes;
   p->priv = s;
   p->caps = (struct provider_caps){
       .sms_out = 1,
       .sms_in = 1,
-      .mms_out = cfg->sim_mms_out,
+      .mms_out = c->mms_out,
       .mms_in = 1,
-      .mms_max_bytes = cfg->sim_mms_max_bytes,
+      .mms_max_bytes = c->mms_max_bytes,
       .max_media = LB_MEDIA_MAX,
       .subject_max = 0,
       .dedupes_by_ref = 1,
-      .rate_per_s = cfg->sim_rate,
+      .rate_per_s = c->rate,
       .mms_types = sim_mms_types,
   };
   return LB_OK;
@@ -397,6 +449,10 @@ out:
 const struct provider_ops provider_sim = {
     .name = "sim",
     .title = "Simulated carrier",
+    .keys = sim_keys,
+    .n_keys = sizeof sim_keys / sizeof sim_keys[0],
+    .settings_size = sizeof(struct sim_settings),
+    .validate = sim_validate,
     .init = sim_init,
     .release = sim_release,
     .build_send = sim_build_send,
@@ -405,3 +461,8 @@ const struct provider_ops provider_sim = {
     .parse_inbound = sim_parse_inbound,
     .parse_status = sim_parse_status,
 };
+
+const struct sim_settings *sim_settings(const struct config *cfg)
+{
+  return provider_settings(cfg, &provider_sim);
+}

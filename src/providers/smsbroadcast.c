@@ -30,11 +30,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/keys.h"
 #include "core/phone.h"
 #include "providers/provider.h"
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/err.h"
+#include "util/url.h"
 #include "util/utf8.h"
 
 #define SB_SCRIPT "/api-adv.php"
@@ -223,21 +225,67 @@ static int sms_parts(const char *text)
   return total <= (size_t)single ? 1 : parts;
 }
 
+/* ---- configuration ------------------------------------------------------- */
+
+/* [smsbroadcast]: owned by struct config (config_init, config_release). */
+struct smsbroadcast_settings {
+  char *username;
+  char *password;
+  char *base_url;
+  char *webhook_secret; /* the portal sends it as a header or path */
+};
+
+#define CONFIG_KEYS_OF struct smsbroadcast_settings
+static const struct config_key sb_keys[] = {
+    S("smsbroadcast", "username", username, "",
+      "API username (Advanced HTTP API credentials from the portal)."),
+    SECRET("smsbroadcast", "password", password, "",
+           "API password. Or password_file."),
+    S("smsbroadcast", "base_url", base_url, "https://api.smsbroadcast.com.au",
+      "Where the API lives (tests point it at a local fake)."),
+    SECRET("smsbroadcast", "webhook_secret", webhook_secret, "",
+           "Shared secret the portal's webhooks must carry (24+ characters):\n"
+           "as the header X-Lyrebird-Secret, or as the URL's last segment."),
+};
+
+static void sb_check(const void *settings, const struct config *cfg,
+                     struct config_errors *errs)
+{
+  const struct smsbroadcast_settings *c = settings;
+  if (!c->username[0] || !c->password[0])
+    config_errors_add(errs, 0, "[smsbroadcast] username",
+                      "set username and password (or password_file): the API "
+                      "credentials made in the SMS Broadcast portal");
+  if (strlen(c->webhook_secret) < 24)
+    config_errors_add(
+        errs, 0, "[smsbroadcast] webhook_secret",
+        "set a secret of at least 24 characters (e.g. 'openssl rand "
+        "-hex 16'): SMS Broadcast does not sign its webhooks, so the "
+        "portal must send this secret with each one "
+        "(docs/providers/smsbroadcast.md)");
+  if (!url_is_http(c->base_url))
+    config_errors_add(errs, 0, "[smsbroadcast] base_url",
+                      "'%s' is not an http(s) URL", c->base_url);
+}
+
 /* ---- init ---------------------------------------------------------------- */
 
 static int sb_init(struct provider *p, const struct config *cfg)
 {
-  struct sb_priv *s = calloc(1, sizeof *s);
+  const struct smsbroadcast_settings *c = provider_settings(cfg, p->ops);
+  struct sb_priv *s;
   size_t n;
-  if (!s)
+  if (!c)
+    return LB_ECONFIG;
+  if (!(s = calloc(1, sizeof *s)))
     return LB_ENOMEM;
-  str_copy(s->base_url, sizeof s->base_url, cfg->sb_base_url);
+  str_copy(s->base_url, sizeof s->base_url, c->base_url);
   n = strlen(s->base_url);
   while (n && s->base_url[n - 1] == '/')
     s->base_url[--n] = '\0';
-  str_copy(s->username, sizeof s->username, cfg->sb_username);
-  str_copy(s->password, sizeof s->password, cfg->sb_password);
-  str_copy(s->secret, sizeof s->secret, cfg->sb_webhook_secret);
+  str_copy(s->username, sizeof s->username, c->username);
+  str_copy(s->password, sizeof s->password, c->password);
+  str_copy(s->secret, sizeof s->secret, c->webhook_secret);
   str_copy(s->number, sizeof s->number, cfg->number);
   str_copy(s->region, sizeof s->region, cfg->region[0] ? cfg->region : "AU");
   s->media_max_bytes = cfg->media_max_bytes;
@@ -1091,6 +1139,10 @@ static int sb_parse_check(const struct provider *p,
 const struct provider_ops provider_smsbroadcast = {
     .name = "smsbroadcast",
     .title = "SMS Broadcast",
+    .keys = sb_keys,
+    .n_keys = sizeof sb_keys / sizeof sb_keys[0],
+    .settings_size = sizeof(struct smsbroadcast_settings),
+    .check = sb_check,
     .init = sb_init,
     .release = sb_release,
     .build_send = sb_build_send,

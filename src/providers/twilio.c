@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/keys.h"
 #include "core/phone.h"
 #include "providers/provider.h"
 #include "providers/twilio.h"
@@ -31,6 +32,7 @@
 #include "util/crypto.h"
 #include "util/err.h"
 #include "util/netaddr.h"
+#include "util/url.h"
 
 #define TW_API "/2010-04-01/Accounts/"
 #define TW_HOST "api.twilio.com"
@@ -94,31 +96,6 @@ static int all_digits(const char *s, size_t maxlen)
   return 1;
 }
 
-/* The scheme, host and port (the default one if none is given) of an
- * http(s) URL, through libcurl's parser. */
-static int url_origin(const char *url, char *scheme, size_t sn, char *host,
-                      size_t hn, char *port, size_t pn)
-{
-  CURLU *u = curl_url();
-  char *s = NULL, *h = NULL, *p = NULL;
-  int rc = LB_EINVAL;
-  if (!u)
-    return LB_ENOMEM;
-  if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_SCHEME, &s, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-      (strcmp(s, "https") == 0 || strcmp(s, "http") == 0) &&
-      !str_copy_whole(scheme, sn, s) && !str_copy_whole(host, hn, h) &&
-      !str_copy_whole(port, pn, p))
-    rc = LB_OK;
-  curl_free(s);
-  curl_free(h);
-  curl_free(p);
-  curl_url_cleanup(u);
-  return rc;
-}
-
 /* ---- error codes -------------------------------------------------------- */
 
 /* Twilio error codes we name for staff. 'ours' replaces "twilio_<code>"
@@ -171,6 +148,70 @@ static void tw_error_code(long code, char *out, size_t n)
     snprintf(out, n, "twilio_%ld", code);
 }
 
+/* ---- configuration ------------------------------------------------------ */
+
+/* [twilio]: owned by struct config (config_init, config_release). */
+struct twilio_settings {
+  char *account_sid;
+  char *auth_token;  /* signs webhooks; API auth unless a key is set */
+  char *api_key_sid; /* optional: API key for the REST API */
+  char *api_key_secret;
+  char *base_url;
+  char *media_hosts; /* inbound media may come from these */
+  int delete_media;  /* delete inbound media at Twilio once stored */
+  int mms_max_bytes;
+};
+
+#define CONFIG_KEYS_OF struct twilio_settings
+static const struct config_key tw_keys[] = {
+    S("twilio", "account_sid", account_sid, "", "Account SID (AC...)."),
+    SECRET("twilio", "auth_token", auth_token, "",
+           "Auth token: checks X-Twilio-Signature, and authenticates API\n"
+           "calls unless an API key is set. Or auth_token_file."),
+    S("twilio", "api_key_sid", api_key_sid, "",
+      "Optional API key (SK...) for the REST API and media."),
+    SECRET("twilio", "api_key_secret", api_key_secret, "",
+           "The API key's secret. Or api_key_secret_file."),
+    S("twilio", "base_url", base_url, "https://api.twilio.com",
+      "Where the REST API lives (tests point it at a local fake)."),
+    S("twilio", "media_hosts", media_hosts,
+      "api.twilio.com .twiliocdn.com .twilio.com",
+      "Hosts inbound media may be fetched from (a leading dot allows\n"
+      "subdomains), redirects included."),
+    B("twilio", "delete_media", delete_media, "true",
+      "Delete each inbound media item at Twilio once it is stored here, so\n"
+      "patients' photos do not stay with a US provider."),
+    I("twilio", "mms_max_bytes", mms_max_bytes, "5000000", 10000, 5000000,
+      "Largest MMS to send, in bytes (Twilio's limit is 5 MB)."),
+};
+
+static void tw_check(const void *settings, const struct config *cfg,
+                     struct config_errors *errs)
+{
+  const struct twilio_settings *c = settings;
+  if (strncmp(c->account_sid, "AC", 2) != 0 || strlen(c->account_sid) != 34)
+    config_errors_add(errs, 0, "[twilio] account_sid",
+                      "set the Account SID: AC followed by 32 characters, "
+                      "from the Twilio console");
+  if (!c->auth_token[0])
+    config_errors_add(errs, 0, "[twilio] auth_token",
+                      "set the auth token (or auth_token_file): it checks the "
+                      "signature of every webhook");
+  if (c->api_key_sid[0] && !c->api_key_secret[0])
+    config_errors_add(
+        errs, 0, "[twilio] api_key_secret",
+        "set the secret of API key %s, or leave api_key_sid empty",
+        c->api_key_sid);
+  if (!cfg->public_url[0])
+    config_errors_add(errs, 0, "[server] public_url",
+                      "set the exact URL Twilio reaches this server by (e.g. "
+                      "https://sms.clinic.example): Twilio signs each webhook "
+                      "with it");
+  if (!url_is_http(c->base_url))
+    config_errors_add(errs, 0, "[twilio] base_url",
+                      "'%s' is not an http(s) URL", c->base_url);
+}
+
 /* ---- init --------------------------------------------------------------- */
 
 static void tw_free(struct tw_priv *t)
@@ -191,20 +232,21 @@ static int split_hosts(struct tw_priv *t, const char *text)
 
 static int tw_init(struct provider *p, const struct config *cfg)
 {
-  struct tw_priv *t = calloc(1, sizeof *t);
+  const struct twilio_settings *c = provider_settings(cfg, p->ops);
+  struct tw_priv *t;
   const char *user, *secret;
   size_t len;
   int rc;
 
-  if (!t)
+  if (!c)
+    return LB_ECONFIG;
+  if (!(t = calloc(1, sizeof *t)))
     return LB_ENOMEM;
-  if (str_copy_whole(t->account_sid, sizeof t->account_sid,
-                     cfg->tw_account_sid) ||
-      str_copy_whole(t->auth_token, sizeof t->auth_token, cfg->tw_auth_token) ||
+  if (str_copy_whole(t->account_sid, sizeof t->account_sid, c->account_sid) ||
+      str_copy_whole(t->auth_token, sizeof t->auth_token, c->auth_token) ||
       str_copy_whole(t->base_url, sizeof t->base_url,
-                     cfg->tw_base_url && *cfg->tw_base_url
-                         ? cfg->tw_base_url
-                         : "https://" TW_HOST) ||
+                     c->base_url && *c->base_url ? c->base_url
+                                                 : "https://" TW_HOST) ||
       str_copy_whole(t->region, sizeof t->region, cfg->region)) {
     rc = LB_ECONFIG;
     goto fail;
@@ -220,12 +262,12 @@ static int tw_init(struct provider *p, const struct config *cfg)
   }
   /* An API key, when set, is used for the REST API and media; the auth
    * token always checks webhooks (Twilio signs them with it). */
-  if (cfg->tw_api_key_sid && *cfg->tw_api_key_sid) {
-    user = cfg->tw_api_key_sid;
-    secret = cfg->tw_api_key_secret;
+  if (c->api_key_sid && *c->api_key_sid) {
+    user = c->api_key_sid;
+    secret = c->api_key_secret;
   } else {
-    user = cfg->tw_account_sid;
-    secret = cfg->tw_auth_token;
+    user = c->account_sid;
+    secret = c->auth_token;
   }
   if (user && *user && secret && *secret &&
       (size_t)snprintf(t->userpwd, sizeof t->userpwd, "%s:%s", user, secret) >=
@@ -233,16 +275,16 @@ static int tw_init(struct provider *p, const struct config *cfg)
     rc = LB_ECONFIG;
     goto fail;
   }
-  if ((rc = split_hosts(t, cfg->tw_media_hosts)))
+  if ((rc = split_hosts(t, c->media_hosts)))
     goto fail;
-  t->delete_media = cfg->tw_delete_media;
+  t->delete_media = c->delete_media;
   p->priv = t;
   p->caps = (struct provider_caps){
       .sms_out = 1,
       .sms_in = 1,
       .mms_out = 1,
       .mms_in = 1,
-      .mms_max_bytes = cfg->tw_mms_max_bytes,
+      .mms_max_bytes = c->mms_max_bytes,
       .max_media = LB_MEDIA_MAX,
       .subject_max = 0,
       .dedupes_by_ref = 0,
@@ -422,7 +464,7 @@ static int tw_parse_send(const struct provider *p,
     return LB_OK;
   }
   out->outcome = SEND_FINAL;
-  out->recipient = code == 21610 ? RECIPIENT_OPTED_OUT
+  out->recipient = code == 21610                    ? RECIPIENT_OPTED_OUT
                    : code == 21211 || code == 21614 ? RECIPIENT_REFUSED
                                                     : RECIPIENT_OK;
   if (!code && res->status == 401)
@@ -507,22 +549,20 @@ static int url_signature_ok(const char *token, const char *url,
                             const struct wire_param *params, size_t n,
                             const char *header)
 {
-  CURLU *u;
-  char *scheme = NULL, *port = NULL;
+  char scheme[16], port[8];
   const char *auth, *sep;
   size_t auth_end, plen;
   struct buf alt;
   int ok = sig_matches(token, url, params, n, header);
 
-  if (ok || !(sep = strstr(url, "://")) || !(u = curl_url()))
+  if (ok || !(sep = strstr(url, "://")))
     return ok;
   auth = sep + 3;
   auth_end = (size_t)(auth - url) + strcspn(auth, "/?#");
   buf_init(&alt, TW_SIGNED_URL_MAX + 16);
-  if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+  if (url_get(url, URL_SCHEME, scheme, sizeof scheme))
     goto out;
-  if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
+  if (url_get(url, URL_PORT, port, sizeof port) == LB_OK) {
     /* Without the port: drop ":<port>" at the end of the authority. */
     plen = strlen(port);
     if (auth_end > plen && url[auth_end - plen - 1] == ':' &&
@@ -538,9 +578,6 @@ static int url_signature_ok(const char *token, const char *url,
       ok = sig_matches(token, alt.data, params, n, header);
   }
 out:
-  curl_free(scheme);
-  curl_free(port);
-  curl_url_cleanup(u);
   buf_release(&alt);
   return ok;
 }
@@ -961,9 +998,8 @@ static int tw_build_media_delete(const struct provider *p,
 {
   const struct tw_priv *t = p->priv;
   char scheme[16], host[256], port[8], path[512];
-  char *rawpath = NULL, *url = NULL;
-  CURLU *u = NULL;
-  int rc = LB_ENOTFOUND;
+  char rawpath[TW_MEDIA_URL_MAX]; /* inbound media URLs are shorter */
+  int rc;
 
   if (!t->delete_media || !media_url)
     return LB_ENOTFOUND;
@@ -980,38 +1016,28 @@ static int tw_build_media_delete(const struct provider *p,
     return LB_ENOTFOUND;
   if (!api_ready(t))
     return LB_ECONFIG;
-  if (!(u = curl_url()))
-    return LB_ENOMEM;
-  if (curl_url_set(u, CURLUPART_URL, media_url, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_PATH, &rawpath, 0) != CURLUE_OK)
-    goto out;
+  if ((rc = url_get(media_url, URL_PATH, rawpath, sizeof rawpath)))
+    return rc == LB_ENOMEM ? LB_ENOMEM : LB_ENOTFOUND;
   if ((rc = media_path(t, rawpath, path, sizeof path)))
-    goto out;
+    return rc;
   /* The same origin, the instance's .json path, nothing else. */
-  rc = LB_ENOTFOUND;
-  if (curl_url_set(u, CURLUPART_PATH, path, 0) != CURLUE_OK ||
-      curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
-      curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
-      curl_url_set(u, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
-      curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
-    goto out;
+  rc = url_with_path(media_url, path, req->url, sizeof req->url);
+  if (rc == LB_EINVAL)
+    return LB_ENOTFOUND;
   req->method = "DELETE";
-  if ((rc = str_copy_whole(req->url, sizeof req->url, url)) ||
-      (rc = wire_request_header(req, "Accept", "application/json")) ||
+  if (rc || (rc = wire_request_header(req, "Accept", "application/json")) ||
       (rc = str_copy_whole(req->userpwd, sizeof req->userpwd, t->userpwd)))
-    goto out;
-  rc = LB_OK;
-out:
-  curl_free(rawpath);
-  curl_free(url);
-  curl_url_cleanup(u);
-  return rc;
+    return rc;
+  return LB_OK;
 }
 
 const struct provider_ops provider_twilio = {
     .name = "twilio",
     .title = "Twilio",
+    .keys = tw_keys,
+    .n_keys = sizeof tw_keys / sizeof tw_keys[0],
+    .settings_size = sizeof(struct twilio_settings),
+    .check = tw_check,
     .init = tw_init,
     .release = tw_release,
     .build_send = tw_build_send,

@@ -129,7 +129,7 @@ static int post_signed(struct sim_carrier *s, struct http_client *hc,
   wire_request_init(&req);
   wire_response_init(&res);
   snprintf(ts, sizeof ts, "%lld", (long long)(clock_now_ms() / 1000));
-  if (sim_signature(s->cfg->sim_secret, ts, strlen(ts), t->body,
+  if (sim_signature(sim_settings(s->cfg)->secret, ts, strlen(ts), t->body,
                     strlen(t->body), hex))
     goto out;
   snprintf(sig, sizeof sig, "t=%s,v1=%s", ts, hex);
@@ -306,12 +306,12 @@ static void h_api_send(void *cls, struct http_req *r)
   char id[64], err[160];
 
   if (!auth || strncmp(auth, "Bearer ", 7) ||
-      !crypto_streq(auth + 7, s->cfg->sim_secret)) {
+      !crypto_streq(auth + 7, sim_settings(s->cfg)->secret)) {
     sim_error(r, 401, "unauthorized", "wrong or missing carrier credentials");
     goto out;
   }
-  if (s->cfg->sim_send_failure_rate > 0 &&
-      rand01() < s->cfg->sim_send_failure_rate) {
+  if (sim_settings(s->cfg)->send_failure_rate > 0 &&
+      rand01() < sim_settings(s->cfg)->send_failure_rate) {
     sim_error(r, 503, "unavailable",
               "carrier temporarily unavailable (HTTP 503, simulated)");
     goto out;
@@ -344,7 +344,7 @@ static void h_api_send(void *cls, struct http_req *r)
     goto out;
   }
   pthread_mutex_unlock(&s->mu);
-  if (json_array_size(media) && !s->cfg->sim_mms_out) {
+  if (json_array_size(media) && !sim_settings(s->cfg)->mms_out) {
     sim_error(r, 400, "mms_not_supported",
               "this carrier account cannot send MMS");
     goto out;
@@ -366,11 +366,11 @@ static void h_api_send(void *cls, struct http_req *r)
     sim_error(r, 400, "invalid_media", err);
     goto out;
   }
-  if (total > (size_t)s->cfg->sim_mms_max_bytes) {
+  if (total > (size_t)sim_settings(s->cfg)->mms_max_bytes) {
     char msg[160];
     snprintf(msg, sizeof msg,
              "MMS of %zu bytes is over this carrier's %d-byte limit", total,
-             s->cfg->sim_mms_max_bytes);
+             sim_settings(s->cfg)->mms_max_bytes);
     sim_error(r, 400, "mms_too_large", msg);
     goto out;
   }
@@ -382,8 +382,9 @@ static void h_api_send(void *cls, struct http_req *r)
   snprintf(id, sizeof id, "%s", m->id);
 
   pthread_mutex_lock(&s->mu);
-  m->lost = set_has(&s->off, to) || (s->cfg->sim_dr_failure_rate > 0 &&
-                                     rand01() < s->cfg->sim_dr_failure_rate);
+  m->lost = set_has(&s->off, to) ||
+            (sim_settings(s->cfg)->dr_failure_rate > 0 &&
+             rand01() < sim_settings(s->cfg)->dr_failure_rate);
   store_msg(s, m);
   if (cb && *cb) {
     int fail = m->lost;
@@ -396,7 +397,7 @@ static void h_api_send(void *cls, struct http_req *r)
     char *body = dr ? json_dumps(dr, JSON_COMPACT) : NULL;
     json_decref(dr);
     if (body)
-      task_add(s, cb, body, m->at + s->cfg->sim_dr_delay_ms);
+      task_add(s, cb, body, m->at + sim_settings(s->cfg)->dr_delay_ms);
   }
   pthread_mutex_unlock(&s->mu);
   m = NULL;

@@ -7,7 +7,10 @@
 
 #include <stddef.h>
 
-#include "core/user.h"
+/* Room for one hash string with its NUL (crypto_pwhash_STRBYTES; checked
+ * in password.c). Callers own the buffers: struct user keeps one, and so
+ * do the image-link checks in the store. */
+#define LB_PWHASH_MAX 128
 
 /* Fills out (LB_PWHASH_MAX bytes). LB_OK or LB_ENOMEM. */
 int password_hash(const char *password, char out[LB_PWHASH_MAX]);

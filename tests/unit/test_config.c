@@ -13,6 +13,9 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config/keys.h"
+#include "providers/provider.h"
+#include "providers/sim.h"
 #include "util/err.h"
 
 extern char **environ;
@@ -127,15 +130,15 @@ static void test_defaults(void **state)
   assert_int_equal(c.send_timeout_ms, 15000);
   assert_string_equal(c.log_level, "info");
   assert_int_equal(c.access_log, 1);
-  assert_int_equal(c.sim_enabled, 0);
-  assert_string_equal(c.sim_base_url, "");
-  assert_string_equal(c.sim_secret, "");
-  assert_int_equal(c.sim_mms_out, 1);
-  assert_int_equal(c.sim_mms_max_bytes, 614400);
-  assert_int_equal(c.sim_dr_delay_ms, 300);
-  assert_true(c.sim_dr_failure_rate == 0.0);
-  assert_true(c.sim_send_failure_rate == 0.0);
-  assert_int_equal(c.sim_rate, 50);
+  assert_int_equal(sim_settings(&c)->enabled, 0);
+  assert_string_equal(sim_settings(&c)->base_url, "");
+  assert_string_equal(sim_settings(&c)->secret, "");
+  assert_int_equal(sim_settings(&c)->mms_out, 1);
+  assert_int_equal(sim_settings(&c)->mms_max_bytes, 614400);
+  assert_int_equal(sim_settings(&c)->dr_delay_ms, 300);
+  assert_true(sim_settings(&c)->dr_failure_rate == 0.0);
+  assert_true(sim_settings(&c)->send_failure_rate == 0.0);
+  assert_int_equal(sim_settings(&c)->rate, 50);
   assert_string_equal(c.path, "");
   config_release(&c);
   assert_null(c.listen);
@@ -170,9 +173,10 @@ static void test_file_values(void **state)
   assert_string_equal(c.listen, "0.0.0.0");
   assert_string_equal(c.clinic_name, "Harbour Street Clinic");
   assert_string_equal(c.number, "0488 868 772"); /* normalised by validate */
-  assert_int_equal(c.sim_enabled, 1);
-  assert_int_equal(c.sim_mms_out, 0);
-  assert_true(c.sim_dr_failure_rate > 0.2499 && c.sim_dr_failure_rate < 0.2501);
+  assert_int_equal(sim_settings(&c)->enabled, 1);
+  assert_int_equal(sim_settings(&c)->mms_out, 0);
+  assert_true(sim_settings(&c)->dr_failure_rate > 0.2499 &&
+              sim_settings(&c)->dr_failure_rate < 0.2501);
   assert_int_equal(c.access_log, 0);
   assert_string_equal(c.path, path);
   /* Untouched keys keep their defaults. */
@@ -279,8 +283,8 @@ static void test_bad_values_name_line(void **state)
   assert_int_equal(c.threads, 64);
   assert_int_equal(c.max_connections, 1024);
   assert_int_equal(c.access_log, 1);
-  assert_true(c.sim_dr_failure_rate == 0.0);
-  assert_int_equal(c.sim_rate, 50);
+  assert_true(sim_settings(&c)->dr_failure_rate == 0.0);
+  assert_int_equal(sim_settings(&c)->rate, 50);
   assert_int_equal(c.workers, 4); /* after the errors, still applied */
   config_release(&c);
 }
@@ -362,7 +366,8 @@ static void test_example_round_trip(void **state)
   assert_string_equal(c.listen, d.listen);
   assert_string_equal(c.region, d.region);
   assert_int_equal(c.backoff_max_ms, d.backoff_max_ms);
-  assert_true(c.sim_dr_failure_rate == d.sim_dr_failure_rate);
+  assert_true(sim_settings(&c)->dr_failure_rate ==
+              sim_settings(&d)->dr_failure_rate);
   config_release(&c);
   config_release(&d);
 }
@@ -388,7 +393,7 @@ static void test_env_overrides_file(void **state)
   assert_int_equal(errs.n, 0);
   assert_string_equal(c.api_key, "from-the-environment-11111111");
   assert_int_equal(c.port, 9443);
-  assert_int_equal(c.sim_enabled, 1);
+  assert_int_equal(sim_settings(&c)->enabled, 1);
   assert_int_equal(c.threads, 4); /* not overridden */
   config_release(&c);
 }
@@ -453,7 +458,7 @@ static void test_key_file_missing(void **state)
   e = find_error(&errs, "[sim] secret_file");
   assert_int_equal(e->line, 3);
   assert_contains(e->msg, "no-such-secret");
-  assert_string_equal(c.sim_secret, "");
+  assert_string_equal(sim_settings(&c)->secret, "");
   config_release(&c);
 }
 
@@ -469,7 +474,7 @@ static void test_key_file_env(void **state)
   assert_int_equal(config_load_env(&c, &errs), LB_OK);
   assert_int_equal(errs.n, 0);
   assert_string_equal(c.api_key, "secret-via-env-file-0000000");
-  assert_string_equal(c.sim_secret, "sim-secret-0123456789");
+  assert_string_equal(sim_settings(&c)->secret, "sim-secret-0123456789");
   config_release(&c);
 
   /* A missing file is an error naming the variable. */
@@ -487,7 +492,7 @@ static void test_config_set(void **state)
   struct config c;
   assert_int_equal(config_init(&c), LB_OK);
   assert_int_equal(config_set(&c, "sim", "mms_out", "false"), LB_OK);
-  assert_int_equal(c.sim_mms_out, 0);
+  assert_int_equal(sim_settings(&c)->mms_out, 0);
   assert_int_equal(config_set(&c, "clinic", "host", "sim"), LB_OK);
   assert_string_equal(c.host, "sim");
   assert_int_equal(config_set(&c, "server", "port", "99999"), LB_ECONFIG);
@@ -645,6 +650,50 @@ static void test_errors_bounded(void **state)
   config_release(&c);
 }
 
+/* ---- the providers' own sections ---------------------------------------- */
+
+/* Each registered adapter declares its section: every key of it is in
+ * [<name>], takes its own default through config_set(), and the example
+ * file shows the section, in registry order after the core sections. */
+static void test_provider_sections(void **state)
+{
+  const struct provider_ops *ops;
+  struct config c;
+  char *text = NULL, header[64];
+  const char *at = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  assert_non_null(f);
+  config_write_example(f);
+  fclose(f);
+  at = strstr(text, "[log]\n");
+  assert_non_null(at);
+  assert_int_equal(config_init(&c), LB_OK);
+  assert_true(provider_count() >= 5);
+  for (size_t i = 0; (ops = provider_at(i)) != NULL; i++) {
+    print_message("provider: %s\n", ops->name);
+    assert_ptr_equal(provider_find(ops->name), ops);
+    assert_non_null(provider_settings(&c, ops));
+    assert_non_null(strstr(provider_names(), ops->name));
+    assert_true(ops->n_keys > 0);
+    for (size_t k = 0; k < ops->n_keys; k++) {
+      assert_string_equal(ops->keys[k].section, ops->name);
+      assert_int_equal(
+          config_set(&c, ops->name, ops->keys[k].name, ops->keys[k].def),
+          LB_OK);
+    }
+    snprintf(header, sizeof header, "\n[%s]\n", ops->name);
+    assert_non_null(strstr(at, header));
+    at = strstr(at, header);
+  }
+  assert_null(provider_at(provider_count()));
+  /* The order error messages have always named them in. */
+  assert_string_equal(provider_names(),
+                      "sim, smsbroadcast, twilio, clicksend, messagemedia");
+  config_release(&c);
+  free(text);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -668,6 +717,7 @@ int main(void)
       cmocka_unit_test_teardown(test_validate_refusals, test_teardown),
       cmocka_unit_test_teardown(test_validate_reports_all, test_teardown),
       cmocka_unit_test_teardown(test_errors_bounded, test_teardown),
+      cmocka_unit_test_teardown(test_provider_sections, test_teardown),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,4 +1,5 @@
-/* util: bounded buffers, sortable ids, HMAC, and message text rules. */
+/* util: bounded buffers, sortable ids, HMAC, message text rules, and the
+ * URL helpers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include "util/crypto.h"
 #include "util/err.h"
 #include "util/id.h"
+#include "util/url.h"
 #include "util/utf8.h"
 
 /* ---- buf ---------------------------------------------------------------- */
@@ -465,6 +467,85 @@ static void test_utf8(void **state)
   assert_int_equal(utf8_next((const unsigned char *)"\xe2\x82", 2, NULL), 0);
 }
 
+/* ---- url ---------------------------------------------------------------- */
+
+/* The libcurl URL helpers that the configuration and the adapters share:
+ * one row per URL, every helper's answer for it. */
+static void test_url(void **state)
+{
+  static const struct {
+    const char *url;
+    int http;                         /* url_is_http */
+    const char *scheme, *host, *port; /* url_origin; NULL: LB_EINVAL */
+    const char *path;                 /* URL_PATH; NULL: does not parse */
+    const char *query, *given_port;   /* URL_QUERY, URL_PORT; NULL: none */
+  } rows[] = {
+      {"https://api.twilio.com", 1, "https", "api.twilio.com", "443", "/", NULL,
+       NULL},
+      {"http://127.0.0.1:8080/sim/api?x=1&y", 1, "http", "127.0.0.1", "8080",
+       "/sim/api", "x=1&y", "8080"},
+      {"HTTPS://Example.COM:443/A%20b", 1, "https", "Example.COM", "443",
+       "/A%20b", NULL, "443"},
+      {"http://[::1]/x#frag", 1, "http", "[::1]", "80", "/x", NULL, NULL},
+      {"ftp://files.example/f", 0, NULL, NULL, NULL, "/f", NULL, NULL},
+      {"mailto:x@example.com", 0, NULL, NULL, NULL, NULL, NULL, NULL},
+      {"not a url", 0, NULL, NULL, NULL, NULL, NULL, NULL},
+      {"http://", 0, NULL, NULL, NULL, NULL, NULL, NULL},
+      {"https://a:99999/", 0, NULL, NULL, NULL, NULL, NULL, NULL},
+      {"", 0, NULL, NULL, NULL, NULL, NULL, NULL},
+  };
+  char scheme[16], host[64], port[8], part[64];
+
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    const char *u = rows[i].url;
+    print_message("url: '%s'\n", u);
+    assert_int_equal(url_is_http(u), rows[i].http);
+    assert_int_equal(url_origin(u, scheme, sizeof scheme, host, sizeof host,
+                                port, sizeof port),
+                     rows[i].scheme ? LB_OK : LB_EINVAL);
+    if (rows[i].scheme) {
+      assert_string_equal(scheme, rows[i].scheme);
+      assert_string_equal(host, rows[i].host);
+      assert_string_equal(port, rows[i].port);
+    }
+    if (!rows[i].path) {
+      assert_int_equal(url_get(u, URL_SCHEME, part, sizeof part), LB_EINVAL);
+      continue;
+    }
+    assert_int_equal(url_get(u, URL_PATH, part, sizeof part), LB_OK);
+    assert_string_equal(part, rows[i].path);
+    assert_int_equal(url_get(u, URL_QUERY, part, sizeof part),
+                     rows[i].query ? LB_OK : LB_ENOTFOUND);
+    if (rows[i].query)
+      assert_string_equal(part, rows[i].query);
+    assert_int_equal(url_get(u, URL_PORT, part, sizeof part),
+                     rows[i].given_port ? LB_OK : LB_ENOTFOUND);
+    if (rows[i].given_port)
+      assert_string_equal(part, rows[i].given_port);
+  }
+  assert_int_equal(url_is_http(NULL), 0);
+  assert_int_equal(url_get(NULL, URL_HOST, part, sizeof part), LB_EINVAL);
+  /* Bounded: a part that does not fit is an error, not a cut. */
+  assert_int_equal(url_get("https://api.twilio.com", URL_HOST, part, 14),
+                   LB_ETOOBIG);
+  assert_int_equal(url_get("https://api.twilio.com", URL_HOST, part, 15),
+                   LB_OK);
+  assert_int_equal(url_origin("https://api.twilio.com", scheme, sizeof scheme,
+                              host, 4, port, sizeof port),
+                   LB_ETOOBIG);
+
+  /* The same origin with another path, and nothing else. */
+  assert_int_equal(url_with_path("https://u:p@api.twilio.com:8443/a/b?q=1#f",
+                                 "/c.json", part, sizeof part),
+                   LB_OK);
+  assert_string_equal(part, "https://api.twilio.com:8443/c.json");
+  assert_int_equal(url_with_path("http://h/x", "/y", part, sizeof part), LB_OK);
+  assert_string_equal(part, "http://h/y");
+  assert_int_equal(url_with_path("http://h/x", "/y", part, 10), LB_ETOOBIG);
+  assert_int_equal(url_with_path("not a url", "/y", part, sizeof part),
+                   LB_EINVAL);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -487,6 +568,7 @@ int main(void)
       cmocka_unit_test(test_str_copy),
       cmocka_unit_test(test_message_set_error),
       cmocka_unit_test(test_strerror),
+      cmocka_unit_test(test_url),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
