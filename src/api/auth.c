@@ -351,10 +351,10 @@ void h_users_list(void *cls, struct http_req *r)
   http_reply_json(r, 200, json_pack("{s:o}", "users", arr));
 }
 
-/* Checks the optional fields shared by create and update; answers and
- * returns nonzero on a bad one. */
-static int user_fields(struct http_req *r, json_t *body, int *role,
-                       const char **name, const char **password)
+/* Checks the optional fields shared by create and update; answers itself
+ * and returns LB_EINVAL on a bad one. */
+static enum lb_err user_fields(struct http_req *r, json_t *body, int *role,
+                               const char **name, const char **password)
 {
   json_t *v;
   char why[200];
@@ -363,21 +363,21 @@ static int user_fields(struct http_req *r, json_t *body, int *role,
     if (!json_is_string(v) || role_parse(json_string_value(v), &ro)) {
       http_reply_error(r, 422, "invalid_role",
                        "'role' is \"staff\" or \"admin\"");
-      return -1;
+      return LB_EINVAL;
     }
     *role = (int)ro;
   }
   if ((v = json_object_get(body, "name"))) {
     if (!json_is_string(v) && !json_is_null(v)) {
       http_reply_error(r, 400, "invalid_request", "'name' must be a string");
-      return -1;
+      return LB_EINVAL;
     }
     *name = json_is_null(v) ? "" : json_string_value(v);
     if (strlen(*name) >= LB_DISPLAY_MAX ||
         text_check(*name, strlen(*name), why, sizeof why)) {
       http_reply_error(r, 422, "invalid_name",
                        "a name is valid UTF-8 under %d bytes", LB_DISPLAY_MAX);
-      return -1;
+      return LB_EINVAL;
     }
   }
   if ((v = json_object_get(body, "password"))) {
@@ -385,11 +385,11 @@ static int user_fields(struct http_req *r, json_t *body, int *role,
         password_check(json_string_value(v), why, sizeof why)) {
       http_reply_error(r, 422, "weak_password", "%s",
                        json_is_string(v) ? why : "'password' must be a string");
-      return -1;
+      return LB_EINVAL;
     }
     *password = json_string_value(v);
   }
-  return 0;
+  return LB_OK;
 }
 
 void h_users_create(void *cls, struct http_req *r)

@@ -34,33 +34,36 @@ static enum lb_err on_conv(void *arg, const struct conversation_row *row)
   return LB_OK;
 }
 
-static int limit_param(struct http_req *r, int def)
+/* ?limit=, 1 to 200, or 'def' when absent: LB_EINVAL otherwise. */
+static enum lb_err limit_param(struct http_req *r, int def, int *out)
 {
   const char *q = http_query(r, "limit");
   long v;
   char *end;
+  *out = def;
   if (!q)
-    return def;
+    return LB_OK;
   v = strtol(q, &end, 10);
-  if (*end || v < 1 || v > 200)
-    return -1;
-  return (int)v;
+  if (*end || end == q || v < 1 || v > 200)
+    return LB_EINVAL;
+  *out = (int)v;
+  return LB_OK;
 }
 
 /* A search as the store wants it: a number-like query ("0491 570",
  * "+61 491") becomes its digits, less a local leading 0, so it matches
  * inside the E.164 form; anything else is matched against names. */
-static int search_param(struct http_req *r, char *out, size_t n)
+static enum lb_err search_param(struct http_req *r, char *out, size_t n)
 {
   const char *q = http_query(r, "q");
   size_t j = 0, digits = 0, len;
   int numeric = 1;
   out[0] = '\0';
   if (!q)
-    return 0;
+    return LB_OK;
   len = strlen(q);
   if (len >= n)
-    return -1;
+    return LB_ETOOBIG;
   for (const char *p = q; *p; p++) {
     if (*p >= '0' && *p <= '9')
       digits++;
@@ -74,13 +77,13 @@ static int search_param(struct http_req *r, char *out, size_t n)
     snprintf(out, n, "%s", q);
     for (j = strlen(out); j && out[j - 1] == ' ';)
       out[--j] = '\0';
-    return 0;
+    return LB_OK;
   }
   for (const char *p = q; *p; p++)
     if (*p >= '0' && *p <= '9' && !(j == 0 && *p == '0'))
       out[j++] = *p;
   out[j] = '\0';
-  return 0;
+  return LB_OK;
 }
 
 void h_conversations_list(void *cls, struct http_req *r)
@@ -88,14 +91,15 @@ void h_conversations_list(void *cls, struct http_req *r)
   struct api *a = cls;
   struct list_ctx l = {a, json_array()};
   char q[101];
-  int limit = limit_param(r, 100), rc;
+  int limit;
+  enum lb_err rc, bad_limit = limit_param(r, 100, &limit);
   if (search_param(r, q, sizeof q)) {
     json_decref(l.arr);
     http_reply_error(r, 400, "invalid_request", "q is at most %zu characters",
                      sizeof q - 1);
     return;
   }
-  if (limit < 0) {
+  if (bad_limit) {
     json_decref(l.arr);
     http_reply_error(r, 400, "invalid_request", "limit must be 1 to 200");
     return;
@@ -123,11 +127,12 @@ void h_conversation_messages(void *cls, struct http_req *r)
   char patient[LB_E164_SIZE];
   const char *before = http_query(r, "before");
   struct list_ctx l = {a, NULL};
-  int limit = limit_param(r, 50), rc;
+  int limit;
+  enum lb_err rc, bad_limit = limit_param(r, 50, &limit);
 
   if (api_patient_param(a, r, r->params[0], patient))
     return;
-  if (limit < 0) {
+  if (bad_limit) {
     http_reply_error(r, 400, "invalid_request", "limit must be 1 to 200");
     return;
   }

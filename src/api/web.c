@@ -48,9 +48,10 @@ static int name_ok(const char *s)
 }
 
 /* Developer mode: the file from LYREBIRD_WEB_DIR, typed like its embedded
- * twin (or by web_types.h for a new file). 0 when served. */
-static int serve_dev(struct http_req *r, const char *dir, const char *name,
-                     const struct web_asset *w)
+ * twin (or by web_types.h for a new file). LB_OK when served, LB_ENOTFOUND
+ * when there is no such file (the embedded one is then served). */
+static enum lb_err serve_dev(struct http_req *r, const char *dir,
+                             const char *name, const struct web_asset *w)
 {
   const char *ctype = w ? w->ctype : web_type_of(name);
   char path[1024];
@@ -62,7 +63,7 @@ static int serve_dev(struct http_req *r, const char *dir, const char *name,
 
   snprintf(path, sizeof path, "%s/%s", dir, name);
   if (!ctype || !(f = fopen(path, "rb")))
-    return -1;
+    return LB_ENOTFOUND;
   buf_init(&b, DEV_FILE_MAX);
   while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
     if (buf_append(&b, chunk, n) != LB_OK)
@@ -72,7 +73,7 @@ static int serve_dev(struct http_req *r, const char *dir, const char *name,
   http_reply_bytes(r, 200, ctype, data ? data : calloc(1, 1), len);
   page_headers(r);
   http_reply_header(r, "Cache-Control", "no-store");
-  return 0;
+  return LB_OK;
 }
 
 static void serve(struct http_req *r, const char *name)
@@ -80,7 +81,7 @@ static void serve(struct http_req *r, const char *name)
   const char *dev = getenv("LYREBIRD_WEB_DIR");
   const struct web_asset *w = find(name);
   const char *inm;
-  if (dev && *dev && serve_dev(r, dev, name, w) == 0)
+  if (dev && *dev && serve_dev(r, dev, name, w) == LB_OK)
     return;
   if (!w) {
     http_reply_error(r, 404, "not_found", "no such file: %s", name);

@@ -23,9 +23,12 @@ int cli_load_config(const char *path, struct config *c);
 void cli_setup_logging(const struct config *c);
 
 /* Parses the options of a command that takes only --config FILE (required)
- * and --help. Returns -1 to go on with *path set, or an exit code. */
-int cli_config_only(const char *cmd, int argc, char **argv,
-                    void (*usage)(FILE *f), const char **path);
+ * and --help. LB_OK: go on, with *path set. Otherwise the command is over
+ * (--help was shown, or a usage error said), and *exit_code is its exit
+ * code: LB_EINVAL with 2, or LB_ENOTFOUND (nothing to run) with 0. */
+enum lb_err cli_config_only(const char *cmd, int argc, char **argv,
+                            void (*usage)(FILE *f), const char **path,
+                            int *exit_code);
 
 /* The demo's clinic: its name, number, phone, and the simulated carrier as
  * host with 'sim_secret'. */

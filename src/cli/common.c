@@ -41,8 +41,9 @@ void cli_setup_logging(const struct config *c)
     log_set_level(LOG_INFO);
 }
 
-int cli_config_only(const char *cmd, int argc, char **argv,
-                    void (*usage)(FILE *f), const char **path)
+enum lb_err cli_config_only(const char *cmd, int argc, char **argv,
+                            void (*usage)(FILE *f), const char **path,
+                            int *exit_code)
 {
   static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                        {"help", no_argument, 0, 'h'},
@@ -54,10 +55,12 @@ int cli_config_only(const char *cmd, int argc, char **argv,
       *path = optarg;
     else if (o == 'h') {
       usage(stdout);
-      return 0;
+      *exit_code = 0;
+      return LB_ENOTFOUND;
     } else {
       usage(stderr);
-      return 2;
+      *exit_code = 2;
+      return LB_EINVAL;
     }
   }
   if (!*path) {
@@ -65,9 +68,11 @@ int cli_config_only(const char *cmd, int argc, char **argv,
             "lyrebird %s: --config FILE is required (see "
             "lyrebird.example.ini)\n",
             cmd);
-    return 2;
+    *exit_code = 2;
+    return LB_EINVAL;
   }
-  return -1;
+  *exit_code = 0;
+  return LB_OK;
 }
 
 int cli_run_app(const char *cmd, const struct config *cfg,

@@ -50,9 +50,9 @@ static void usage(FILE *f)
 }
 
 /* A secret kept in DIR/<file> (at least 'min' characters), made with
- * 'bytes' bytes of entropy on first use. */
-static int demo_secret(const char *dir, const char *file, size_t min,
-                       size_t bytes, char *out, size_t n)
+ * 'bytes' bytes of entropy on first use. LB_EIO when it cannot be kept. */
+static enum lb_err demo_secret(const char *dir, const char *file, size_t min,
+                               size_t bytes, char *out, size_t n)
 {
   char path[1100];
   FILE *f;
@@ -63,15 +63,15 @@ static int demo_secret(const char *dir, const char *file, size_t min,
     fclose(f);
     out[strcspn(out, "\r\n")] = '\0';
     if (ok && strlen(out) >= min)
-      return 0;
+      return LB_OK;
   }
   crypto_token(out, n, bytes);
   f = fopen(path, "w");
   if (!f)
-    return -1;
+    return LB_EIO;
   fprintf(f, "%s\n", out);
   fclose(f);
-  return 0;
+  return LB_OK;
 }
 
 /* The demo staff member exists, is enabled and has the demo password. */

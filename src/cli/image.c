@@ -89,7 +89,10 @@ static int write_file(const char *path, const void *data, size_t len)
   return ok ? LB_OK : LB_EIO;
 }
 
-static long parse_long(const char *s, long lo, long hi, const char *what)
+/* s as a number from lo to hi into *out; LB_EINVAL (said on stderr)
+ * otherwise. */
+static enum lb_err parse_long(const char *s, long lo, long hi, const char *what,
+                              long *out)
 {
   char *end;
   long v;
@@ -98,9 +101,10 @@ static long parse_long(const char *s, long lo, long hi, const char *what)
   if (errno || end == s || *end || v < lo || v > hi) {
     fprintf(stderr, "lyrebird image: %s must be a number from %ld to %ld\n",
             what, lo, hi);
-    return -1;
+    return LB_EINVAL;
   }
-  return v;
+  *out = v;
+  return LB_OK;
 }
 
 static int cmd_fit(int argc, char **argv)
@@ -126,22 +130,22 @@ static int cmd_fit(int argc, char **argv)
   while ((c = getopt_long(argc, argv, "b:d:q:h", opts, NULL)) != -1) {
     switch (c) {
     case 'b':
-      if ((v = parse_long(optarg, 1000, 100000000L, "--max-bytes")) < 0)
+      if (parse_long(optarg, 1000, 100000000L, "--max-bytes", &v))
         return 2;
       p.max_bytes = (size_t)v;
       break;
     case 'd':
-      if ((v = parse_long(optarg, 64, 16384, "--max-dim")) < 0)
+      if (parse_long(optarg, 64, 16384, "--max-dim", &v))
         return 2;
       p.max_dim = (int)v;
       break;
     case 'q':
-      if ((v = parse_long(optarg, 1, 95, "--min-quality")) < 0)
+      if (parse_long(optarg, 1, 95, "--min-quality", &v))
         return 2;
       p.min_quality = (int)v;
       break;
     case 'P':
-      if ((v = parse_long(optarg, 1, 1000000000L, "--max-pixels")) < 0)
+      if (parse_long(optarg, 1, 1000000000L, "--max-pixels", &v))
         return 2;
       p.max_pixels = v;
       break;

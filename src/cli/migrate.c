@@ -20,10 +20,9 @@ int cmd_migrate(int argc, char **argv)
   const char *path;
   struct config cfg;
   struct store *s = NULL;
-  int rc = cli_config_only("migrate", argc, argv, usage, &path), from = 0,
-      to = 0;
+  int rc, from = 0, to = 0;
 
-  if (rc >= 0)
+  if (cli_config_only("migrate", argc, argv, usage, &path, &rc))
     return rc;
   if (cli_load_config(path, &cfg)) {
     config_release(&cfg);

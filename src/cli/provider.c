@@ -181,8 +181,7 @@ int cmd_provider(int argc, char **argv)
     return 2;
   }
   name = argv[2];
-  rc = cli_config_only("provider", argc - 2, argv + 2, usage, &path);
-  if (rc >= 0)
+  if (cli_config_only("provider", argc - 2, argv + 2, usage, &path, &rc))
     return rc;
   if (cli_load_config(path, &cfg)) {
     config_release(&cfg);

@@ -33,18 +33,19 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
   return buf_append(arg, p, size * n) == LB_OK ? size * n : 0;
 }
 
-/* POSTs body to server+path; returns the HTTP status, -1 on transport. */
-static long post(const char *server, const char *path, const char *key,
-                 const char *ctype, const char *idem, const void *body,
-                 size_t len, struct buf *out)
+/* POSTs body to server+path; *status is the HTTP status. LB_EIO (said on
+ * stderr) when the server cannot be reached. */
+static enum lb_err post(const char *server, const char *path, const char *key,
+                        const char *ctype, const char *idem, const void *body,
+                        size_t len, struct buf *out, long *status)
 {
   CURL *h = curl_easy_init();
   struct curl_slist *hd = NULL;
   char url[2048], auth[512], ct[128], ik[400];
-  long status = -1;
   CURLcode cc;
+  *status = 0;
   if (!h)
-    return -1;
+    return LB_ENOMEM;
   snprintf(url, sizeof url, "%s%s", server, path);
   snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
   snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
@@ -64,13 +65,13 @@ static long post(const char *server, const char *path, const char *key,
   curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
   cc = curl_easy_perform(h);
   if (cc == CURLE_OK)
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
   else
     fprintf(stderr, "lyrebird send: cannot reach %s: %s\n", server,
             curl_easy_strerror(cc));
   curl_slist_free_all(hd);
   curl_easy_cleanup(h);
-  return status;
+  return cc == CURLE_OK ? LB_OK : LB_EIO;
 }
 
 /* Prints the server's error message; returns 1. */
@@ -171,9 +172,8 @@ int cmd_send(int argc, char **argv)
               image);
       goto out;
     }
-    status = post(server, "/api/v1/media", key, "application/octet-stream",
-                  NULL, file.data ? file.data : "", file.len, &resp);
-    if (status < 0)
+    if (post(server, "/api/v1/media", key, "application/octet-stream", NULL,
+             file.data ? file.data : "", file.len, &resp, &status))
       goto out;
     if (status != 201) {
       rc = server_error(status, &resp);
@@ -194,9 +194,8 @@ int cmd_send(int argc, char **argv)
   body = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
   if (!body)
     goto out;
-  status = post(server, "/api/v1/messages", key, "application/json", idem, body,
-                strlen(body), &resp);
-  if (status < 0)
+  if (post(server, "/api/v1/messages", key, "application/json", idem, body,
+           strlen(body), &resp, &status))
     goto out;
   if (status != 202) {
     rc = server_error(status, &resp);

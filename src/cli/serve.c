@@ -16,8 +16,8 @@ int cmd_serve(int argc, char **argv)
 {
   const char *path;
   struct config cfg;
-  int rc = cli_config_only("serve", argc, argv, usage, &path);
-  if (rc >= 0)
+  int rc;
+  if (cli_config_only("serve", argc, argv, usage, &path, &rc))
     return rc;
   if (cli_load_config(path, &cfg))
     rc = 1;

@@ -37,7 +37,8 @@ static void usage(FILE *f)
 }
 
 /* Reads one line with echo off. */
-static int prompt(const char *what, char *out, size_t n)
+/* Reads a line without echo; LB_EIO when there is none. */
+static enum lb_err prompt(const char *what, char *out, size_t n)
 {
   struct termios old, quiet;
   int restored = tcgetattr(STDIN_FILENO, &old) == 0, ok;
@@ -53,28 +54,29 @@ static int prompt(const char *what, char *out, size_t n)
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
   fprintf(stderr, "\n");
   out[strcspn(out, "\r\n")] = '\0';
-  return ok ? 0 : -1;
+  return ok ? LB_OK : LB_EIO;
 }
 
-/* The new password: stdin, a terminal prompt, or made up (*made = 1). */
-static int new_password(const char *user, int from_stdin, char *out, size_t n,
-                        int *made)
+/* The new password: stdin, a terminal prompt, or made up (*made = 1).
+ * LB_EINVAL (said on stderr) when there is none, or it is weak. */
+static enum lb_err new_password(const char *user, int from_stdin, char *out,
+                                size_t n, int *made)
 {
   char again[LB_PASSWORD_MAX + 2], why[200], q[160];
   *made = 0;
   if (from_stdin) {
     if (!fgets(out, (int)n, stdin)) {
       fprintf(stderr, "lyrebird user: no password on stdin\n");
-      return -1;
+      return LB_EINVAL;
     }
     out[strcspn(out, "\r\n")] = '\0';
   } else if (isatty(STDIN_FILENO)) {
     snprintf(q, sizeof q, "New password for %s: ", user);
     if (prompt(q, out, n) || prompt("Again: ", again, sizeof again))
-      return -1;
+      return LB_EINVAL;
     if (strcmp(out, again) != 0) {
       fprintf(stderr, "lyrebird user: the passwords differ; nothing changed\n");
-      return -1;
+      return LB_EINVAL;
     }
   } else {
     crypto_token(out, n, 15); /* 120 bits, 20 characters */
@@ -82,9 +84,9 @@ static int new_password(const char *user, int from_stdin, char *out, size_t n,
   }
   if (password_check(out, why, sizeof why)) {
     fprintf(stderr, "lyrebird user: %s\n", why);
-    return -1;
+    return LB_EINVAL;
   }
-  return 0;
+  return LB_OK;
 }
 
 static enum lb_err print_user(void *arg, const struct user *u)

@@ -47,14 +47,14 @@ static int parse(const char *input, const char *region, char out[LB_E164_SIZE],
     return LB_EPHONE;
   }
   rc = lbshim_parse(input, region, out, LB_E164_SIZE, type);
-  if (rc == 0)
+  if (rc == LB_OK)
     return LB_OK;
-  if (rc == -1)
+  if (rc == LB_EPARSE)
     snprintf(why, whylen,
              "'%s' is not a phone number (use +61412345678 or a local "
              "number such as 0412 345 678)",
              input);
-  else if (rc == -2)
+  else if (rc == LB_EPHONE)
     snprintf(why, whylen,
              "'%s' is not a valid phone number in region %s (check the "
              "digits, or use the international form +<country><number>)",

@@ -39,25 +39,25 @@ static int map_type(PhoneNumberUtil::PhoneNumberType t)
   }
 }
 
-extern "C" int lbshim_parse(const char *input, const char *region, char *out,
-                            size_t outlen, int *type)
+extern "C" enum lb_err lbshim_parse(const char *input, const char *region,
+                                    char *out, size_t outlen, int *type)
 {
   try {
     const PhoneNumberUtil *u = PhoneNumberUtil::GetInstance();
     PhoneNumber pn;
     if (u->Parse(input, region && *region ? region : "ZZ", &pn) !=
         PhoneNumberUtil::NO_PARSING_ERROR)
-      return -1;
+      return LB_EPARSE;
     if (!u->IsValidNumber(pn))
-      return -2;
+      return LB_EPHONE;
     std::string s;
     u->Format(pn, PhoneNumberUtil::E164, &s);
     if (s.size() + 1 > outlen)
-      return -3;
+      return LB_ETOOBIG;
     std::memcpy(out, s.c_str(), s.size() + 1);
     *type = map_type(u->GetNumberType(pn));
-    return 0;
+    return LB_OK;
   } catch (...) {
-    return -4;
+    return LB_EIO;
   }
 }

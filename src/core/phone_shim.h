@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "util/err.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -23,11 +25,11 @@ enum lbshim_type {
   LBSHIM_UNKNOWN
 };
 
-/* 0: ok, E.164 in out and the number type in *type.
- * -1: cannot be parsed; -2: parsed but not a valid number;
- * -3: out too small; -4: internal error. Never throws. */
-int lbshim_parse(const char *input, const char *region, char *out,
-                 size_t outlen, int *type);
+/* LB_OK: E.164 in out and the number type in *type. LB_EPARSE: cannot be
+ * parsed; LB_EPHONE: parsed but not a valid number; LB_ETOOBIG: out too
+ * small; LB_EIO: libphonenumber failed. Never throws. */
+enum lb_err lbshim_parse(const char *input, const char *region, char *out,
+                         size_t outlen, int *type);
 
 #ifdef __cplusplus
 }

@@ -363,11 +363,12 @@ int image_thumbnail(const void *data, size_t len, const char *ctype,
 }
 
 /* The quality search at one size. Sets *best (released and replaced on each
- * better fit) and returns 1 when something fitted, 0 when even min_quality
- * is too large (*smallest_len is then its size), -1 on an encoder error. */
-static int search_quality(VipsImage *img, const struct fit_params *p,
-                          struct image_out *best, size_t *smallest_len,
-                          int *encodes)
+ * better fit) and *fitted 1 when something fitted, 0 when even min_quality
+ * is too large (*smallest_len is then its size). LB_EIO on an encoder
+ * error. */
+static enum lb_err search_quality(VipsImage *img, const struct fit_params *p,
+                                  struct image_out *best, size_t *smallest_len,
+                                  int *encodes, int *fitted)
 {
   int lo = p->min_quality - 1, hi = FIT_MAX_QUALITY + 1; /* lo fits, hi not */
   double s_lo = 0, s_hi = 0;
@@ -376,7 +377,7 @@ static int search_quality(VipsImage *img, const struct fit_params *p,
   while (hi - lo > 1 && *encodes < FIT_MAX_ENCODES) {
     struct image_out o = {0};
     if (save_jpeg_as(img, q, 1, &o))
-      return -1;
+      return LB_EIO;
     (*encodes)++;
     if (o.len <= p->max_bytes) {
       lo = q;
@@ -389,7 +390,8 @@ static int search_quality(VipsImage *img, const struct fit_params *p,
       image_out_release(&o);
       if (q == p->min_quality) {
         *smallest_len = (size_t)s_hi;
-        return 0;
+        *fitted = 0;
+        return LB_OK;
       }
     }
     /* Next: interpolate log(size) against quality between the known
@@ -413,21 +415,23 @@ static int search_quality(VipsImage *img, const struct fit_params *p,
     if (q < p->min_quality)
       q = p->min_quality;
   }
-  if (lo >= p->min_quality)
-    return 1;
+  *fitted = lo >= p->min_quality;
+  if (*fitted)
+    return LB_OK;
   {
     /* The budget ran out before min_quality was tried. */
     struct image_out o = {0};
     if (save_jpeg_as(img, p->min_quality, 1, &o))
-      return -1;
+      return LB_EIO;
     (*encodes)++;
     if (o.len <= p->max_bytes) {
       *best = o;
-      return 1;
+      *fitted = 1;
+      return LB_OK;
     }
     *smallest_len = o.len;
     image_out_release(&o);
-    return 0;
+    return LB_OK;
   }
 }
 
@@ -444,13 +448,14 @@ int image_fit(const void *data, size_t len, const char *ctype,
                         whylen)))
     return rc;
   for (;;) {
-    int r = search_quality(img, p, out, &smallest, &encodes);
-    int longest = img->Xsize > img->Ysize ? img->Xsize : img->Ysize, next;
-    if (r == 1) {
+    int fitted = 0, next;
+    int longest = img->Xsize > img->Ysize ? img->Xsize : img->Ysize;
+    enum lb_err qrc = search_quality(img, p, out, &smallest, &encodes, &fitted);
+    if (qrc == LB_OK && fitted) {
       rc = LB_OK;
       break;
     }
-    if (r < 0) {
+    if (qrc) {
       vips_why(why, whylen, "the image could not be encoded");
       rc = LB_EIO;
       break;

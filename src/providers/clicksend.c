@@ -78,7 +78,7 @@ static char lower(char c)
 
 static int valid_utf8(const char *s)
 {
-  return utf8_count(s, strlen(s)) >= 0;
+  return utf8_count(s, strlen(s), NULL) == LB_OK;
 }
 
 /* Copies the provider's words for staff: at most CS_REASON_MAX bytes, cut

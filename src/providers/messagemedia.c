@@ -148,7 +148,7 @@ static void utf8_cut(char *dst, size_t max, const char *src)
 {
   size_t n = strlen(src), i = 0;
   const unsigned char *s = (const unsigned char *)src;
-  if (utf8_count(src, n) < 0) {
+  if (utf8_count(src, n, NULL)) {
     dst[0] = '\0';
     return;
   }
@@ -455,7 +455,7 @@ static int mm_build_send(const struct provider *p, const struct send_input *in,
   int mms = in->n_media > 0;
   json_t *root = NULL, *msg, *arr, *media, *meta;
   char *body = NULL;
-  long chars;
+  size_t chars;
   int rc;
 
   if (!api_ready(t))
@@ -475,8 +475,7 @@ static int mm_build_send(const struct provider *p, const struct send_input *in,
    * the clinic's name, as its subject does. */
   if (!text[0] && mms)
     text = t->subject;
-  chars = utf8_count(text, strlen(text));
-  if (chars <= 0)
+  if (utf8_count(text, strlen(text), &chars) || chars == 0)
     return LB_EINVAL;
   if (chars > MM_CONTENT_MAX)
     return LB_ETOOBIG;
@@ -580,7 +579,7 @@ static int mm_parse_send(const struct provider *p,
     json_t *m0 = json_array_get(json_object_get(o, "messages"), 0);
     const char *id = json_string_value(json_object_get(m0, "message_id"));
     if (id && id[0] && strlen(id) < sizeof out->provider_msg_id &&
-        utf8_count(id, strlen(id)) > 0) {
+        utf8_count(id, strlen(id), NULL) == LB_OK) {
       out->outcome = SEND_ACCEPTED;
       str_copy(out->provider_msg_id, sizeof out->provider_msg_id, id);
     } else {
@@ -810,7 +809,8 @@ static int take_attachment(const struct mm_priv *t, json_t *it, size_t i,
     return rc;
   if (wire_ctype_is(ctype, "text/plain")) {
     /* An MMS's text part: the message text when there is no other. */
-    if (!out->text[0] && binlen && utf8_count((char *)bin, binlen) > 0 &&
+    if (!out->text[0] && binlen &&
+        utf8_count((char *)bin, binlen, NULL) == LB_OK &&
         !memchr(bin, 0, binlen)) {
       char *txt = malloc(binlen + 1);
       if (!txt) {

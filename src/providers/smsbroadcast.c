@@ -192,9 +192,9 @@ static int gsm7_septets(uint32_t c)
  * character is in the GSM-7 alphabet, else UCS-2 (70, or 67 a part, in
  * UTF-16 units). A character is never split across parts, so an extension
  * character or a surrogate pair that would straddle a boundary starts the
- * next part, as handsets and gateways split. Returns -1 for invalid
+ * next part, as handsets and gateways split. LB_EINVAL for invalid
  * UTF-8. */
-static int sms_parts(const char *text)
+static enum lb_err sms_parts(const char *text, int *out)
 {
   const unsigned char *s = (const unsigned char *)text;
   size_t n = strlen(text), i, total = 0, used = 0;
@@ -204,7 +204,7 @@ static int sms_parts(const char *text)
   for (i = 0; i < n;) {
     size_t k = utf8_next(s + i, n - i, &c);
     if (!k)
-      return -1;
+      return LB_EINVAL;
     if (!gsm7_septets(c))
       gsm = 0;
     i += k;
@@ -222,7 +222,8 @@ static int sms_parts(const char *text)
     total += units;
     i += k;
   }
-  return total <= (size_t)single ? 1 : parts;
+  *out = total <= (size_t)single ? 1 : parts;
+  return LB_OK;
 }
 
 /* ---- configuration ------------------------------------------------------- */
@@ -350,8 +351,7 @@ static int sb_build_send(const struct provider *p, const struct send_input *in,
     return LB_EUNSUPPORTED;
   if (!text[0])
     return LB_EINVAL;
-  parts = sms_parts(text);
-  if (parts < 0)
+  if (sms_parts(text, &parts))
     return LB_EINVAL;
   if (parts > SB_MAX_PARTS)
     return LB_ETOOBIG;

@@ -699,13 +699,15 @@ static int number_param(const struct tw_priv *t, const struct hook_request *req,
   return LB_OK;
 }
 
-/* N in "<prefix><N>" (digits only), or -1. */
-static long indexed(const char *name, const char *prefix)
+/* N in "<prefix><N>" (digits only) into *k: LB_OK, or LB_ENOTFOUND when
+ * name is not of that form. */
+static enum lb_err indexed(const char *name, const char *prefix, long *k)
 {
   size_t n = strlen(prefix);
   if (!name || strncmp(name, prefix, n) != 0 || !all_digits(name + n, 4))
-    return -1;
-  return strtol(name + n, NULL, 10);
+    return LB_ENOTFOUND;
+  *k = strtol(name + n, NULL, 10);
+  return LB_OK;
 }
 
 static int http_url(const char *url)
@@ -744,10 +746,11 @@ static int tw_parse_inbound(const struct provider *p,
   }
   /* Every MediaUrl<N> and MediaContentType<N> must be one NumMedia counts. */
   for (size_t i = 0; i < req->n_params; i++) {
-    long k = indexed(req->params[i].name, "MediaUrl");
-    if (k < 0)
-      k = indexed(req->params[i].name, "MediaContentType");
-    if (k >= n_media) {
+    const char *name = req->params[i].name;
+    long k;
+    if ((indexed(name, "MediaUrl", &k) == LB_OK ||
+         indexed(name, "MediaContentType", &k) == LB_OK) &&
+        k >= n_media) {
       snprintf(why, whylen,
                "'%s' is present but 'NumMedia' is %ld (media are numbered "
                "from 0)",

@@ -226,10 +226,10 @@ static struct sim_msg *find_ref(struct sim_carrier *s, const char *ref)
   return NULL;
 }
 
-/* Decodes [{content_type, data (base64)}] into m->media. Nonzero with
- * 'err' set on bad input. */
-static int decode_media(json_t *media, struct sim_msg *m, size_t *total,
-                        char *err, size_t errlen)
+/* Decodes [{content_type, data (base64)}] into m->media. LB_EINVAL (or
+ * LB_ENOMEM) with 'err' set on bad input. */
+static enum lb_err decode_media(json_t *media, struct sim_msg *m, size_t *total,
+                                char *err, size_t errlen)
 {
   json_t *it;
   size_t i;
@@ -245,26 +245,26 @@ static int decode_media(json_t *media, struct sim_msg *m, size_t *total,
       snprintf(err, errlen,
                "media items need content_type and base64 data "
                "(at most 10)");
-      return -1;
+      return LB_EINVAL;
     }
     sm = &m->media[m->n_media];
     sm->data = malloc(dlen / 4 * 3 + 3);
     if (!sm->data) {
       snprintf(err, errlen, "out of memory");
-      return -1;
+      return LB_ENOMEM;
     }
     m->n_media++;
     if (sodium_base642bin(sm->data, dlen / 4 * 3 + 3, data, dlen, NULL,
                           &sm->len, NULL, sodium_base64_VARIANT_ORIGINAL)) {
       snprintf(err, errlen, "media data is not base64");
-      return -1;
+      return LB_EINVAL;
     }
     str_copy(sm->content_type, sizeof sm->content_type, ct);
     str_copy(sm->source_url, sizeof sm->source_url, src ? src : "");
     id_new(sm->id);
     *total += sm->len;
   }
-  return 0;
+  return LB_OK;
 }
 
 /* Caller holds mu. */

@@ -38,15 +38,17 @@ size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
   return len;
 }
 
-long utf8_count(const char *s, size_t n)
+enum lb_err utf8_count(const char *s, size_t n, size_t *chars)
 {
   const unsigned char *p = (const unsigned char *)s;
-  long chars = 0;
-  for (size_t i = 0; i < n; chars++) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; count++) {
     size_t k = utf8_next(p + i, n - i, NULL);
     if (!k)
-      return -1;
+      return LB_EINVAL;
     i += k;
   }
-  return chars;
+  if (chars)
+    *chars = count;
+  return LB_OK;
 }

@@ -6,11 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/err.h"
+
 /* The length of the sequence at s (n bytes left, n > 0), or 0 when it is
  * not valid UTF-8. Sets *cp to the code point when cp is not NULL. */
 size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 
-/* The number of characters in s[0..n), or -1 when it is not valid UTF-8. */
-long utf8_count(const char *s, size_t n);
+/* The number of characters in s[0..n) into *chars (may be NULL): LB_OK,
+ * or LB_EINVAL when it is not valid UTF-8. */
+enum lb_err utf8_count(const char *s, size_t n, size_t *chars);
 
 #endif
