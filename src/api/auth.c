@@ -37,7 +37,7 @@ struct auth {
   int64_t last_purge;
 };
 
-int auth_new(struct api *a, struct auth **out)
+enum lb_err auth_new(struct api *a, struct auth **out)
 {
   const struct config *c = a->cfg;
   struct throttle_rule user_rule = {THROTTLE_LOCKOUT, c->login_max_failures,

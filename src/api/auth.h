@@ -11,7 +11,7 @@
 /* A session's last_seen_at is written at most this often. */
 #define AUTH_TOUCH_MS (60 * 1000)
 
-int auth_new(struct api *a, struct auth **out);
+enum lb_err auth_new(struct api *a, struct auth **out);
 void auth_free(struct auth *au);
 
 /* The http_session_fn for the server (cls is the app). */

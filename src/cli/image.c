@@ -35,7 +35,7 @@ static void usage(FILE *f)
           "usage.\n");
 }
 
-static int read_file(const char *path, unsigned char **out, size_t *len)
+static enum lb_err read_file(const char *path, unsigned char **out, size_t *len)
 {
   FILE *f = fopen(path, "rb");
   unsigned char *b = NULL;
@@ -78,7 +78,7 @@ static int read_file(const char *path, unsigned char **out, size_t *len)
   return LB_OK;
 }
 
-static int write_file(const char *path, const void *data, size_t len)
+static enum lb_err write_file(const char *path, const void *data, size_t len)
 {
   FILE *f = fopen(path, "wb");
   int ok;

@@ -87,7 +87,7 @@ static int server_error(long status, const struct buf *b)
   return 1;
 }
 
-static int read_file(const char *path, struct buf *b)
+static enum lb_err read_file(const char *path, struct buf *b)
 {
   FILE *f = fopen(path, "rb");
   char chunk[65536];

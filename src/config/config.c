@@ -295,8 +295,8 @@ static int section_known(const char *section)
 
 /* Sets one key, whose values live at 'base' (key_base), from text. On
  * error returns LB_ECONFIG with msg set. */
-static int set_value(char *base, const struct config_key *k, const char *value,
-                     char *msg, size_t msglen)
+static enum lb_err set_value(char *base, const struct config_key *k,
+                             const char *value, char *msg, size_t msglen)
 {
   char *p, *end;
   if (!base)
@@ -354,8 +354,8 @@ static int set_value(char *base, const struct config_key *k, const char *value,
 }
 
 /* Reads a secret file: its contents less trailing CR/LF. */
-static int read_secret_file(const char *path, char **out, char *msg,
-                            size_t msglen)
+static enum lb_err read_secret_file(const char *path, char **out, char *msg,
+                                    size_t msglen)
 {
   FILE *f = fopen(path, "rb");
   char buf[4096];
@@ -380,8 +380,9 @@ static int read_secret_file(const char *path, char **out, char *msg,
 }
 
 /* Applies "name = value" in section; handles <secret>_file. */
-static int apply(struct config *c, const char *section, const char *name,
-                 const char *value, char *msg, size_t msglen)
+static enum lb_err apply(struct config *c, const char *section,
+                         const char *name, const char *value, char *msg,
+                         size_t msglen)
 {
   size_t t;
   const struct config_key *k = find_key(section, name, &t);
@@ -531,8 +532,8 @@ static int on_ini(void *user, const char *section, const char *name,
   return 1;
 }
 
-int config_load_file(struct config *c, const char *path,
-                     struct config_errors *errs)
+enum lb_err config_load_file(struct config *c, const char *path,
+                             struct config_errors *errs)
 {
   struct ini_ctx ctx = {c, errs, NULL, 0, 1};
   FILE *f;
@@ -597,7 +598,7 @@ void config_check_provider(const struct config *c, const char *name,
     ops->check(settings, c, errs);
 }
 
-int config_validate(struct config *c, struct config_errors *errs)
+enum lb_err config_validate(struct config *c, struct config_errors *errs)
 {
   const struct provider_ops *po;
   char e164[LB_E164_SIZE], why[256];

@@ -113,8 +113,8 @@ struct config_errors {
 int config_init(struct config *c);
 void config_release(struct config *c);
 /* Reads an INI file over the current values. */
-int config_load_file(struct config *c, const char *path,
-                     struct config_errors *errs);
+enum lb_err config_load_file(struct config *c, const char *path,
+                             struct config_errors *errs);
 /* Applies LYREBIRD_* environment overrides. */
 int config_load_env(struct config *c, struct config_errors *errs);
 /* Sets one key by name from a string, as the file would ("sim", "mms_out",
@@ -123,7 +123,7 @@ int config_set(struct config *c, const char *section, const char *key,
                const char *value);
 /* Cross-field checks and normalisation (the clinic number to E.164, the
  * host against the known providers, URLs parse). */
-int config_validate(struct config *c, struct config_errors *errs);
+enum lb_err config_validate(struct config *c, struct config_errors *errs);
 void config_errors_print(FILE *f, const struct config *c,
                          const struct config_errors *errs);
 /* Adds one error to errs (dropped past CONFIG_MAX_ERRORS): for the

@@ -15,7 +15,7 @@ const char *route_plan_name(enum route_plan p)
                                                                 : "unknown";
 }
 
-int route_plan_parse(const char *s, enum route_plan *out)
+enum lb_err route_plan_parse(const char *s, enum route_plan *out)
 {
   for (size_t i = 0; s && i < sizeof plan_names / sizeof plan_names[0]; i++)
     if (strcmp(s, plan_names[i]) == 0) {
@@ -63,7 +63,7 @@ void message_set_error(struct message *m, const char *code, const char *text,
   m->error_retryable = retryable;
 }
 
-int text_check(const char *s, size_t len, char *why, size_t whylen)
+enum lb_err text_check(const char *s, size_t len, char *why, size_t whylen)
 {
   const unsigned char *p = (const unsigned char *)s;
   size_t chars = 0;
@@ -88,7 +88,7 @@ int text_check(const char *s, size_t len, char *why, size_t whylen)
   return LB_OK;
 }
 
-int str_copy_whole(char *dst, size_t n, const char *src)
+enum lb_err str_copy_whole(char *dst, size_t n, const char *src)
 {
   size_t len = strlen(src ? src : "");
   if (len >= n)

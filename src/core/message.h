@@ -29,7 +29,7 @@ enum route_plan { ROUTE_SMS, ROUTE_MMS, ROUTE_LINK, ROUTE_REFUSE, ROUTE_NONE };
 const char *route_plan_name(enum route_plan p);
 /* The plan named s ("sms", "mms", "link", "refused"): LB_OK and *out set,
  * else LB_EINVAL and *out untouched. */
-int route_plan_parse(const char *s, enum route_plan *out);
+enum lb_err route_plan_parse(const char *s, enum route_plan *out);
 
 struct message {
   char id[LB_ID_SIZE];
@@ -97,12 +97,12 @@ void message_set_error(struct message *m, const char *code, const char *text,
 
 /* Checks message text: valid UTF-8, no NUL, at most LB_TEXT_MAX_CHARS
  * characters. Returns LB_OK or LB_EINVAL/LB_ETOOBIG with 'why' set. */
-int text_check(const char *s, size_t len, char *why, size_t whylen);
+enum lb_err text_check(const char *s, size_t len, char *why, size_t whylen);
 
 /* Copies src into dst (size n), truncating at a UTF-8 boundary. */
 void str_copy(char *dst, size_t n, const char *src);
 /* Copies all of src (NULL: "") into dst (size n), or nothing and
  * LB_ETOOBIG when it does not fit. */
-int str_copy_whole(char *dst, size_t n, const char *src);
+enum lb_err str_copy_whole(char *dst, size_t n, const char *src);
 
 #endif

@@ -26,8 +26,8 @@ static long long days_since_epoch(long y, long m, long d)
   return era * 146097 + doe - 719468;
 }
 
-int dob_from_parts(long day, long month, long year, int64_t now_ms,
-                   char out[LB_DOB_SIZE], char *why, size_t whylen)
+enum lb_err dob_from_parts(long day, long month, long year, int64_t now_ms,
+                           char out[LB_DOB_SIZE], char *why, size_t whylen)
 {
   if (year < 1900 || year > 9999 || month < 1 || month > 12 || day < 1 ||
       day > days_in(month, year)) {
@@ -58,8 +58,8 @@ static long digits(const char **p, int max)
   return n ? v : -1;
 }
 
-int dob_parse(const char *s, int64_t now_ms, char out[LB_DOB_SIZE], char *why,
-              size_t whylen)
+enum lb_err dob_parse(const char *s, int64_t now_ms, char out[LB_DOB_SIZE],
+                      char *why, size_t whylen)
 {
   const char *p = s ? s : "";
   long a, b, c;

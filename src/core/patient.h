@@ -10,10 +10,10 @@
 /* A date of birth: "YYYY-MM-DD", or the Australian "D/M/YYYY" (also with
  * '-' or '.'). It must be a real day, from 1900 and not after 'now_ms'.
  * Writes the "YYYY-MM-DD" form. LB_OK, or LB_EINVAL with 'why' set. */
-int dob_parse(const char *s, int64_t now_ms, char out[LB_DOB_SIZE], char *why,
-              size_t whylen);
+enum lb_err dob_parse(const char *s, int64_t now_ms, char out[LB_DOB_SIZE],
+                      char *why, size_t whylen);
 /* The same from three numbers (a form's day, month and year). */
-int dob_from_parts(long day, long month, long year, int64_t now_ms,
-                   char out[LB_DOB_SIZE], char *why, size_t whylen);
+enum lb_err dob_from_parts(long day, long month, long year, int64_t now_ms,
+                           char out[LB_DOB_SIZE], char *why, size_t whylen);
 
 #endif

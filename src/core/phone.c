@@ -34,8 +34,9 @@ static const char *type_name(int t)
   }
 }
 
-static int parse(const char *input, const char *region, char out[LB_E164_SIZE],
-                 int *type, char *why, size_t whylen)
+static enum lb_err parse(const char *input, const char *region,
+                         char out[LB_E164_SIZE], int *type, char *why,
+                         size_t whylen)
 {
   int rc;
   if (!input || !*input) {
@@ -71,8 +72,8 @@ int phone_parse(const char *input, const char *region, char out[LB_E164_SIZE],
   return parse(input, region, out, &type, why, whylen);
 }
 
-int phone_normalize(const char *input, const char *region,
-                    char out[LB_E164_SIZE], char *why, size_t whylen)
+enum lb_err phone_normalize(const char *input, const char *region,
+                            char out[LB_E164_SIZE], char *why, size_t whylen)
 {
   int type;
   int rc = parse(input, region, out, &type, why, whylen);

@@ -12,8 +12,8 @@
  * SMS (mobile). Returns LB_OK, LB_EPHONE (cannot parse or invalid) or
  * LB_ENOTMOBILE (a landline, toll-free, ...). On error 'why' holds a
  * sentence for the user, naming the input. */
-int phone_normalize(const char *input, const char *region,
-                    char out[LB_E164_SIZE], char *why, size_t whylen);
+enum lb_err phone_normalize(const char *input, const char *region,
+                            char out[LB_E164_SIZE], char *why, size_t whylen);
 
 /* Like phone_normalize without the mobile check (clinic numbers, inbound
  * senders, which the carrier already vouched for). */

@@ -39,7 +39,7 @@ const char *route_delivery_name(enum route_delivery d)
              : "unknown";
 }
 
-int route_delivery_parse(const char *s, enum route_delivery *out)
+enum lb_err route_delivery_parse(const char *s, enum route_delivery *out)
 {
   for (size_t i = 0; i < sizeof delivery_names / sizeof delivery_names[0]; i++)
     if (s && strcmp(s, delivery_names[i]) == 0) {

@@ -130,7 +130,7 @@ void route_after_mms_failure(const struct route_input *in,
 const char *route_delivery_name(enum route_delivery d);
 /* "auto" | "mms" | "link" -> LB_OK and *out set; else LB_EINVAL, *out
  * untouched. */
-int route_delivery_parse(const char *s, enum route_delivery *out);
+enum lb_err route_delivery_parse(const char *s, enum route_delivery *out);
 /* "none", "no_mms", "type", "too_many", "too_large", "mms_failed". */
 const char *route_cause_name(enum route_cause c);
 

@@ -13,7 +13,7 @@ const char *status_name(enum msg_status s)
   return (unsigned)s < ST__COUNT ? names[s] : "unknown";
 }
 
-int status_parse(const char *name, enum msg_status *out)
+enum lb_err status_parse(const char *name, enum msg_status *out)
 {
   for (int i = 0; i < ST__COUNT; i++)
     if (name && strcmp(name, names[i]) == 0) {

@@ -25,7 +25,7 @@ enum msg_direction { DIR_OUTBOUND, DIR_INBOUND };
 
 const char *status_name(enum msg_status s);
 /* LB_OK and *out set, or LB_EINVAL for an unknown name. */
-int status_parse(const char *name, enum msg_status *out);
+enum lb_err status_parse(const char *name, enum msg_status *out);
 /* 1 for delivered, undelivered, failed and received. */
 int status_is_final(enum msg_status s);
 /* 1 if a message in 'from' may move to 'to'. */

@@ -11,7 +11,7 @@ const char *role_name(enum user_role r)
   return r == ROLE_ADMIN ? "admin" : "staff";
 }
 
-int role_parse(const char *s, enum user_role *out)
+enum lb_err role_parse(const char *s, enum user_role *out)
 {
   if (s && strcmp(s, "staff") == 0)
     *out = ROLE_STAFF;
@@ -28,7 +28,7 @@ static int name_char(char c)
          c == '_' || c == '-' || c == '@';
 }
 
-int username_check(const char *s, char *why, size_t whylen)
+enum lb_err username_check(const char *s, char *why, size_t whylen)
 {
   size_t n = s ? strlen(s) : 0;
   if (n == 0 || n >= LB_USERNAME_MAX) {
@@ -51,7 +51,7 @@ int username_check(const char *s, char *why, size_t whylen)
   return LB_OK;
 }
 
-int password_check(const char *s, char *why, size_t whylen)
+enum lb_err password_check(const char *s, char *why, size_t whylen)
 {
   size_t n = s ? strlen(s) : 0;
   char tmp[8];

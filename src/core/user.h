@@ -31,14 +31,14 @@ struct user {
 
 const char *role_name(enum user_role r);
 /* LB_OK, or LB_EINVAL for anything but "staff" and "admin". */
-int role_parse(const char *s, enum user_role *out);
+enum lb_err role_parse(const char *s, enum user_role *out);
 
 /* A username: 1 to 64 of a-z 0-9 . _ - @, starting with a letter or digit.
  * Lower case only, so "Reception" and "reception" cannot both exist.
  * LB_OK or LB_EINVAL with 'why' set. */
-int username_check(const char *s, char *why, size_t whylen);
+enum lb_err username_check(const char *s, char *why, size_t whylen);
 /* A password: LB_PASSWORD_MIN to LB_PASSWORD_MAX bytes of valid UTF-8
  * without control characters. LB_OK or LB_EINVAL with 'why' set. */
-int password_check(const char *s, char *why, size_t whylen);
+enum lb_err password_check(const char *s, char *why, size_t whylen);
 
 #endif

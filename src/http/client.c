@@ -11,7 +11,7 @@ struct http_client {
   long timeout_ms;
 };
 
-int http_client_new(long timeout_ms, struct http_client **out)
+enum lb_err http_client_new(long timeout_ms, struct http_client **out)
 {
   struct http_client *c = calloc(1, sizeof *c);
   if (!c)
@@ -42,8 +42,9 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
   return size * n;
 }
 
-int http_client_perform(struct http_client *c, const struct wire_request *req,
-                        struct wire_response *res)
+enum lb_err http_client_perform(struct http_client *c,
+                                const struct wire_request *req,
+                                struct wire_response *res)
 {
   struct curl_slist *hdrs = NULL, *tmp;
   CURLcode cc;

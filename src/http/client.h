@@ -8,11 +8,12 @@
 
 struct http_client;
 
-int http_client_new(long timeout_ms, struct http_client **out);
+enum lb_err http_client_new(long timeout_ms, struct http_client **out);
 void http_client_free(struct http_client *c);
 /* Always fills res; transport failures are in res->error, not the return,
  * which is LB_ENOMEM or LB_OK. */
-int http_client_perform(struct http_client *c, const struct wire_request *req,
-                        struct wire_response *res);
+enum lb_err http_client_perform(struct http_client *c,
+                                const struct wire_request *req,
+                                struct wire_response *res);
 
 #endif

@@ -448,8 +448,8 @@ static int setup(struct fetch *f)
   return bad ? LB_EUNSUPPORTED : LB_OK;
 }
 
-int fetch_get(const struct fetch_policy *p, const char *url, struct buf *out,
-              struct fetch_result *res)
+enum lb_err fetch_get(const struct fetch_policy *p, const char *url,
+                      struct buf *out, struct fetch_result *res)
 {
   struct fetch f;
   struct target t;

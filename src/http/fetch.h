@@ -64,7 +64,7 @@ struct fetch_result {
  *   LB_EIO       an HTTP error (final for 4xx but 408 and 429) or a
  *                connection error (not final)
  *   LB_ENOMEM    not final */
-int fetch_get(const struct fetch_policy *p, const char *url, struct buf *out,
-              struct fetch_result *res);
+enum lb_err fetch_get(const struct fetch_policy *p, const char *url,
+                      struct buf *out, struct fetch_result *res);
 
 #endif

@@ -34,8 +34,8 @@ struct http_server {
   struct MHD_Daemon *d;
 };
 
-int http_server_new(const struct http_server_options *opt,
-                    struct http_server **out)
+enum lb_err http_server_new(const struct http_server_options *opt,
+                            struct http_server **out)
 {
   struct http_server *s = calloc(1, sizeof *s);
   if (!s)
@@ -51,9 +51,9 @@ int http_server_new(const struct http_server_options *opt,
   return LB_OK;
 }
 
-int http_server_route(struct http_server *s, const char *method,
-                      const char *pattern, http_handler fn, void *cls,
-                      size_t body_max, enum http_auth auth)
+enum lb_err http_server_route(struct http_server *s, const char *method,
+                              const char *pattern, http_handler fn, void *cls,
+                              size_t body_max, enum http_auth auth)
 {
   if (s->n_routes >= MAX_ROUTES)
     return LB_ETOOBIG;
@@ -223,7 +223,7 @@ static int safe_method(const char *m)
 
 /* Establishes r->who for a route that needs it. Returns 1, or answers the
  * request (401/403) and returns 0. */
-static int authenticate(struct http_server *s, struct http_req *r)
+static enum lb_err authenticate(struct http_server *s, struct http_req *r)
 {
   const char *h = http_header(r, "Authorization");
   const char *token = s->cookie[0] ? http_cookie(r, s->cookie) : NULL;
@@ -474,7 +474,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
   log_warn("http.mhd", "%s", msg);
 }
 
-int http_server_start(struct http_server *s)
+enum lb_err http_server_start(struct http_server *s)
 {
   struct sockaddr_in sa;
   memset(&sa, 0, sizeof sa);

@@ -98,16 +98,16 @@ struct http_server_options {
   int access_log;
 };
 
-int http_server_new(const struct http_server_options *opt,
-                    struct http_server **out);
+enum lb_err http_server_new(const struct http_server_options *opt,
+                            struct http_server **out);
 /* Routes are matched in the order added. */
-int http_server_route(struct http_server *s, const char *method,
-                      const char *pattern, http_handler fn, void *cls,
-                      size_t body_max, enum http_auth auth);
+enum lb_err http_server_route(struct http_server *s, const char *method,
+                              const char *pattern, http_handler fn, void *cls,
+                              size_t body_max, enum http_auth auth);
 /* Accepts sessions: the cookie named 'cookie' is checked by fn. */
 void http_server_set_sessions(struct http_server *s, const char *cookie,
                               http_session_fn fn, void *cls);
-int http_server_start(struct http_server *s);
+enum lb_err http_server_start(struct http_server *s);
 int http_server_port(const struct http_server *s);
 void http_server_stop(struct http_server *s);
 void http_server_free(struct http_server *s);

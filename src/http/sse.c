@@ -90,7 +90,7 @@ static void *pinger_main(void *arg)
   return NULL;
 }
 
-int sse_hub_new(struct sse_hub **out)
+enum lb_err sse_hub_new(struct sse_hub **out)
 {
   struct sse_hub *h = calloc(1, sizeof *h);
   if (!h)

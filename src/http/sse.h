@@ -27,7 +27,7 @@
 
 struct sse_hub;
 
-int sse_hub_new(struct sse_hub **out);
+enum lb_err sse_hub_new(struct sse_hub **out);
 /* Ends every stream and refuses new ones; waits (briefly) for them to go. */
 void sse_hub_close(struct sse_hub *h);
 void sse_hub_free(struct sse_hub *h);

@@ -16,9 +16,9 @@
 struct blob_store;
 
 struct blob_ops {
-  int (*put)(struct blob_store *b, const void *data, size_t len,
-             const char *key);
-  int (*get)(struct blob_store *b, const char *key, struct buf *out);
+  enum lb_err (*put)(struct blob_store *b, const void *data, size_t len,
+                     const char *key);
+  enum lb_err (*get)(struct blob_store *b, const char *key, struct buf *out);
   void (*free)(struct blob_store *b);
 };
 
@@ -29,16 +29,16 @@ struct blob_store {
 
 /* Files under dir (created 0700), written atomically (temp file, fsync,
  * rename, fsync of the directory), mode 0600. */
-int blob_fs_open(const char *dir, struct blob_store **out);
+enum lb_err blob_fs_open(const char *dir, struct blob_store **out);
 
 struct config;
 
 /* Objects <[s3] prefix><key> in [s3] bucket, over HTTPS with SigV4
  * (src/media/blob_s3.c, docs/s3.md). Copies what it needs from c. */
-int blob_s3_open(const struct config *c, struct blob_store **out);
+enum lb_err blob_s3_open(const struct config *c, struct blob_store **out);
 
 /* The store [media] store names: fs (media_dir) or s3. */
-int blob_open(const struct config *c, struct blob_store **out);
+enum lb_err blob_open(const struct config *c, struct blob_store **out);
 
 /* Stores data under its SHA-256; writes the key (hex) to key. */
 int blob_put(struct blob_store *b, const void *data, size_t len,

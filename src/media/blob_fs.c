@@ -15,7 +15,7 @@ struct fs_priv {
   char dir[1024];
 };
 
-static int mkdir_p(const char *path)
+static enum lb_err mkdir_p(const char *path)
 {
   char tmp[1100];
   snprintf(tmp, sizeof tmp, "%s", path);
@@ -42,8 +42,8 @@ static void key_path(const struct fs_priv *f, const char *key, char *out,
     snprintf(out, n, "%s/%.2s/%.2s/%s", f->dir, key, key + 2, key);
 }
 
-static int fs_put(struct blob_store *b, const void *data, size_t len,
-                  const char *key)
+static enum lb_err fs_put(struct blob_store *b, const void *data, size_t len,
+                          const char *key)
 {
   struct fs_priv *f = b->priv;
   char dir[1200], path[1300], tmp[1400];
@@ -95,7 +95,8 @@ out:
   return rc;
 }
 
-static int fs_get(struct blob_store *b, const char *key, struct buf *out)
+static enum lb_err fs_get(struct blob_store *b, const char *key,
+                          struct buf *out)
 {
   struct fs_priv *f = b->priv;
   char path[1300], chunk[65536];
@@ -131,7 +132,7 @@ static void fs_free(struct blob_store *b)
 
 static const struct blob_ops fs_ops = {fs_put, fs_get, fs_free};
 
-int blob_fs_open(const char *dir, struct blob_store **out)
+enum lb_err blob_fs_open(const char *dir, struct blob_store **out)
 {
   struct blob_store *b = calloc(1, sizeof *b);
   struct fs_priv *f = calloc(1, sizeof *f);

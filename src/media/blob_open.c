@@ -6,7 +6,7 @@
 #include "util/err.h"
 #include "util/log.h"
 
-int blob_open(const struct config *c, struct blob_store **out)
+enum lb_err blob_open(const struct config *c, struct blob_store **out)
 {
   if (!c->media_store[0] || strcmp(c->media_store, "fs") == 0)
     return blob_fs_open(c->media_dir, out);

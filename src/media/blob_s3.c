@@ -363,8 +363,8 @@ done:
   return rc;
 }
 
-static int s3_put(struct blob_store *b, const void *data, size_t len,
-                  const char *key)
+static enum lb_err s3_put(struct blob_store *b, const void *data, size_t len,
+                          const char *key)
 {
   if (!blob_key_valid(key)) {
     log_error("media.s3", "refusing to store a blob under a malformed key");
@@ -373,7 +373,8 @@ static int s3_put(struct blob_store *b, const void *data, size_t len,
   return s3_request(b->priv, "PUT", key, data, len, NULL);
 }
 
-static int s3_get(struct blob_store *b, const char *key, struct buf *out)
+static enum lb_err s3_get(struct blob_store *b, const char *key,
+                          struct buf *out)
 {
   if (!blob_key_valid(key))
     return LB_ENOTFOUND;
@@ -390,7 +391,7 @@ static const struct blob_ops s3_ops = {s3_put, s3_get, s3_free};
 
 /* Parses the endpoint into p->origin (scheme, host, port; the bucket in the
  * host for virtual-hosted style) and p->base_path. */
-static int s3_endpoint(struct s3_priv *p, const struct config *c)
+static enum lb_err s3_endpoint(struct s3_priv *p, const struct config *c)
 {
   char def[160], *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
   char *query = NULL, *user = NULL, *vhost = NULL, *origin = NULL;
@@ -482,7 +483,7 @@ out:
   return rc;
 }
 
-int blob_s3_open(const struct config *c, struct blob_store **out)
+enum lb_err blob_s3_open(const struct config *c, struct blob_store **out)
 {
   struct blob_store *b = NULL;
   struct s3_priv *p = NULL;

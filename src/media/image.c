@@ -49,7 +49,7 @@ static void on_vips_log(const gchar *domain, GLogLevelFlags level,
            msg ? msg : "");
 }
 
-int image_init(const char *argv0)
+enum lb_err image_init(const char *argv0)
 {
   if (started)
     return LB_OK;
@@ -126,9 +126,9 @@ static int load(const void *data, size_t len, enum kind k, int shrink,
 }
 
 /* Opens the header and checks the pixel cap. */
-static int open_checked(const void *data, size_t len, const char *ctype,
-                        long max_pixels, int all_frames, VipsImage **out,
-                        char *why, size_t whylen)
+static enum lb_err open_checked(const void *data, size_t len, const char *ctype,
+                                long max_pixels, int all_frames,
+                                VipsImage **out, char *why, size_t whylen)
 {
   enum kind k = kind_of(ctype);
   VipsImage *img = NULL;
@@ -170,7 +170,7 @@ static int open_checked(const void *data, size_t len, const char *ctype,
 
 /* Upright, 8-bit sRGB (or 8-bit grey), with an alpha band only when
  * keep_alpha (else flattened on white). */
-static int to_display(VipsImage **img, int keep_alpha)
+static enum lb_err to_display(VipsImage **img, int keep_alpha)
 {
   VipsInterpretation in = vips_image_guess_interpretation(*img);
   STEP(img, vips_autorot(*img, &t_, NULL));
@@ -211,8 +211,8 @@ static int to_display(VipsImage **img, int keep_alpha)
 
 /* subsample: 4:2:0 chroma at every quality (an MMS wants bytes spent on
  * detail); otherwise libvips's default, which stops subsampling at 90. */
-static int save_jpeg_as(VipsImage *img, int q, int subsample,
-                        struct image_out *out)
+static enum lb_err save_jpeg_as(VipsImage *img, int q, int subsample,
+                                struct image_out *out)
 {
   void *b = NULL;
   size_t n = 0;
@@ -236,9 +236,9 @@ static int save_jpeg(VipsImage *img, int q, struct image_out *out)
   return save_jpeg_as(img, q, 0, out);
 }
 
-int image_clean(const void *data, size_t len, const char *ctype,
-                long max_pixels, struct image_out *out, char *why,
-                size_t whylen)
+enum lb_err image_clean(const void *data, size_t len, const char *ctype,
+                        long max_pixels, struct image_out *out, char *why,
+                        size_t whylen)
 {
   enum kind k = kind_of(ctype);
   VipsImage *img = NULL;
@@ -292,9 +292,9 @@ int image_clean(const void *data, size_t len, const char *ctype,
  * JPEGs are decoded at 1/2, 1/4 or 1/8 where that stays above the target,
  * then everything is resized with Lanczos. The result is upright, 8-bit,
  * alpha flattened, and rendered to memory for repeated encodes. */
-static int open_scaled(const void *data, size_t len, const char *ctype,
-                       long max_pixels, int target, VipsImage **out, char *why,
-                       size_t whylen)
+static enum lb_err open_scaled(const void *data, size_t len, const char *ctype,
+                               long max_pixels, int target, VipsImage **out,
+                               char *why, size_t whylen)
 {
   enum kind k = kind_of(ctype);
   VipsImage *img = NULL, *mem;

@@ -21,7 +21,7 @@
 
 /* Starts libvips (once; later calls do nothing). Call it from the main
  * thread before other threads use images. image_shutdown() at exit. */
-int image_init(const char *argv0);
+enum lb_err image_init(const char *argv0);
 void image_shutdown(void);
 
 /* 1 for the types image_clean() takes: JPEG, PNG, GIF, WebP, HEIC/HEIF. */
@@ -44,9 +44,9 @@ void image_out_release(struct image_out *o);
  * and WebP with transparency as PNG, GIF as GIF (all frames). LB_ETOOBIG
  * (over max_pixels) or LB_EMEDIATYPE (cannot be decoded as its type) with
  * 'why' set for people. */
-int image_clean(const void *data, size_t len, const char *ctype,
-                long max_pixels, struct image_out *out, char *why,
-                size_t whylen);
+enum lb_err image_clean(const void *data, size_t len, const char *ctype,
+                        long max_pixels, struct image_out *out, char *why,
+                        size_t whylen);
 
 /* A JPEG thumbnail, longest side 'px' (never enlarged), transparency
  * flattened on white. */

@@ -81,9 +81,10 @@ void intake_limits_from_config(const struct config *c,
   out->thumb_px = c->thumb_px;
 }
 
-static int put_variant(struct blob_store *b, struct media *md, const char *kind,
-                       const void *data, size_t len, const char *ctype,
-                       int width, int height, int quality)
+static enum lb_err put_variant(struct blob_store *b, struct media *md,
+                               const char *kind, const void *data, size_t len,
+                               const char *ctype, int width, int height,
+                               int quality)
 {
   struct media_variant *v = &md->variants[md->n_variants];
   int rc;
@@ -103,9 +104,9 @@ static int put_variant(struct blob_store *b, struct media *md, const char *kind,
   return LB_OK;
 }
 
-int media_intake(struct blob_store *b, const struct intake_limits *lim,
-                 const void *data, size_t len, struct media *out, char *why,
-                 size_t whylen)
+enum lb_err media_intake(struct blob_store *b, const struct intake_limits *lim,
+                         const void *data, size_t len, struct media *out,
+                         char *why, size_t whylen)
 {
   struct image_out clean = {0}, thumb = {0};
   char sniffed[LB_CTYPE_MAX];

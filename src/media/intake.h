@@ -41,8 +41,8 @@ int media_type_allowed(const char *ctype);
  * variants to store with it). LB_EMEDIATYPE, LB_ETOOBIG or LB_EINVAL with
  * 'why' set for input the sender must change; other errors are the blob
  * store's (worth a retry). */
-int media_intake(struct blob_store *b, const struct intake_limits *lim,
-                 const void *data, size_t len, struct media *out, char *why,
-                 size_t whylen);
+enum lb_err media_intake(struct blob_store *b, const struct intake_limits *lim,
+                         const void *data, size_t len, struct media *out,
+                         char *why, size_t whylen);
 
 #endif

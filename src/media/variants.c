@@ -17,9 +17,10 @@ static int read_clean(struct blob_store *b, const struct media *md,
   return blob_get(b, md->blob_key, out);
 }
 
-static int store_variant(struct store *s, struct blob_store *b,
-                         const struct media *md, const char *kind,
-                         const struct image_out *img, struct media_variant *out)
+static enum lb_err store_variant(struct store *s, struct blob_store *b,
+                                 const struct media *md, const char *kind,
+                                 const struct image_out *img,
+                                 struct media_variant *out)
 {
   int rc;
   memset(out, 0, sizeof *out);
@@ -41,8 +42,9 @@ static int store_variant(struct store *s, struct blob_store *b,
   return LB_OK;
 }
 
-int media_thumb(struct store *s, struct blob_store *b, const struct config *c,
-                const struct media *md, struct media_variant *out)
+enum lb_err media_thumb(struct store *s, struct blob_store *b,
+                        const struct config *c, const struct media *md,
+                        struct media_variant *out)
 {
   struct image_out img = {0};
   struct buf raw;
@@ -70,9 +72,10 @@ static int sendable_as_is(const struct media *md, size_t max_bytes, int dim)
          md->height <= dim && md->width > 0;
 }
 
-int media_fit(struct store *s, struct blob_store *b, const struct config *c,
-              const struct media *md, size_t max_bytes,
-              struct media_variant *out, char *why, size_t whylen)
+enum lb_err media_fit(struct store *s, struct blob_store *b,
+                      const struct config *c, const struct media *md,
+                      size_t max_bytes, struct media_variant *out, char *why,
+                      size_t whylen)
 {
   struct fit_params p = {max_bytes, c->fit_max_dim, c->fit_min_quality, 320,
                          c->media_max_pixels};

@@ -214,7 +214,7 @@ static void make_subject(const char *name, char out[CS_SUBJECT_MAX + 1])
   snprintf(out, CS_SUBJECT_MAX + 1, "%s", tmp[i] ? tmp + i : "Image");
 }
 
-static int cs_init(struct provider *p, const struct config *cfg)
+static enum lb_err cs_init(struct provider *p, const struct config *cfg)
 {
   const struct clicksend_settings *s = provider_settings(cfg, p->ops);
   struct cs_priv *c;
@@ -286,8 +286,9 @@ static void cs_release(struct provider *p)
 
 /* ---- requests ------------------------------------------------------------ */
 
-static int api_request(const struct cs_priv *c, const char *method,
-                       const char *path, json_t *body, struct wire_request *req)
+static enum lb_err api_request(const struct cs_priv *c, const char *method,
+                               const char *path, json_t *body,
+                               struct wire_request *req)
 {
   char *text;
   int rc;
@@ -318,8 +319,9 @@ static int is_type(const char *ctype, const char *want)
          (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
 }
 
-static int cs_build_send(const struct provider *p, const struct send_input *in,
-                         struct wire_request *req)
+static enum lb_err cs_build_send(const struct provider *p,
+                                 const struct send_input *in,
+                                 struct wire_request *req)
 {
   const struct cs_priv *c = p->priv;
   const struct message *m = in->msg;
@@ -491,9 +493,9 @@ static void describe(struct send_result *out, const char *lead,
            words[0] ? ". ClickSend: " : "", words);
 }
 
-static int cs_parse_send(const struct provider *p,
-                         const struct wire_response *res,
-                         struct send_result *out)
+static enum lb_err cs_parse_send(const struct provider *p,
+                                 const struct wire_response *res,
+                                 struct send_result *out)
 {
   struct cs_envelope e;
   json_t *st, *id;
@@ -571,8 +573,8 @@ done:
 
 /* ---- verify_hook: the secret at the end of the URL ----------------------- */
 
-static int cs_verify_hook(const struct provider *p,
-                          const struct hook_request *req)
+static enum lb_err cs_verify_hook(const struct provider *p,
+                                  const struct hook_request *req)
 {
   const struct cs_priv *c = p->priv;
   const char *path = req->path ? req->path : "", *seg = strrchr(path, '/');
@@ -594,8 +596,8 @@ struct cs_fields {
   const struct hook_request *req;
 };
 
-static int load_fields(const struct hook_request *req, struct cs_fields *f,
-                       char *why, size_t whylen)
+static enum lb_err load_fields(const struct hook_request *req,
+                               struct cs_fields *f, char *why, size_t whylen)
 {
   json_error_t jerr;
   memset(f, 0, sizeof *f);
@@ -627,9 +629,10 @@ static int load_fields(const struct hook_request *req, struct cs_fields *f,
 /* The value of the first of 'names' that is present and not empty (a JSON
  * number formatted into num), or NULL; 'name' says which. A JSON value of
  * another type is LB_EINVAL. */
-static int raw_field(const struct cs_fields *f, const char *const *names,
-                     const char **val, const char **name, char *num,
-                     size_t numlen, char *why, size_t whylen)
+static enum lb_err raw_field(const struct cs_fields *f,
+                             const char *const *names, const char **val,
+                             const char **name, char *num, size_t numlen,
+                             char *why, size_t whylen)
 {
   *val = NULL;
   for (size_t i = 0; names[i]; i++) {
@@ -661,8 +664,9 @@ static int raw_field(const struct cs_fields *f, const char *const *names,
 
 /* The first of 'names' with a value, trimmed of blanks, into dst ("" when
  * none has one). */
-static int text_field(const struct cs_fields *f, const char *const *names,
-                      char *dst, size_t n, char *why, size_t whylen)
+static enum lb_err text_field(const struct cs_fields *f,
+                              const char *const *names, char *dst, size_t n,
+                              char *why, size_t whylen)
 {
   const char *v, *name = names[0];
   char num[32];
@@ -687,8 +691,8 @@ static int text_field(const struct cs_fields *f, const char *const *names,
 }
 
 /* A number as ClickSend writes it ("+61...", "61...", "04...") to E.164. */
-static int to_e164(const struct cs_priv *c, const char *in,
-                   char out[LB_E164_SIZE])
+static enum lb_err to_e164(const struct cs_priv *c, const char *in,
+                           char out[LB_E164_SIZE])
 {
   char why[200], plus[LB_E164_SIZE + 1];
   size_t n = strlen(in);
@@ -807,9 +811,9 @@ static const char *const inbound_known[] = {"timestamp",
 
 /* Adds one media URL (skipping a repeat of one already taken, as the same
  * link may come under two names). */
-static int add_media(struct inbound_msg *out, const char *field,
-                     const char *url, const char *ctype, char *why,
-                     size_t whylen)
+static enum lb_err add_media(struct inbound_msg *out, const char *field,
+                             const char *url, const char *ctype, char *why,
+                             size_t whylen)
 {
   struct inbound_media *im;
   if (strlen(url) >= CS_URL_MAX || !url_is_http(url)) {
@@ -835,8 +839,9 @@ static int add_media(struct inbound_msg *out, const char *field,
 
 /* One JSON media value: a URL string, an object with a URL in it, or an
  * array of either. */
-static int take_media_json(json_t *v, const char *field, int depth,
-                           struct inbound_msg *out, char *why, size_t whylen)
+static enum lb_err take_media_json(json_t *v, const char *field, int depth,
+                                   struct inbound_msg *out, char *why,
+                                   size_t whylen)
 {
   size_t i;
   json_t *it;
@@ -876,8 +881,8 @@ static int take_media_json(json_t *v, const char *field, int depth,
   return LB_EINVAL;
 }
 
-static int take_media(const struct cs_fields *f, struct inbound_msg *out,
-                      char *why, size_t whylen)
+static enum lb_err take_media(const struct cs_fields *f,
+                              struct inbound_msg *out, char *why, size_t whylen)
 {
   int rc;
   for (size_t i = 0; names_media[i]; i++) {
@@ -902,9 +907,10 @@ static int take_media(const struct cs_fields *f, struct inbound_msg *out,
   return LB_OK;
 }
 
-static int cs_parse_inbound(const struct provider *p,
-                            const struct hook_request *req,
-                            struct inbound_msg *out, char *why, size_t whylen)
+static enum lb_err cs_parse_inbound(const struct provider *p,
+                                    const struct hook_request *req,
+                                    struct inbound_msg *out, char *why,
+                                    size_t whylen)
 {
   const struct cs_priv *c = p->priv;
   struct cs_fields f;
@@ -994,9 +1000,10 @@ static enum msg_status status_from_text(const char *w)
   return ST_SENT;
 }
 
-static int cs_parse_status(const struct provider *p,
-                           const struct hook_request *req,
-                           struct status_update *out, char *why, size_t whylen)
+static enum lb_err cs_parse_status(const struct provider *p,
+                                   const struct hook_request *req,
+                                   struct status_update *out, char *why,
+                                   size_t whylen)
 {
   struct cs_fields f;
   char text[64], code[32], ecode[32], etext[LB_ERRTEXT_MAX];
@@ -1054,8 +1061,8 @@ fail:
 
 /* ---- provider setup: the inbound and receipt rules ----------------------- */
 
-static int cs_build_setup(const struct provider *p, int n, const char *base,
-                          struct wire_request *req)
+static enum lb_err cs_build_setup(const struct provider *p, int n,
+                                  const char *base, struct wire_request *req)
 {
   const struct cs_priv *c = p->priv;
   char url[LB_URL_MAX];
@@ -1096,9 +1103,9 @@ static int cs_build_setup(const struct provider *p, int n, const char *base,
 
 /* An answer that is not a success, in words, as LB_EAUTH or
  * LB_EPROVIDER. */
-static int api_failure(const struct wire_response *res,
-                       const struct cs_envelope *e, const char *what, char *out,
-                       size_t n)
+static enum lb_err api_failure(const struct wire_response *res,
+                               const struct cs_envelope *e, const char *what,
+                               char *out, size_t n)
 {
   char code[64], words[CS_REASON_MAX + 1];
   copy_reason(code, sizeof code, e->code);
@@ -1127,9 +1134,9 @@ static int success(const struct wire_response *res, const struct cs_envelope *e)
          (!e->code[0] || strcasecmp(e->code, "SUCCESS") == 0);
 }
 
-static int cs_parse_setup(const struct provider *p, int n,
-                          const struct wire_response *res, char *out,
-                          size_t len)
+static enum lb_err cs_parse_setup(const struct provider *p, int n,
+                                  const struct wire_response *res, char *out,
+                                  size_t len)
 {
   const struct cs_priv *c = p->priv;
   struct cs_envelope e;
@@ -1160,13 +1167,15 @@ static int cs_parse_setup(const struct provider *p, int n,
 
 /* ---- provider check: the account ---------------------------------------- */
 
-static int cs_build_check(const struct provider *p, struct wire_request *req)
+static enum lb_err cs_build_check(const struct provider *p,
+                                  struct wire_request *req)
 {
   return api_request(p->priv, "GET", "/v3/account", NULL, req);
 }
 
-static int cs_parse_check(const struct provider *p,
-                          const struct wire_response *res, char *out, size_t n)
+static enum lb_err cs_parse_check(const struct provider *p,
+                                  const struct wire_response *res, char *out,
+                                  size_t n)
 {
   const struct cs_priv *c = p->priv;
   struct cs_envelope e;

@@ -194,7 +194,7 @@ static int64_t system_now_s(void)
 /* ---- HMAC ------------------------------------------------------------------
  */
 
-int messagemedia_http_date(int64_t unix_s, char out[MM_DATE_SIZE])
+enum lb_err messagemedia_http_date(int64_t unix_s, char out[MM_DATE_SIZE])
 {
   static const char days[][4] = {"Sun", "Mon", "Tue", "Wed",
                                  "Thu", "Fri", "Sat"};
@@ -210,10 +210,11 @@ int messagemedia_http_date(int64_t unix_s, char out[MM_DATE_SIZE])
   return LB_OK;
 }
 
-int messagemedia_hmac(const char *api_key, const char *api_secret,
-                      const char *date, const char *method, const char *path,
-                      const void *body, size_t len, char md5_hex[MM_MD5_HEX],
-                      char *auth, size_t authlen)
+enum lb_err messagemedia_hmac(const char *api_key, const char *api_secret,
+                              const char *date, const char *method,
+                              const char *path, const void *body, size_t len,
+                              char md5_hex[MM_MD5_HEX], char *auth,
+                              size_t authlen)
 {
   unsigned char md5[EVP_MAX_MD_SIZE], mac[LB_SHA1_LEN];
   char sig[sodium_base64_ENCODED_LEN(LB_SHA1_LEN,
@@ -316,7 +317,7 @@ static void mm_check(const void *settings, const struct config *cfg,
 /* ---- init ------------------------------------------------------------------
  */
 
-static int mm_init(struct provider *p, const struct config *cfg)
+static enum lb_err mm_init(struct provider *p, const struct config *cfg)
 {
   const struct messagemedia_settings *s = provider_settings(cfg, p->ops);
   struct mm_priv *t;
@@ -410,7 +411,8 @@ static const char *url_path(const char *url)
 }
 
 /* Basic credentials, or the HMAC headers for the request as built. */
-static int authenticate(const struct mm_priv *t, struct wire_request *req)
+static enum lb_err authenticate(const struct mm_priv *t,
+                                struct wire_request *req)
 {
   char date[MM_DATE_SIZE], md5[MM_MD5_HEX], auth[LB_WIRE_HEADER_MAX - 16];
   int rc;
@@ -430,7 +432,7 @@ static int authenticate(const struct mm_priv *t, struct wire_request *req)
 /* ---- build_send / parse_send ----------------------------------------------
  */
 
-static int set_str(json_t *o, const char *key, const char *v)
+static enum lb_err set_str(json_t *o, const char *key, const char *v)
 {
   json_t *s = json_string(v);
   if (!s)
@@ -446,8 +448,9 @@ static int mms_type_ok(const char *ct)
   return 0;
 }
 
-static int mm_build_send(const struct provider *p, const struct send_input *in,
-                         struct wire_request *req)
+static enum lb_err mm_build_send(const struct provider *p,
+                                 const struct send_input *in,
+                                 struct wire_request *req)
 {
   const struct mm_priv *t = p->priv;
   const struct message *m = in->msg;
@@ -563,9 +566,9 @@ static void read_error(const struct wire_response *res, char *text, size_t n,
   json_decref(o);
 }
 
-static int mm_parse_send(const struct provider *p,
-                         const struct wire_response *res,
-                         struct send_result *out)
+static enum lb_err mm_parse_send(const struct provider *p,
+                                 const struct wire_response *res,
+                                 struct send_result *out)
 {
   char why[MM_REASON_MAX + 1];
   int about_to;
@@ -634,8 +637,8 @@ static int mm_parse_send(const struct provider *p,
 /* ---- verify_hook -----------------------------------------------------------
  */
 
-static int mm_verify_hook(const struct provider *p,
-                          const struct hook_request *req)
+static enum lb_err mm_verify_hook(const struct provider *p,
+                                  const struct hook_request *req)
 {
   const struct mm_priv *t = p->priv;
   const char *h = req->header ? req->header(req->ctx, MM_SECRET_HEADER) : NULL;
@@ -649,8 +652,8 @@ static int mm_verify_hook(const struct provider *p,
 /* ---- webhooks: fields ------------------------------------------------------
  */
 
-static int load_json(const struct hook_request *req, json_t **out, char *why,
-                     size_t whylen)
+static enum lb_err load_json(const struct hook_request *req, json_t **out,
+                             char *why, size_t whylen)
 {
   json_error_t err;
   json_t *o;
@@ -676,8 +679,8 @@ static int load_json(const struct hook_request *req, json_t **out, char *why,
 
 /* A text field: a string (numbers are taken as their digits), "" when
  * absent, null, or an unrendered template reference ("$moId"). */
-static int text_field(json_t *o, const char *name, char *dst, size_t n,
-                      char *why, size_t whylen)
+static enum lb_err text_field(json_t *o, const char *name, char *dst, size_t n,
+                              char *why, size_t whylen)
 {
   json_t *v = json_object_get(o, name);
   const char *s;
@@ -713,9 +716,10 @@ static int text_field_or(json_t *o, const char *name, const char *alt,
   return text_field(o, alt, dst, n, why, whylen);
 }
 
-static int number_field(const struct mm_priv *t, json_t *o, const char *name,
-                        const char *alt, char out[LB_E164_SIZE], char *why,
-                        size_t whylen)
+static enum lb_err number_field(const struct mm_priv *t, json_t *o,
+                                const char *name, const char *alt,
+                                char out[LB_E164_SIZE], char *why,
+                                size_t whylen)
 {
   char v[MM_FIELD_MAX], msg[200];
   int rc = text_field_or(o, name, alt, v, sizeof v, why, whylen);
@@ -765,8 +769,9 @@ static void inbound_id(const struct inbound_msg *m, const char *prefix,
 }
 
 /* Decodes attachments[i] into out->media (or takes an MMS's text part). */
-static int take_attachment(const struct mm_priv *t, json_t *it, size_t i,
-                           struct inbound_msg *out, char *why, size_t whylen)
+static enum lb_err take_attachment(const struct mm_priv *t, json_t *it,
+                                   size_t i, struct inbound_msg *out, char *why,
+                                   size_t whylen)
 {
   json_t *ctv = json_object_get(it, "content_type");
   json_t *dv = json_object_get(it, "content");
@@ -837,9 +842,10 @@ static int take_attachment(const struct mm_priv *t, json_t *it, size_t i,
   return LB_OK;
 }
 
-static int mm_parse_inbound(const struct provider *p,
-                            const struct hook_request *req,
-                            struct inbound_msg *out, char *why, size_t whylen)
+static enum lb_err mm_parse_inbound(const struct provider *p,
+                                    const struct hook_request *req,
+                                    struct inbound_msg *out, char *why,
+                                    size_t whylen)
 {
   const struct mm_priv *t = p->priv;
   char event[32], id[MM_FIELD_MAX], when[MM_FIELD_MAX];
@@ -1004,9 +1010,10 @@ static int status_from_code(long c, enum msg_status *st)
   return 1;
 }
 
-static int mm_parse_status(const struct provider *p,
-                           const struct hook_request *req,
-                           struct status_update *out, char *why, size_t whylen)
+static enum lb_err mm_parse_status(const struct provider *p,
+                                   const struct hook_request *req,
+                                   struct status_update *out, char *why,
+                                   size_t whylen)
 {
   char event[32], word[64], code[32];
   json_t *o;
@@ -1094,7 +1101,8 @@ out:
 /* ---- provider check --------------------------------------------------------
  */
 
-static int mm_build_check(const struct provider *p, struct wire_request *req)
+static enum lb_err mm_build_check(const struct provider *p,
+                                  struct wire_request *req)
 {
   const struct mm_priv *t = p->priv;
   int rc;
@@ -1110,9 +1118,9 @@ static int mm_build_check(const struct provider *p, struct wire_request *req)
 }
 
 /* An answer that is not a success, in words; LB_EAUTH for credentials. */
-static int describe_failure(const struct mm_priv *t,
-                            const struct wire_response *res, char *out,
-                            size_t n)
+static enum lb_err describe_failure(const struct mm_priv *t,
+                                    const struct wire_response *res, char *out,
+                                    size_t n)
 {
   char why[MM_REASON_MAX + 1];
   int about_to;
@@ -1135,8 +1143,9 @@ static int describe_failure(const struct mm_priv *t,
   return LB_EPROVIDER;
 }
 
-static int mm_parse_check(const struct provider *p,
-                          const struct wire_response *res, char *out, size_t n)
+static enum lb_err mm_parse_check(const struct provider *p,
+                                  const struct wire_response *res, char *out,
+                                  size_t n)
 {
   const struct mm_priv *t = p->priv;
   json_t *o, *list;
@@ -1156,8 +1165,8 @@ static int mm_parse_check(const struct provider *p,
 /* ---- provider setup --------------------------------------------------------
  */
 
-static int mm_build_setup(const struct provider *p, int n, const char *base,
-                          struct wire_request *req)
+static enum lb_err mm_build_setup(const struct provider *p, int n,
+                                  const char *base, struct wire_request *req)
 {
   const struct mm_priv *t = p->priv;
   const struct mm_webhook *w;
@@ -1221,9 +1230,9 @@ out:
   return rc;
 }
 
-static int mm_parse_setup(const struct provider *p, int n,
-                          const struct wire_response *res, char *out,
-                          size_t len)
+static enum lb_err mm_parse_setup(const struct provider *p, int n,
+                                  const struct wire_response *res, char *out,
+                                  size_t len)
 {
   const struct mm_priv *t = p->priv;
   const char *what =

@@ -27,15 +27,16 @@ struct provider;
 #define MM_MD5_HEX 33
 
 /* The HTTP date of a Unix time, in English whatever the locale. */
-int messagemedia_http_date(int64_t unix_s, char out[MM_DATE_SIZE]);
+enum lb_err messagemedia_http_date(int64_t unix_s, char out[MM_DATE_SIZE]);
 
 /* The Authorization header's value for one request, and (when len > 0)
  * the x-Content-MD5 value in md5_hex ("" when there is no body). 'path'
  * is the request line's target: "/v1/messages". */
-int messagemedia_hmac(const char *api_key, const char *api_secret,
-                      const char *date, const char *method, const char *path,
-                      const void *body, size_t len, char md5_hex[MM_MD5_HEX],
-                      char *auth, size_t authlen);
+enum lb_err messagemedia_hmac(const char *api_key, const char *api_secret,
+                              const char *date, const char *method,
+                              const char *path, const void *body, size_t len,
+                              char md5_hex[MM_MD5_HEX], char *auth,
+                              size_t authlen);
 
 /* Replaces the adapter's clock (Unix seconds), which dates HMAC-signed
  * requests; NULL restores the system clock. For tests. */

@@ -113,18 +113,25 @@ struct provider_ops {
 
   /* Reads this provider's settings (provider_settings(cfg, p->ops)) and
    * the core ones from cfg; fills p->caps and p->priv. */
-  int (*init)(struct provider *p, const struct config *cfg);
+  enum lb_err (*init)(struct provider *p, const struct config *cfg);
   void (*release)(struct provider *p);
-  int (*build_send)(const struct provider *p, const struct send_input *in,
-                    struct wire_request *req);
-  int (*parse_send)(const struct provider *p, const struct wire_response *res,
-                    struct send_result *out);
+  enum lb_err (*build_send)(const struct provider *p,
+                            const struct send_input *in,
+                            struct wire_request *req);
+  enum lb_err (*parse_send)(const struct provider *p,
+                            const struct wire_response *res,
+                            struct send_result *out);
   /* LB_OK, LB_EAUTH (no credentials) or LB_ESIGNATURE (wrong ones). */
-  int (*verify_hook)(const struct provider *p, const struct hook_request *req);
-  int (*parse_inbound)(const struct provider *p, const struct hook_request *req,
-                       struct inbound_msg *out, char *why, size_t whylen);
-  int (*parse_status)(const struct provider *p, const struct hook_request *req,
-                      struct status_update *out, char *why, size_t whylen);
+  enum lb_err (*verify_hook)(const struct provider *p,
+                             const struct hook_request *req);
+  enum lb_err (*parse_inbound)(const struct provider *p,
+                               const struct hook_request *req,
+                               struct inbound_msg *out, char *why,
+                               size_t whylen);
+  enum lb_err (*parse_status)(const struct provider *p,
+                              const struct hook_request *req,
+                              struct status_update *out, char *why,
+                              size_t whylen);
 
   /* Optional (NULL when not needed). */
 
@@ -136,24 +143,28 @@ struct provider_ops {
    * account balance, say), and its answer in words for the operator:
    * LB_OK with e.g. "balance: 1234 credits", or LB_EPROVIDER / LB_EAUTH
    * with the provider's own reason. */
-  int (*build_check)(const struct provider *p, struct wire_request *req);
-  int (*parse_check)(const struct provider *p, const struct wire_response *res,
-                     char *out, size_t n);
+  enum lb_err (*build_check)(const struct provider *p,
+                             struct wire_request *req);
+  enum lb_err (*parse_check)(const struct provider *p,
+                             const struct wire_response *res, char *out,
+                             size_t n);
   /* `lyrebird provider setup`: registers lyrebird's webhooks with the
    * provider, one request at a time. build_setup fills request n (0, 1,
    * ...) for webhooks under 'base' (<public_url>/hooks/<name>), or returns
    * LB_ENOTFOUND when there are no more; parse_setup says in 'out' what
    * request n did ("created the inbound rule", "already there: ..."),
    * returning LB_OK, or LB_EPROVIDER / LB_EAUTH with the provider's reason. */
-  int (*build_setup)(const struct provider *p, int n, const char *base,
-                     struct wire_request *req);
-  int (*parse_setup)(const struct provider *p, int n,
-                     const struct wire_response *res, char *out, size_t len);
+  enum lb_err (*build_setup)(const struct provider *p, int n, const char *base,
+                             struct wire_request *req);
+  enum lb_err (*parse_setup)(const struct provider *p, int n,
+                             const struct wire_response *res, char *out,
+                             size_t len);
   /* After an inbound media item fetched from 'media_url' is stored: the
    * request that deletes it at the provider. LB_ENOTFOUND: nothing to
    * delete (not this provider's URL, or deletion is turned off). */
-  int (*build_media_delete)(const struct provider *p, const char *media_url,
-                            struct wire_request *req);
+  enum lb_err (*build_media_delete)(const struct provider *p,
+                                    const char *media_url,
+                                    struct wire_request *req);
 };
 
 struct provider {
@@ -177,8 +188,8 @@ const struct provider_ops *provider_at(size_t i);
 const void *provider_settings(const struct config *cfg,
                               const struct provider_ops *ops);
 
-int provider_init(struct provider *p, const char *name,
-                  const struct config *cfg);
+enum lb_err provider_init(struct provider *p, const char *name,
+                          const struct config *cfg);
 void provider_release(struct provider *p);
 
 /* The start every parse_send shares: clears out, takes the provider's

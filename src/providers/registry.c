@@ -90,8 +90,8 @@ const char *provider_names(void)
   return names;
 }
 
-int provider_init(struct provider *p, const char *name,
-                  const struct config *cfg)
+enum lb_err provider_init(struct provider *p, const char *name,
+                          const struct config *cfg)
 {
   memset(p, 0, sizeof *p);
   p->ops = provider_find(name);

@@ -96,7 +96,7 @@ static void sim_validate(const void *settings, const struct config *cfg,
 
 /* ---- the adapter --------------------------------------------------------- */
 
-static int sim_init(struct provider *p, const struct config *cfg)
+static enum lb_err sim_init(struct provider *p, const struct config *cfg)
 {
   const struct sim_settings *c = provider_settings(cfg, p->ops);
   struct sim_priv *s;
@@ -134,8 +134,9 @@ static void sim_release(struct provider *p)
   free(p->priv);
 }
 
-static int sim_build_send(const struct provider *p, const struct send_input *in,
-                          struct wire_request *req)
+static enum lb_err sim_build_send(const struct provider *p,
+                                  const struct send_input *in,
+                                  struct wire_request *req)
 {
   const struct sim_priv *s = p->priv;
   const struct message *m = in->msg;
@@ -211,9 +212,9 @@ static void error_from_body(const struct wire_response *res,
   json_decref(o);
 }
 
-static int sim_parse_send(const struct provider *p,
-                          const struct wire_response *res,
-                          struct send_result *out)
+static enum lb_err sim_parse_send(const struct provider *p,
+                                  const struct wire_response *res,
+                                  struct send_result *out)
 {
   if (send_result_begin(res, "the simulated carrier", out))
     return LB_OK;
@@ -254,8 +255,8 @@ int sim_signature(const char *secret, const char *t, size_t tlen,
 }
 
 /* Parses "t=<digits>,v1=<64 hex>" and checks it in constant time. */
-static int sim_verify_hook(const struct provider *p,
-                           const struct hook_request *req)
+static enum lb_err sim_verify_hook(const struct provider *p,
+                                   const struct hook_request *req)
 {
   const struct sim_priv *s = p->priv;
   const char *h = req->header(req->ctx, "X-Sim-Signature");
@@ -287,8 +288,8 @@ static int sim_verify_hook(const struct provider *p,
   return crypto_streq(want, got) ? LB_OK : LB_ESIGNATURE;
 }
 
-static int copy_field(json_t *o, const char *key, char *dst, size_t n,
-                      int required, char *why, size_t whylen)
+static enum lb_err copy_field(json_t *o, const char *key, char *dst, size_t n,
+                              int required, char *why, size_t whylen)
 {
   json_t *v = json_object_get(o, key);
   if (!v || json_is_null(v)) {
@@ -326,9 +327,10 @@ static json_t *load_object(const struct hook_request *req, char *why,
   return o;
 }
 
-static int sim_parse_inbound(const struct provider *p,
-                             const struct hook_request *req,
-                             struct inbound_msg *out, char *why, size_t whylen)
+static enum lb_err sim_parse_inbound(const struct provider *p,
+                                     const struct hook_request *req,
+                                     struct inbound_msg *out, char *why,
+                                     size_t whylen)
 {
   const struct sim_priv *s = p->priv;
   json_t *o = load_object(req, why, whylen), *media, *text, *it;
@@ -409,9 +411,10 @@ out:
   return rc;
 }
 
-static int sim_parse_status(const struct provider *p,
-                            const struct hook_request *req,
-                            struct status_update *out, char *why, size_t whylen)
+static enum lb_err sim_parse_status(const struct provider *p,
+                                    const struct hook_request *req,
+                                    struct status_update *out, char *why,
+                                    size_t whylen)
 {
   json_t *o = load_object(req, why, whylen);
   char status[32];

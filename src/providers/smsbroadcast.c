@@ -271,7 +271,7 @@ static void sb_check(const void *settings, const struct config *cfg,
 
 /* ---- init ---------------------------------------------------------------- */
 
-static int sb_init(struct provider *p, const struct config *cfg)
+static enum lb_err sb_init(struct provider *p, const struct config *cfg)
 {
   const struct smsbroadcast_settings *c = provider_settings(cfg, p->ops);
   struct sb_priv *s;
@@ -318,7 +318,7 @@ static void sb_release(struct provider *p)
 /* ---- send ---------------------------------------------------------------- */
 
 /* "+61491570156" -> "61491570156", the API's international form. */
-static int intl_digits(const char *e164, char *out, size_t n)
+static enum lb_err intl_digits(const char *e164, char *out, size_t n)
 {
   if (!phone_is_e164(e164) || strlen(e164) >= n + 1)
     return LB_EINVAL;
@@ -326,7 +326,7 @@ static int intl_digits(const char *e164, char *out, size_t n)
   return LB_OK;
 }
 
-static int script_url(const struct sb_priv *s, struct wire_request *req)
+static enum lb_err script_url(const struct sb_priv *s, struct wire_request *req)
 {
   if ((size_t)snprintf(req->url, sizeof req->url, "%s" SB_SCRIPT,
                        s->base_url) >= sizeof req->url)
@@ -335,8 +335,9 @@ static int script_url(const struct sb_priv *s, struct wire_request *req)
                              "application/x-www-form-urlencoded");
 }
 
-static int sb_build_send(const struct provider *p, const struct send_input *in,
-                         struct wire_request *req)
+static enum lb_err sb_build_send(const struct provider *p,
+                                 const struct send_input *in,
+                                 struct wire_request *req)
 {
   const struct sb_priv *s = p->priv;
   const struct message *m = in->msg;
@@ -499,9 +500,9 @@ static void unreadable(const struct wire_response *res,
            first[0] ? " ('" : "", first, first[0] ? "')" : "");
 }
 
-static int sb_parse_send(const struct provider *p,
-                         const struct wire_response *res,
-                         struct send_result *out)
+static enum lb_err sb_parse_send(const struct provider *p,
+                                 const struct wire_response *res,
+                                 struct send_result *out)
 {
   struct sb_answer a;
   /* Sent and then lost: it may have gone; never resent blindly. */
@@ -545,8 +546,8 @@ static int sb_parse_send(const struct provider *p,
 
 /* The secret is sent as a header, or as the path's last segment when the
  * portal cannot set headers: /hooks/smsbroadcast/inbound/<secret>. */
-static int sb_verify_hook(const struct provider *p,
-                          const struct hook_request *req)
+static enum lb_err sb_verify_hook(const struct provider *p,
+                                  const struct hook_request *req)
 {
   const struct sb_priv *s = p->priv;
   const char *h = req->header ? req->header(req->ctx, SB_SECRET_HEADER) : NULL;
@@ -583,8 +584,8 @@ struct sb_fields {
   const struct hook_request *req;
 };
 
-static int load_fields(const struct hook_request *req, struct sb_fields *f,
-                       char *why, size_t whylen)
+static enum lb_err load_fields(const struct hook_request *req,
+                               struct sb_fields *f, char *why, size_t whylen)
 {
   json_error_t jerr;
   memset(f, 0, sizeof *f);
@@ -632,9 +633,10 @@ static int unrendered(const char *v)
  * another JSON type is LB_EINVAL (with why). With 'literal', a value is
  * taken as it is (a patient's text may start with '$'); otherwise an
  * unfilled template variable counts as absent. */
-static int raw_field(const struct sb_fields *f, const char *const *names,
-                     int literal, const char **val, const char **name,
-                     char *num, size_t numlen, char *why, size_t whylen)
+static enum lb_err raw_field(const struct sb_fields *f,
+                             const char *const *names, int literal,
+                             const char **val, const char **name, char *num,
+                             size_t numlen, char *why, size_t whylen)
 {
   const char *empty = NULL;
   *val = NULL;
@@ -669,8 +671,9 @@ static int raw_field(const struct sb_fields *f, const char *const *names,
 /* The first of 'names' with a value, trimmed, into dst; with 'unwrap' one
  * pair of surrounding parentheses goes too (SMS Broadcast's own template
  * writes refs as "(1214)"). dst is "" when none has a value. */
-static int text_field(const struct sb_fields *f, const char *const *names,
-                      int unwrap, char *dst, size_t n, char *why, size_t whylen)
+static enum lb_err text_field(const struct sb_fields *f,
+                              const char *const *names, int unwrap, char *dst,
+                              size_t n, char *why, size_t whylen)
 {
   const char *v, *name = names[0];
   char num[32];
@@ -702,8 +705,8 @@ static int valid_utf8(const char *s, size_t n)
 
 /* A number as SMS Broadcast writes it ("+61...", "61...", "04...") to
  * E.164. */
-static int to_e164(const struct sb_priv *s, const char *in,
-                   char out[LB_E164_SIZE])
+static enum lb_err to_e164(const struct sb_priv *s, const char *in,
+                           char out[LB_E164_SIZE])
 {
   char why[200], plus[LB_E164_SIZE + 1];
   size_t n = strlen(in);
@@ -746,9 +749,9 @@ static const char *const names_att_data[] = {"content", "base64", "data", NULL};
  * the refs of the message replied to, the provider's time, the media), so
  * a retried webhook is stored once. Prefixed, so that neither can equal
  * the smsref of an outbound message. */
-static int inbound_id(const struct inbound_msg *m, const char *reply_id,
-                      const char *ref, const char *msgref, const char *when,
-                      char *out, size_t n)
+static enum lb_err inbound_id(const struct inbound_msg *m, const char *reply_id,
+                              const char *ref, const char *msgref,
+                              const char *when, char *out, size_t n)
 {
   struct buf b;
   char hex[LB_SHA256_HEX];
@@ -785,8 +788,9 @@ static int inbound_id(const struct inbound_msg *m, const char *reply_id,
 }
 
 /* Decodes one attachment into out->media (or takes its text). */
-static int take_attachment(const struct sb_priv *s, json_t *it, size_t i,
-                           struct inbound_msg *out, char *why, size_t whylen)
+static enum lb_err take_attachment(const struct sb_priv *s, json_t *it,
+                                   size_t i, struct inbound_msg *out, char *why,
+                                   size_t whylen)
 {
   struct sb_fields af = {.o = it};
   struct inbound_media *im;
@@ -880,9 +884,10 @@ too_many:
   return LB_ETOOBIG;
 }
 
-static int sb_parse_inbound(const struct provider *p,
-                            const struct hook_request *req,
-                            struct inbound_msg *out, char *why, size_t whylen)
+static enum lb_err sb_parse_inbound(const struct provider *p,
+                                    const struct hook_request *req,
+                                    struct inbound_msg *out, char *why,
+                                    size_t whylen)
 {
   const struct sb_priv *s = p->priv;
   struct sb_fields f;
@@ -1029,9 +1034,10 @@ static int status_from_code(const char *code, enum msg_status *st)
   return 1;
 }
 
-static int sb_parse_status(const struct provider *p,
-                           const struct hook_request *req,
-                           struct status_update *out, char *why, size_t whylen)
+static enum lb_err sb_parse_status(const struct provider *p,
+                                   const struct hook_request *req,
+                                   struct status_update *out, char *why,
+                                   size_t whylen)
 {
   struct sb_fields f;
   char word[64], code[32], ecode[LB_ERRCODE_MAX], etext[LB_ERRTEXT_MAX];
@@ -1091,7 +1097,8 @@ out:
 
 /* ---- provider check: the balance ----------------------------------------- */
 
-static int sb_build_check(const struct provider *p, struct wire_request *req)
+static enum lb_err sb_build_check(const struct provider *p,
+                                  struct wire_request *req)
 {
   const struct sb_priv *s = p->priv;
   int rc;
@@ -1104,8 +1111,9 @@ static int sb_build_check(const struct provider *p, struct wire_request *req)
   return LB_OK;
 }
 
-static int sb_parse_check(const struct provider *p,
-                          const struct wire_response *res, char *out, size_t n)
+static enum lb_err sb_parse_check(const struct provider *p,
+                                  const struct wire_response *res, char *out,
+                                  size_t n)
 {
   struct sb_answer a;
   char v[SB_REASON_MAX + 1];

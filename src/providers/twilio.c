@@ -230,7 +230,7 @@ static int split_hosts(struct tw_priv *t, const char *text)
   return netaddr_hosts_split(text, &t->hosts_text, &t->hosts);
 }
 
-static int tw_init(struct provider *p, const struct config *cfg)
+static enum lb_err tw_init(struct provider *p, const struct config *cfg)
 {
   const struct twilio_settings *c = provider_settings(cfg, p->ops);
   struct tw_priv *t;
@@ -315,8 +315,8 @@ static int api_ready(const struct tw_priv *t)
 
 /* The status callback: lyrebird's URL with our message id as 'ref', so a
  * receipt is matched even when the send's answer was lost (no SID). */
-static int status_callback(struct buf *out, const char *status_url,
-                           const char *ref)
+static enum lb_err status_callback(struct buf *out, const char *status_url,
+                                   const char *ref)
 {
   char *esc;
   int rc;
@@ -331,8 +331,9 @@ static int status_callback(struct buf *out, const char *status_url,
   return rc;
 }
 
-static int tw_build_send(const struct provider *p, const struct send_input *in,
-                         struct wire_request *req)
+static enum lb_err tw_build_send(const struct provider *p,
+                                 const struct send_input *in,
+                                 struct wire_request *req)
 {
   const struct tw_priv *t = p->priv;
   const struct message *m = in->msg;
@@ -414,9 +415,9 @@ static void describe(struct send_result *out, const char *lead, long status,
     snprintf(out->error_text, sizeof out->error_text, "%s", head);
 }
 
-static int tw_parse_send(const struct provider *p,
-                         const struct wire_response *res,
-                         struct send_result *out)
+static enum lb_err tw_parse_send(const struct provider *p,
+                                 const struct wire_response *res,
+                                 struct send_result *out)
 {
   char msg[300];
   long code;
@@ -487,9 +488,9 @@ static int param_cmp(const void *a, const void *b)
   return c ? c : strcmp(x->value ? x->value : "", y->value ? y->value : "");
 }
 
-int twilio_signature(const char *token, const char *url,
-                     const struct wire_param *params, size_t n,
-                     char out[TWILIO_SIGNATURE_SIZE])
+enum lb_err twilio_signature(const char *token, const char *url,
+                             const struct wire_param *params, size_t n,
+                             char out[TWILIO_SIGNATURE_SIZE])
 {
   const struct wire_param **sorted = NULL;
   struct crypto_part *parts;
@@ -597,8 +598,8 @@ static int body_hash_ok(const struct hook_request *req)
   return crypto_streq(want, got);
 }
 
-static int tw_verify_hook(const struct provider *p,
-                          const struct hook_request *req)
+static enum lb_err tw_verify_hook(const struct provider *p,
+                                  const struct hook_request *req)
 {
   const struct tw_priv *t = p->priv;
   const char *sig = req->header(req->ctx, "X-Twilio-Signature");
@@ -634,8 +635,8 @@ static int tw_verify_hook(const struct provider *p,
 
 /* The value of a field that must not be ambiguous: repeats are allowed only
  * with the same value. *out is NULL when absent. */
-static int one_param(const struct hook_request *req, const char *name,
-                     const char **out, char *why, size_t whylen)
+static enum lb_err one_param(const struct hook_request *req, const char *name,
+                             const char **out, char *why, size_t whylen)
 {
   *out = NULL;
   for (size_t i = 0; i < req->n_params; i++) {
@@ -651,9 +652,9 @@ static int one_param(const struct hook_request *req, const char *name,
   return LB_OK;
 }
 
-static int copy_param(const struct hook_request *req, const char *name,
-                      char *dst, size_t n, int required, char *why,
-                      size_t whylen)
+static enum lb_err copy_param(const struct hook_request *req, const char *name,
+                              char *dst, size_t n, int required, char *why,
+                              size_t whylen)
 {
   const char *v;
   int rc = one_param(req, name, &v, why, whylen);
@@ -675,9 +676,10 @@ static int copy_param(const struct hook_request *req, const char *name,
 
 /* From and To: E.164 as Twilio sends them; other forms through
  * libphonenumber with [clinic] region. */
-static int number_param(const struct tw_priv *t, const struct hook_request *req,
-                        const char *name, char out[LB_E164_SIZE], char *why,
-                        size_t whylen)
+static enum lb_err number_param(const struct tw_priv *t,
+                                const struct hook_request *req,
+                                const char *name, char out[LB_E164_SIZE],
+                                char *why, size_t whylen)
 {
   char msg[200];
   const char *v;
@@ -716,9 +718,10 @@ static int http_url(const char *url)
   return url_origin(url, s, sizeof s, h, sizeof h, port, sizeof port) == LB_OK;
 }
 
-static int tw_parse_inbound(const struct provider *p,
-                            const struct hook_request *req,
-                            struct inbound_msg *out, char *why, size_t whylen)
+static enum lb_err tw_parse_inbound(const struct provider *p,
+                                    const struct hook_request *req,
+                                    struct inbound_msg *out, char *why,
+                                    size_t whylen)
 {
   const struct tw_priv *t = p->priv;
   const char *body, *num;
@@ -811,9 +814,10 @@ static const struct {
     {"canceled", ST_FAILED},
 };
 
-static int tw_parse_status(const struct provider *p,
-                           const struct hook_request *req,
-                           struct status_update *out, char *why, size_t whylen)
+static enum lb_err tw_parse_status(const struct provider *p,
+                                   const struct hook_request *req,
+                                   struct status_update *out, char *why,
+                                   size_t whylen)
 {
   const char *status, *code, *msg, *ref;
   const struct tw_error *e;
@@ -885,7 +889,8 @@ static int tw_parse_status(const struct provider *p,
 
 /* ---- provider check ----------------------------------------------------- */
 
-static int tw_build_check(const struct provider *p, struct wire_request *req)
+static enum lb_err tw_build_check(const struct provider *p,
+                                  struct wire_request *req)
 {
   const struct tw_priv *t = p->priv;
   int rc;
@@ -900,8 +905,9 @@ static int tw_build_check(const struct provider *p, struct wire_request *req)
   return str_copy_whole(req->userpwd, sizeof req->userpwd, t->userpwd);
 }
 
-static int tw_parse_check(const struct provider *p,
-                          const struct wire_response *res, char *out, size_t n)
+static enum lb_err tw_parse_check(const struct provider *p,
+                                  const struct wire_response *res, char *out,
+                                  size_t n)
 {
   const struct tw_priv *t = p->priv;
   char msg[300];
@@ -960,8 +966,8 @@ static int tw_parse_check(const struct provider *p,
 
 /* "/2010-04-01/Accounts/<AC>/Messages/<MM|SM>/Media/<ME>[.ext]" with our
  * account: writes the Media instance's JSON path. */
-static int media_path(const struct tw_priv *t, const char *path, char *out,
-                      size_t n)
+static enum lb_err media_path(const struct tw_priv *t, const char *path,
+                              char *out, size_t n)
 {
   const char *ac, *msg, *me, *end;
   size_t aclen, msglen, melen;
@@ -995,9 +1001,9 @@ static int media_path(const struct tw_priv *t, const char *path, char *out,
   return LB_OK;
 }
 
-static int tw_build_media_delete(const struct provider *p,
-                                 const char *media_url,
-                                 struct wire_request *req)
+static enum lb_err tw_build_media_delete(const struct provider *p,
+                                         const char *media_url,
+                                         struct wire_request *req)
 {
   const struct tw_priv *t = p->priv;
   char scheme[16], host[256], port[8], path[512];

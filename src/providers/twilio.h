@@ -20,8 +20,8 @@
 /* Writes the signature of 'url' and the decoded form params (in any order,
  * repeats allowed: they are sorted and deduplicated here). n may be 0 (a
  * GET, or a JSON body, whose URL carries bodySHA256). */
-int twilio_signature(const char *token, const char *url,
-                     const struct wire_param *params, size_t n,
-                     char out[TWILIO_SIGNATURE_SIZE]);
+enum lb_err twilio_signature(const char *token, const char *url,
+                             const struct wire_param *params, size_t n,
+                             char out[TWILIO_SIGNATURE_SIZE]);
 
 #endif

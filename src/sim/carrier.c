@@ -201,7 +201,7 @@ static void sim_error(struct http_req *r, int status, const char *code,
   http_reply_error(r, status, code, "%s", msg);
 }
 
-static int store_msg(struct sim_carrier *s, struct sim_msg *m)
+static enum lb_err store_msg(struct sim_carrier *s, struct sim_msg *m)
 {
   size_t slot;
   if (s->n_msgs < SIM_MAX_MESSAGES) {
@@ -630,8 +630,8 @@ done:
   json_decref(o);
 }
 
-int sim_carrier_new(const struct config *cfg, struct http_server *srv,
-                    struct sim_carrier **out)
+enum lb_err sim_carrier_new(const struct config *cfg, struct http_server *srv,
+                            struct sim_carrier **out)
 {
   struct sim_carrier *s = calloc(1, sizeof *s);
   size_t cap = (size_t)cfg->media_max_bytes / 3 * 4 + MB;

@@ -20,8 +20,8 @@
 struct sim_carrier;
 
 /* Registers the /sim/ routes on srv and starts the delivery thread. */
-int sim_carrier_new(const struct config *cfg, struct http_server *srv,
-                    struct sim_carrier **out);
+enum lb_err sim_carrier_new(const struct config *cfg, struct http_server *srv,
+                            struct sim_carrier **out);
 void sim_carrier_free(struct sim_carrier *s);
 
 #endif

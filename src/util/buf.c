@@ -14,7 +14,7 @@ void buf_init(struct buf *b, size_t max)
   b->max = max;
 }
 
-static int buf_reserve(struct buf *b, size_t extra)
+static enum lb_err buf_reserve(struct buf *b, size_t extra)
 {
   size_t need, ncap;
   char *p;
@@ -37,7 +37,7 @@ static int buf_reserve(struct buf *b, size_t extra)
   return LB_OK;
 }
 
-int buf_append(struct buf *b, const void *p, size_t n)
+enum lb_err buf_append(struct buf *b, const void *p, size_t n)
 {
   int rc = buf_reserve(b, n);
   if (rc)
@@ -54,7 +54,7 @@ int buf_puts(struct buf *b, const char *s)
   return buf_append(b, s, strlen(s));
 }
 
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+enum lb_err buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
   va_list ap2;
   int n, rc;

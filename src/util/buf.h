@@ -19,11 +19,11 @@ struct buf {
 };
 
 void buf_init(struct buf *b, size_t max);
-int buf_append(struct buf *b, const void *p, size_t n);
+enum lb_err buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+enum lb_err buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_reset(struct buf *b);
 /* Returns the data (NUL-terminated, possibly NULL if empty) and leaves the
  * buffer empty; the caller frees the result. */

@@ -114,8 +114,9 @@ int crypto_secret_eq(const void *a, size_t alen, const char *secret)
   return sodium_memcmp(ha, hb, sizeof ha) == 0;
 }
 
-int crypto_base64_decode(const char *in, size_t inlen, const char *ignore,
-                         size_t max_out, unsigned char **out, size_t *outlen)
+enum lb_err crypto_base64_decode(const char *in, size_t inlen,
+                                 const char *ignore, size_t max_out,
+                                 unsigned char **out, size_t *outlen)
 {
   /* inlen only bounds the size (padding, skipped characters). */
   size_t cap = inlen / 4 * 3 + 3;

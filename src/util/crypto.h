@@ -45,8 +45,9 @@ int crypto_secret_eq(const void *a, size_t alen, const char *secret);
  * max_out (refused before decoding when the input is surely too long),
  * LB_EINVAL when it is not base64, LB_ENOMEM. Nothing is allocated on
  * failure. */
-int crypto_base64_decode(const char *in, size_t inlen, const char *ignore,
-                         size_t max_out, unsigned char **out, size_t *outlen);
+enum lb_err crypto_base64_decode(const char *in, size_t inlen,
+                                 const char *ignore, size_t max_out,
+                                 unsigned char **out, size_t *outlen);
 /* A URL-safe random token with 'bytes' bytes of entropy (libsodium). */
 void crypto_token(char *out, size_t outlen, size_t bytes);
 

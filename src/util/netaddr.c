@@ -198,8 +198,8 @@ out:
   return ok;
 }
 
-int netaddr_hosts_split(const char *setting, char **text_out,
-                        const char ***list_out)
+enum lb_err netaddr_hosts_split(const char *setting, char **text_out,
+                                const char ***list_out)
 {
   size_t n = 0, cap = 1;
   char *save = NULL, *tok, *text;

@@ -33,7 +33,7 @@ int netaddr_host_allowed(const char *host, const char *const *allow);
  * netaddr_host_allowed(). *text_out holds the names, *list_out points
  * into it; the caller frees both (also on failure). An empty setting
  * gives an empty list, which allows no host (never "any host"). */
-int netaddr_hosts_split(const char *setting, char **text_out,
-                        const char ***list_out);
+enum lb_err netaddr_hosts_split(const char *setting, char **text_out,
+                                const char ***list_out);
 
 #endif

@@ -8,7 +8,7 @@
 _Static_assert(crypto_pwhash_STRBYTES <= LB_PWHASH_MAX,
                "LB_PWHASH_MAX must hold a crypto_pwhash_str hash");
 
-int password_hash(const char *password, char out[LB_PWHASH_MAX])
+enum lb_err password_hash(const char *password, char out[LB_PWHASH_MAX])
 {
   if (sodium_init() < 0)
     return LB_ENOMEM;
@@ -19,7 +19,7 @@ int password_hash(const char *password, char out[LB_PWHASH_MAX])
   return LB_OK;
 }
 
-int password_verify(const char *hash, const char *password)
+enum lb_err password_verify(const char *hash, const char *password)
 {
   if (sodium_init() < 0)
     return LB_EAUTH;

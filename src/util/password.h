@@ -13,10 +13,10 @@
 #define LB_PWHASH_MAX 128
 
 /* Fills out (LB_PWHASH_MAX bytes). LB_OK or LB_ENOMEM. */
-int password_hash(const char *password, char out[LB_PWHASH_MAX]);
+enum lb_err password_hash(const char *password, char out[LB_PWHASH_MAX]);
 /* LB_OK when password matches hash, LB_EAUTH when not (or the hash is
  * malformed). Takes about as long either way. */
-int password_verify(const char *hash, const char *password);
+enum lb_err password_verify(const char *hash, const char *password);
 /* 1 if the hash was made with weaker limits than today's. */
 int password_needs_rehash(const char *hash);
 

@@ -26,8 +26,8 @@ struct throttle {
   size_t n;
 };
 
-int throttle_new(const struct throttle_rule *rule, size_t slots,
-                 struct throttle **out)
+enum lb_err throttle_new(const struct throttle_rule *rule, size_t slots,
+                         struct throttle **out)
 {
   struct throttle *t;
   if (sodium_init() < 0 || slots < PROBE)

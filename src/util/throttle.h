@@ -30,8 +30,8 @@ struct throttle_rule {
 
 struct throttle;
 
-int throttle_new(const struct throttle_rule *rule, size_t slots,
-                 struct throttle **out);
+enum lb_err throttle_new(const struct throttle_rule *rule, size_t slots,
+                         struct throttle **out);
 void throttle_free(struct throttle *t);
 /* Milliseconds until 'key' may try again; 0 if it may now. */
 int64_t throttle_wait(struct throttle *t, const char *key, int64_t now);

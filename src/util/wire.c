@@ -20,8 +20,8 @@ void wire_request_release(struct wire_request *r)
   memset(r->userpwd, 0, sizeof r->userpwd);
 }
 
-int wire_request_header(struct wire_request *r, const char *name,
-                        const char *value)
+enum lb_err wire_request_header(struct wire_request *r, const char *name,
+                                const char *value)
 {
   int n;
   if (r->n_headers >= LB_WIRE_HEADERS)

@@ -38,8 +38,8 @@ struct wire_response {
 
 void wire_request_init(struct wire_request *r);
 void wire_request_release(struct wire_request *r);
-int wire_request_header(struct wire_request *r, const char *name,
-                        const char *value);
+enum lb_err wire_request_header(struct wire_request *r, const char *name,
+                                const char *value);
 void wire_response_init(struct wire_response *r);
 void wire_response_release(struct wire_response *r);
 
