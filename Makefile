@@ -36,7 +36,8 @@ e2e: build
 
 asan:
 	@test -f $(ASAN_BUILD)/build.ninja || cmake -S . -B $(ASAN_BUILD) -G Ninja \
-	  -DCMAKE_BUILD_TYPE=Debug -DLYREBIRD_SANITIZE=ON $(CMAKE_ARGS)
+	  -DCMAKE_BUILD_TYPE=Debug -DLYREBIRD_SANITIZE=ON -DLYREBIRD_TEST_CLOCK=ON \
+	  $(CMAKE_ARGS)
 	@cmake --build $(ASAN_BUILD)
 
 bench: build

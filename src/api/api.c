@@ -50,6 +50,39 @@ json_t *api_json_object(struct http_req *r, const char *const *fields)
   return body;
 }
 
+static json_t *iso_or_null(int64_t ms)
+{
+  char t[LB_ISO8601_LEN];
+  if (!ms)
+    return json_null();
+  clock_iso8601(ms, t, sizeof t);
+  return json_string(t);
+}
+
+json_t *api_opted_out_json(const struct consent *c, const char *message)
+{
+  char words[CONSENT_REASON_MAX + 100];
+  consent_describe(&c->last, words, sizeof words);
+  return json_pack("{s:s, s:s, s:o, s:s, s:s}", "code", "opted_out", "message",
+                   message, "since", iso_or_null(c->since), "source",
+                   consent_source_name(c->last.source), "description", words);
+}
+
+void api_actor(const struct http_req *r, struct gw_actor *out)
+{
+  out->ip = r->remote;
+  if (r->who.kind == PRINCIPAL_SESSION) {
+    out->kind = "user";
+    out->name = r->who.username;
+  } else if (r->who.kind == PRINCIPAL_KEY) {
+    out->kind = "key";
+    out->name = "api-key";
+  } else {
+    out->kind = "system";
+    out->name = NULL;
+  }
+}
+
 void api_store_error(struct http_req *r, enum lb_err rc)
 {
   switch (rc) {
@@ -115,6 +148,15 @@ static void api_register(struct api *a)
                     AUTH_ADMIN);
   http_server_route(s, "PATCH", "/api/v1/patients/{patient}", h_patients_update,
                     a, 4 * KB, AUTH_API);
+  http_server_route(s, "GET", "/api/v1/patients/{patient}/consent",
+                    h_patient_consent, a, 0, AUTH_API);
+  http_server_route(s, "POST", "/api/v1/patients/{patient}/opt-in",
+                    h_patient_opt_in, a, 4 * KB, AUTH_API);
+  http_server_route(s, "POST", "/api/v1/patients/{patient}/opt-out",
+                    h_patient_opt_out, a, 4 * KB, AUTH_API);
+  http_server_route(s, "GET", "/api/v1/patients/{patient}/export",
+                    h_patient_export, a, 0, AUTH_ADMIN);
+  http_server_route(s, "GET", "/api/v1/audit", h_audit_list, a, 0, AUTH_ADMIN);
   http_server_route(s, "GET", "/api/v1/events", h_events, a, 0,
                     AUTH_API_PASSIVE);
   http_server_route(s, "POST", "/api/v1/messages", h_messages_create, a,

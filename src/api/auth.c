@@ -265,6 +265,10 @@ void h_session_create(void *cls, struct http_req *r)
     log_event(LOG_WARN, "auth.failed",
               json_pack("{s:s, s:s}", "username", name, "remote", r->remote),
               "failed sign-in");
+    {
+      struct gw_actor anon = {"anonymous", name, r->remote};
+      gw_audit(a->gw, &anon, "signin.failed", NULL, name, NULL);
+    }
     http_reply_error(r, 401, "invalid_login", "Wrong username or password.");
     goto out;
   }
@@ -287,6 +291,10 @@ void h_session_create(void *cls, struct http_req *r)
       LOG_INFO, "auth.signed_in",
       json_pack("{s:s, s:s}", "username", u.username, "remote", r->remote),
       "signed in");
+  {
+    struct gw_actor me = {"user", u.username, r->remote};
+    gw_audit(a->gw, &me, "signin", NULL, u.username, NULL);
+  }
   http_reply_json(r, 200, session_json(a, &u, csrf));
   {
     char cookie[256];
@@ -432,8 +440,14 @@ void h_users_create(void *cls, struct http_req *r)
                      u.username);
   else if (rc)
     api_store_error(r, rc);
-  else
+  else {
+    struct gw_actor who;
+    json_t *d = json_pack("{s:s}", "role", role_name(u.role));
+    api_actor(r, &who);
+    gw_audit(a->gw, &who, "user.created", NULL, u.username, d);
+    json_decref(d);
     http_reply_json(r, 201, user_json(&u));
+  }
 out:
   json_decref(body);
 }
@@ -483,8 +497,16 @@ void h_users_update(void *cls, struct http_req *r)
     http_reply_error(r, 404, "not_found", "no user '%s'", who);
   else if (rc || (rc = store_user_get(a->store, who, &u)))
     api_store_error(r, rc);
-  else
+  else {
+    struct gw_actor by;
+    json_t *d = json_pack(
+        "{s:b, s:b, s:b, s:b}", "password", ch.password_hash != NULL, "role",
+        ch.role >= 0, "name", ch.name != NULL, "disabled", ch.disabled >= 0);
+    api_actor(r, &by);
+    gw_audit(a->gw, &by, "user.changed", NULL, u.username, d);
+    json_decref(d);
     http_reply_json(r, 200, user_json(&u));
+  }
 out:
   json_decref(body);
 }

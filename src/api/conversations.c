@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "util/clock.h"
 #include "util/err.h"
 
 enum lb_err api_patient_param(struct api *a, struct http_req *r, const char *in,
@@ -27,6 +28,15 @@ static enum lb_err on_conv(void *arg, const struct conversation_row *row)
                         "number", row->number, "unread", row->unread);
   if (!o)
     return LB_ENOMEM;
+  if (row->opted_out_at) {
+    char since[LB_ISO8601_LEN];
+    clock_iso8601(row->opted_out_at, since, sizeof since);
+    json_object_set_new(o, "opt_out",
+                        json_pack("{s:s, s:s}", "since", since, "description",
+                                  row->opt_out_words));
+  } else {
+    json_object_set_new(o, "opt_out", json_null());
+  }
   json_object_set_new(o, "last_message",
                       row->has_last ? gw_message_json(l->a->gw, &row->last, 0)
                                     : json_null());

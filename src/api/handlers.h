@@ -21,6 +21,11 @@ void h_hook_inbound(void *cls, struct http_req *r);
 void h_hook_status(void *cls, struct http_req *r);
 
 void h_patients_update(void *cls, struct http_req *r);
+void h_patient_consent(void *cls, struct http_req *r);
+void h_patient_opt_in(void *cls, struct http_req *r);
+void h_patient_opt_out(void *cls, struct http_req *r);
+void h_patient_export(void *cls, struct http_req *r);
+void h_audit_list(void *cls, struct http_req *r);
 /* The pages and /static/ (web.c). */
 void web_register(struct api *a);
 /* /v/{token} and /api/v1/links (viewer.c). */
@@ -32,6 +37,16 @@ void media_urls_register(struct api *a);
  * (NULL-terminated). Answers 400 itself and returns NULL otherwise. The
  * caller owns the result. */
 json_t *api_json_object(struct http_req *r, const char *const *fields);
+/* The body of the 409 for a send to a patient who opted out: {"code":
+ * "opted_out", "message", "since", "source", "description"}. */
+json_t *api_opted_out_json(const struct consent *c, const char *message);
+/* An audit row as the API shows it. */
+json_t *api_audit_json(const struct audit_entry *e);
+/* An RFC 3339 UTC time ("...Z") as Unix ms; *ok 0 when it is not one. */
+int64_t api_parse_time(const char *s, int *ok);
+/* Who made the request, for the audit log and the consent history. */
+void api_actor(const struct http_req *r, struct gw_actor *out);
+
 /* Answers for a store failure (404, 503). */
 void api_store_error(struct http_req *r, enum lb_err rc);
 /* Parses a patient number from a path segment (E.164 or local form);

@@ -86,12 +86,25 @@ static int find_media(struct api *a, struct http_req *r, struct media *md)
   return 0;
 }
 
+/* A staff view of a patient's full image (not its thumbnail) is on the
+ * audit log. */
+static void audit_view(struct api *a, struct http_req *r, const char *action,
+                       const char *media_id)
+{
+  char patient[LB_E164_SIZE] = "";
+  struct gw_actor who;
+  api_actor(r, &who);
+  store_media_patient(a->store, media_id, patient);
+  gw_audit(a->gw, &who, action, patient, media_id, NULL);
+}
+
 void h_media_get(void *cls, struct http_req *r)
 {
   struct api *a = cls;
   struct media md;
   if (find_media(a, r, &md))
     return;
+  audit_view(a, r, "media.viewed", md.id);
   api_reply_blob(a, r, md.blob_key, md.content_type, md.bytes, STAFF_CACHE);
 }
 
@@ -138,5 +151,6 @@ void h_media_original(void *cls, struct http_req *r)
     api_store_error(r, rc);
     return;
   }
+  audit_view(a, r, "media.original_viewed", md.id);
   api_reply_blob(a, r, v.blob_key, v.content_type, v.bytes, STAFF_CACHE);
 }

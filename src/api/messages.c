@@ -51,11 +51,11 @@ static int refusal_status(const char *code)
   static const struct {
     const char *code;
     int status;
-  } map[] = {{"invalid_request", 400}, {"invalid_number", 422},
-             {"not_mobile", 422},      {"media_not_found", 422},
-             {"mms_too_large", 422},   {"mms_unsupported", 422},
-             {"dob_required", 422},    {"idempotency_conflict", 409},
-             {"link_unavailable", 503}};
+  } map[] = {{"invalid_request", 400},  {"invalid_number", 422},
+             {"not_mobile", 422},       {"media_not_found", 422},
+             {"mms_too_large", 422},    {"mms_unsupported", 422},
+             {"dob_required", 422},     {"idempotency_conflict", 409},
+             {"link_unavailable", 503}, {"opted_out", 409}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(code, map[i].code) == 0)
       return map[i].status;
@@ -143,7 +143,12 @@ void h_messages_create(void *cls, struct http_req *r)
 
   rc = gw_queue(a->gw, &req, &m, &why);
   if (rc && rc != LB_EDUPLICATE) {
-    if (why.code[0])
+    if (strcmp(why.code, "opted_out") == 0) {
+      snprintf(r->error_code, sizeof r->error_code, "opted_out");
+      http_reply_json(r, 409,
+                      json_pack("{s:o}", "error",
+                                api_opted_out_json(&why.consent, why.message)));
+    } else if (why.code[0])
       http_reply_error(r, refusal_status(why.code), why.code, "%s",
                        why.message);
     else

@@ -233,6 +233,7 @@ static void h_view_get(void *cls, struct http_req *r)
   if (find(a, r, &l))
     return;
   /* A GET only looks: nothing is counted or recorded. */
+  gw_link_seen(a->gw, &l, r->remote, http_header(r, "User-Agent"));
   if ((o = gw_link_barrier(&l, clock_now_ms())) != LINK_VIEWED)
     reply_refused(a, r, o);
   else

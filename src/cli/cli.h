@@ -15,6 +15,10 @@ int cmd_user(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_provider(int argc, char **argv);
+int cmd_patient(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Defaults, then the file (if path is not NULL), then the environment,
  * then validation. Prints errors to stderr; returns 0 when usable. */
@@ -30,6 +34,16 @@ enum lb_err cli_config_only(const char *cmd, int argc, char **argv,
                             void (*usage)(FILE *f), const char **path,
                             int *exit_code);
 
+/* The demo's whole configuration for data directory 'dir' (made when
+ * missing, with its API key and link secret) and port, environment
+ * overrides applied, validated. Returns 0 when usable; 'cmd' names the
+ * command in errors. */
+int cli_demo_config(const char *cmd, const char *dir, const char *port,
+                    struct config *cfg);
+/* The configuration a command works on: --config FILE, or --data DIR for a
+ * demo's data directory. Returns 0 when usable. */
+int cli_target_config(const char *cmd, const char *config_path,
+                      const char *data_dir, struct config *cfg);
 /* The demo's clinic: its name, number, phone, and the simulated carrier as
  * host with 'sim_secret'. */
 void cli_demo_clinic(struct config *c, const char *sim_secret);

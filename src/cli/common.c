@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,4 +98,28 @@ int cli_run_app(const char *cmd, const struct config *cfg,
   api_close(&api);
   gw_close(&gw);
   return rc ? 1 : 0;
+}
+
+int cli_target_config(const char *cmd, const char *config_path,
+                      const char *data_dir, struct config *cfg)
+{
+  if (data_dir) {
+    if (access(data_dir, F_OK) != 0) {
+      fprintf(stderr, "lyrebird %s: no demo data at %s\n", cmd, data_dir);
+      return 1;
+    }
+    return cli_demo_config(cmd, data_dir, NULL, cfg);
+  }
+  if (!config_path) {
+    fprintf(stderr,
+            "lyrebird %s: --config FILE is required (or --data DIR for a "
+            "demo's data directory)\n",
+            cmd);
+    return 2;
+  }
+  if (cli_load_config(config_path, cfg)) {
+    config_release(cfg);
+    return 1;
+  }
+  return 0;
 }

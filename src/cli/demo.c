@@ -164,6 +164,48 @@ static void ready(struct gateway *a, void *arg)
   fflush(stdout);
 }
 
+int cli_demo_config(const char *cmd, const char *dir, const char *port,
+                    struct config *cfg)
+{
+  char path[1100], key[128], secret[64], lsecret[80];
+  struct config_errors errs = {0};
+  if (mkdir(dir, 0700) && errno != EEXIST) {
+    fprintf(stderr, "lyrebird %s: cannot create %s: %s\n", cmd, dir,
+            strerror(errno));
+    return 1;
+  }
+  if (demo_secret(dir, "api-key", 24, 32, key, sizeof key)) {
+    fprintf(stderr, "lyrebird %s: cannot write %s/api-key\n", cmd, dir);
+    return 1;
+  }
+  if (demo_secret(dir, "link-secret", 32, 32, lsecret, sizeof lsecret)) {
+    fprintf(stderr, "lyrebird %s: cannot write %s/link-secret\n", cmd, dir);
+    return 1;
+  }
+  crypto_token(secret, sizeof secret, 24);
+  if (config_init(cfg))
+    return 1;
+  config_set(cfg, "server", "port", port ? port : "8080");
+  config_set(cfg, "api", "key", key);
+  snprintf(path, sizeof path, "%s/lyrebird.db", dir);
+  config_set(cfg, "store", "path", path);
+  snprintf(path, sizeof path, "%s/media", dir);
+  config_set(cfg, "media", "dir", path);
+  cli_demo_clinic(cfg, secret);
+  config_set(cfg, "links", "secret", lsecret);
+  /* The demo's media links point at this machine (the phone simulator). */
+  config_set(cfg, "media", "fetch_private", "true");
+  config_load_env(cfg, &errs);
+  if (!errs.n)
+    config_validate(cfg, &errs);
+  if (errs.n) {
+    config_errors_print(stderr, cfg, &errs);
+    config_release(cfg);
+    return 1;
+  }
+  return 0;
+}
+
 int cmd_demo(int argc, char **argv)
 {
   static const struct option opts[] = {{"port", required_argument, 0, 'p'},
@@ -171,9 +213,7 @@ int cmd_demo(int argc, char **argv)
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *dir = "./demo-data", *port = "8080";
-  char path[1100], key[128], secret[64], lsecret[80];
   struct config cfg;
-  struct config_errors errs = {0};
   int o, rc;
 
   while ((o = getopt_long(argc, argv, "p:d:h", opts, NULL)) != -1) {
@@ -189,18 +229,13 @@ int cmd_demo(int argc, char **argv)
       return 2;
     }
   }
-  if (mkdir(dir, 0700) && errno != EEXIST) {
-    fprintf(stderr, "lyrebird demo: cannot create %s: %s\n", dir,
-            strerror(errno));
-    return 1;
-  }
-  if (demo_secret(dir, "api-key", 24, 32, key, sizeof key)) {
-    fprintf(stderr, "lyrebird demo: cannot write %s/api-key\n", dir);
-    return 1;
-  }
   if (getenv("LYREBIRD_DEMO_PASSWORD")) {
     snprintf(demo_password, sizeof demo_password, "%s",
              getenv("LYREBIRD_DEMO_PASSWORD"));
+  } else if (mkdir(dir, 0700) && errno != EEXIST) {
+    fprintf(stderr, "lyrebird demo: cannot create %s: %s\n", dir,
+            strerror(errno));
+    return 1;
   } else if (demo_secret(dir, "staff-password", LB_PASSWORD_MIN, 12,
                          demo_password, sizeof demo_password)) {
     fprintf(stderr, "lyrebird demo: cannot write %s/staff-password\n", dir);
@@ -213,32 +248,8 @@ int cmd_demo(int argc, char **argv)
       return 1;
     }
   }
-  crypto_token(secret, sizeof secret, 24);
-  if (config_init(&cfg))
+  if (cli_demo_config("demo", dir, port, &cfg))
     return 1;
-  config_set(&cfg, "server", "port", port);
-  config_set(&cfg, "api", "key", key);
-  snprintf(path, sizeof path, "%s/lyrebird.db", dir);
-  config_set(&cfg, "store", "path", path);
-  snprintf(path, sizeof path, "%s/media", dir);
-  config_set(&cfg, "media", "dir", path);
-  cli_demo_clinic(&cfg, secret);
-  if (demo_secret(dir, "link-secret", 32, 32, lsecret, sizeof lsecret)) {
-    fprintf(stderr, "lyrebird demo: cannot write %s/link-secret\n", dir);
-    config_release(&cfg);
-    return 1;
-  }
-  config_set(&cfg, "links", "secret", lsecret);
-  /* The demo's media links point at this machine (the phone simulator). */
-  config_set(&cfg, "media", "fetch_private", "true");
-  config_load_env(&cfg, &errs);
-  if (!errs.n)
-    config_validate(&cfg, &errs);
-  if (errs.n) {
-    config_errors_print(stderr, &cfg, &errs);
-    config_release(&cfg);
-    return 1;
-  }
   rc = cli_run_app("demo", &cfg, seed, ready, (void *)dir);
   config_release(&cfg);
   return rc;

@@ -8,6 +8,7 @@
 #include "gateway/gateway.h"
 #include "cli/cli.h"
 #include "media/image.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static const struct {
@@ -24,6 +25,10 @@ static const struct {
     {"routes", cmd_routes, "explain how texts and images travel, both ways"},
     {"image", cmd_image, "fit an image into an MMS byte budget"},
     {"provider", cmd_provider, "check credentials; register webhooks"},
+    {"patient", cmd_patient, "a patient's consent: show, opt-in, opt-out"},
+    {"export", cmd_export, "a patient's thread as a ZIP for the record"},
+    {"purge", cmd_purge, "delete records past [retention]"},
+    {"audit", cmd_audit, "read the audit log, or verify its chain"},
 };
 
 static void usage(FILE *f)
@@ -52,7 +57,8 @@ int main(int argc, char **argv)
     return 0;
   }
   if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-    printf("lyrebird %s\n", LYREBIRD_VERSION);
+    printf("lyrebird %s%s\n", LYREBIRD_VERSION,
+           clock_is_settable() ? " (test build: settable clock)" : "");
     return 0;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {

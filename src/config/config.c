@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/keys.h"
+#include "core/keywords.h"
 #include "core/phone.h"
 #include "providers/provider.h"
 #include "util/buf.h"
@@ -143,6 +144,41 @@ static const struct config_key keys[] = {
     I("web", "login_ip_max_failures", login_ip_max_failures, "20", 1, 10000,
       "Failed sign-ins from one address within 15 minutes before it is "
       "blocked for the rest of them."),
+    S("optout", "optout_words", optout_words,
+      "STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, OPTOUT, OPT OUT",
+      "A patient's whole message, any case or width, trailing punctuation\n"
+      "dropped, that opts them out: nothing more is sent to them until they\n"
+      "opt in again (docs/compliance.md). Comma-separated."),
+    S("optout", "optin_words", optin_words, "START, UNSTOP, YES",
+      "... that opts them back in."),
+    S("optout", "help_words", help_words, "HELP, INFO",
+      "... that asks for help: the help reply is sent."),
+    S("optout", "optout_reply", optout_reply,
+      "{clinic}: you will get no more messages from this number. Reply "
+      "START to receive them again.",
+      "The one confirmation of an opt-out ({clinic}, {phone}). Not sent\n"
+      "when the provider answers keywords itself ([<provider>]\n"
+      "answers_keywords)."),
+    S("optout", "optin_reply", optin_reply,
+      "{clinic}: you will receive messages from this number again. Reply "
+      "STOP to stop them.",
+      "The one confirmation of an opt-in."),
+    S("optout", "help_reply", help_reply,
+      "{clinic}: this number sends messages from the clinic. Call {phone} "
+      "for help. Reply STOP to stop messages, START to receive them again.",
+      "The reply to a help keyword. Set [clinic] phone for {phone}."),
+    I("retention", "keep_years", keep_years, "7", 1, 100,
+      "Years a patient's messages and media are kept after their last\n"
+      "message; then the purge deletes them (7: the adult minimum in NSW,\n"
+      "VIC and the ACT)."),
+    I("retention", "min_age_years", min_age_years, "25", 0, 120,
+      "Nothing of a patient with a date of birth on file is purged before\n"
+      "they turn this old (25: the minimum for children's records)."),
+    I("retention", "purge_batch", purge_batch, "200", 1, 10000,
+      "Messages deleted per purge transaction, so the purge never holds the\n"
+      "database for long."),
+    B("retention", "purge_daily", purge_daily, "true",
+      "Run the purge once a day in the gateway (also: lyrebird purge)."),
     S("log", "level", log_level, "info", "debug, info, warn or error."),
     B("log", "access", access_log, "true",
       "One JSON line per HTTP request on stderr."),
@@ -723,6 +759,17 @@ enum lb_err config_validate(struct config *c, struct config_errors *errs)
       add_error(errs, 0, "[links] template",
                 "must end with {link}: the link goes last, where a patient "
                 "expects it");
+  }
+  {
+    struct keywords kw;
+    char kwhy[200];
+    if (keywords_init(&kw, c->optout_words, c->optin_words, c->help_words, kwhy,
+                      sizeof kwhy))
+      add_error(errs, 0, "[optout] optout_words", "%s", kwhy);
+    else if (!kw.n[0])
+      add_error(errs, 0, "[optout] optout_words",
+                "at least one opt-out word is needed (STOP): patients must "
+                "be able to opt out by reply");
   }
   if (c->backoff_base_ms > c->backoff_max_ms)
     add_error(errs, 0, "[outbox] backoff_base_ms",

@@ -83,6 +83,19 @@ struct config {
   int login_max_failures;
   int login_lockout_seconds;
   int login_ip_max_failures;
+  /* [optout] -- keywords a patient texts, and the replies */
+  char *optout_words; /* comma-separated */
+  char *optin_words;
+  char *help_words;
+  char *optout_reply; /* {clinic}, {phone} */
+  char *optin_reply;
+  char *help_reply;
+  /* [retention] */
+  int keep_years;    /* after the patient's last message */
+  int min_age_years; /* nothing purged before a patient with a known date
+                        of birth turns this old */
+  int purge_batch;   /* messages per purge transaction */
+  int purge_daily;   /* run the purge once a day in the server */
   /* [log] */
   char *log_level;
   int access_log;

@@ -18,6 +18,14 @@ struct provider_caps {
   int subject_max;    /* 0: no subject */
   int dedupes_by_ref; /* resending with the same client reference is safe */
   int rate_per_s;     /* sends per second we allow ourselves */
+  /* The provider answers the opt-out, opt-in and help keywords itself
+   * (Twilio's opt-out handling): lyrebird still records the choice, but
+   * sends no confirmation of its own, so the patient does not get two.
+   * [<provider>] answers_keywords. */
+  int answers_keywords;
+  /* Seconds after a final status to redact the message body at the
+   * provider (ops->build_redact); 0: never. */
+  long redact_after_s;
   /* Media types the host takes in an MMS: a NULL-terminated list of
    * lower-case MIME types ("image/jpeg"), borrowed (static storage). NULL
    * means the default, JPEG, PNG and GIF; the default is defined once, in

@@ -24,18 +24,22 @@
 
 #include <stddef.h>
 
+#include "core/consent.h"
 #include "core/message.h"
 #include "util/err.h"
 
 enum event_type {
   EVENT_MESSAGE,      /* a message was stored, or changed (status, media) */
   EVENT_CONVERSATION, /* read, or the patient renamed */
+  EVENT_PATIENT_OPTED_OUT, /* the patient's consent changed */
+  EVENT_PATIENT_OPTED_IN,
 };
 
 struct event {
   enum event_type type;
-  const char *patient;           /* E.164: whose conversation */
-  const struct message *message; /* EVENT_MESSAGE: as committed */
+  const char *patient;                 /* E.164: whose conversation */
+  const struct message *message;       /* EVENT_MESSAGE: as committed */
+  const struct consent_event *consent; /* EVENT_PATIENT_*: the change */
 };
 
 struct store_tx;

@@ -31,6 +31,11 @@ const char *route_plan_name(enum route_plan p);
  * else LB_EINVAL and *out untouched. */
 enum lb_err route_plan_parse(const char *s, enum route_plan *out);
 
+/* Why a message exists. PURPOSE_CONSENT: lyrebird's reply to a keyword
+ * (the opt-out or opt-in confirmation, the help text), the one kind that
+ * goes even to a patient who opted out. */
+enum msg_purpose { PURPOSE_NORMAL, PURPOSE_CONSENT };
+
 struct message {
   char id[LB_ID_SIZE];
   enum msg_direction direction;
@@ -57,6 +62,7 @@ struct message {
    * ROUTE_NONE and "" for inbound. */
   enum route_plan route;
   char route_reason[300];
+  enum msg_purpose purpose;
 };
 
 /* A stored form of a media item other than the cleaned one: "thumb" (the

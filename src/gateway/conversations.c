@@ -19,13 +19,13 @@ struct conv_tx {
 
 static enum lb_err emit_conversation(struct conv_tx *c, struct store_tx *tx)
 {
-  struct event ev = {EVENT_CONVERSATION, c->patient, NULL};
+  struct event ev = {EVENT_CONVERSATION, c->patient, NULL, NULL};
   return gw_emit_in_tx(c->gw, tx, &ev);
 }
 
 static void emit_conversation_committed(struct conv_tx *c)
 {
-  struct event ev = {EVENT_CONVERSATION, c->patient, NULL};
+  struct event ev = {EVENT_CONVERSATION, c->patient, NULL, NULL};
   gw_emit_committed(c->gw, &ev);
 }
 

@@ -44,6 +44,12 @@ enum lb_err gw_open(struct gateway *gw, const struct config *cfg)
    * patients (a link's expiry) are theirs. Set once, before any thread. */
   setenv("TZ", cfg->timezone, 1);
   tzset();
+  if (keywords_init(&gw->keywords, cfg->optout_words, cfg->optin_words,
+                    cfg->help_words, why, sizeof why)) {
+    log_error("app.open", "[optout]: %s", why);
+    rc = LB_ECONFIG;
+    goto fail;
+  }
   if ((rc = media_intake_init()) || (rc = image_init(NULL)))
     goto fail;
   if ((rc = store_open(cfg->db_path, &so, &gw->store)))
@@ -118,7 +124,8 @@ enum lb_err gw_run(struct gateway *gw,
   if ((rc = http_server_start(gw->http)))
     goto out;
   if ((rc = outbox_start(&oo, &gw->outbox)) ||
-      (rc = fetchq_start(&fo, &gw->fetcher)))
+      (rc = fetchq_start(&fo, &gw->fetcher)) ||
+      (rc = gw_maintenance_start(gw, &gw->maintenance)))
     goto out;
   if (ready)
     ready(gw, arg);
@@ -140,6 +147,8 @@ out:
   gw->outbox = NULL;
   fetchq_stop(gw->fetcher);
   gw->fetcher = NULL;
+  gw_maintenance_stop(gw->maintenance);
+  gw->maintenance = NULL;
   sim_carrier_free(gw->sim);
   gw->sim = NULL;
   return rc;

@@ -29,6 +29,7 @@
 
 #include "config/config.h"
 #include "core/event.h"
+#include "core/keywords.h"
 #include "core/message.h"
 #include "core/route.h"
 #include "http/server.h"
@@ -42,6 +43,7 @@ struct outbox_worker;
 struct fetchq;
 struct sim_carrier;
 struct sse_hub;
+struct maintenance;
 
 struct gateway {
   const struct config *cfg;
@@ -52,8 +54,10 @@ struct gateway {
   struct http_server *http; /* made by gw_open; routes are the caller's */
   struct sse_hub *live;     /* /api/v1/events */
   struct outbox *outbox;
-  struct fetchq *fetcher; /* inbound media sent as links */
+  struct fetchq *fetcher;   /* inbound media sent as links */
+  struct keywords keywords; /* [optout] */
   struct sim_carrier *sim;
+  struct maintenance *maintenance; /* the daily purge, redactions */
 };
 
 /* ---- wiring (gateway.c) ---------------------------------------------------
@@ -126,9 +130,11 @@ struct send_request {
 struct gw_refusal {
   /* A stable code: invalid_request, invalid_number, not_mobile,
    * media_not_found, mms_too_large, mms_unsupported, dob_required,
-   * link_unavailable, idempotency_conflict; "" for a store error. */
+   * link_unavailable, idempotency_conflict, opted_out (LB_EDENIED, with
+   * why->consent); "" for a store error. */
   char code[32];
   char message[400];
+  struct consent consent; /* opted_out: where the patient stands */
 };
 
 /* Queues a message to a patient: the number normalised, the media looked
@@ -246,6 +252,10 @@ struct gw_link_outcome {
  * links are off). */
 enum lb_err gw_link_find(struct gateway *gw, const char *token,
                          struct link *out);
+/* A GET of link l's page: nothing is counted, but a preview bot's fetch
+ * goes on the audit log, marked. */
+void gw_link_seen(struct gateway *gw, const struct link *l, const char *ip,
+                  const char *ua);
 /* What stops link l being used now (a LINK_REFUSED_* outcome), or
  * LINK_VIEWED when nothing does. */
 enum link_outcome gw_link_barrier(const struct link *l, int64_t now);
@@ -263,6 +273,64 @@ enum lb_err gw_link_open(struct gateway *gw, const struct link *l,
 enum lb_err gw_link_revoke(struct gateway *gw, const char *id, const char *by,
                            struct link *after);
 
+/* ---- who did it, and the audit log (audit.c) --------------------------------
+ */
+
+/* Who made a request: kind "user" (a signed-in staff member: name is the
+ * username), "key" (an API key: its name or id), "cli" (a command at the
+ * server: the OS user), "system", or "patient" (a link). ip may be NULL. */
+struct gw_actor {
+  const char *kind;
+  const char *name;
+  const char *ip;
+};
+
+/* Appends one audit row: who did 'action' ("media.viewed", "export", ...)
+ * to 'patient''s record (may be NULL) on 'subject' (an id, may be NULL),
+ * with 'detail' (borrowed, may be NULL). A failure is logged and
+ * returned. */
+enum lb_err gw_audit(struct gateway *gw, const struct gw_actor *who,
+                     const char *action, const char *patient,
+                     const char *subject, json_t *detail);
+/* The same row, filled for a caller that appends it in its own
+ * transaction (store_tx_audit). */
+void gw_audit_prepare(struct audit_entry *a, const struct gw_actor *who,
+                      const char *action, const char *patient,
+                      const char *subject, json_t *detail);
+/* Sets detail[key] = value in a's JSON detail. */
+void gw_audit_detail(struct audit_entry *a, const char *key, const char *value);
+
+/* ---- consent (consent.c)
+ * ----------------------------------------------------- */
+
+/* Staff (or an API key) record a patient's choice, with the reason they
+ * must give ("consent given in person on 3 Dec"): in the consent history,
+ * audited, emitted. *changed is 0 when the patient already stood so.
+ * LB_EINVAL without a reason; LB_ENOTFOUND for an unknown number. */
+enum lb_err gw_consent_set(struct gateway *gw, const char *patient,
+                           enum consent_state state, const struct gw_actor *who,
+                           const char *reason, struct consent_event *out,
+                           int *changed);
+
+/* ---- retention (purge.c) ------------------------------------------------- */
+
+struct gw_purge_report {
+  int dry_run;
+  int64_t last_before; /* patients whose last message is before this */
+  char born_by[11];    /* ... and, with a date of birth, born by this */
+  struct purge_counts counts;
+};
+
+/* Runs the retention purge now (or, dry_run, counts what it would
+ * delete), recording a tombstone in the audit log as 'who'. */
+enum lb_err gw_purge(struct gateway *gw, int dry_run,
+                     const struct gw_actor *who, struct gw_purge_report *rep);
+/* Redacts, at the host, the bodies [<provider>] redact_after allows;
+ * *done is how many. */
+struct http_client;
+enum lb_err gw_redact_due(struct gateway *gw, struct http_client *hc,
+                          int *done);
+
 /* ---- views (json.c) -------------------------------------------------------
  */
 
@@ -271,5 +339,24 @@ enum lb_err gw_link_revoke(struct gateway *gw, const char *id, const char *by,
 json_t *gw_message_json(struct gateway *gw, const struct message *m,
                         int with_history);
 json_t *gw_media_json(struct gateway *gw, const char *id);
+/* A consent change: {"id", "state", "source", "at", "by", "reason",
+ * "message", "provider", "description"}. */
+json_t *gw_consent_event_json(const struct consent_event *e);
+/* Where a patient stands: null when not opted out, else {"opted_out":
+ * true, "since", "source", "description", "event"}. */
+json_t *gw_consent_json(const struct consent *c);
+
+/* ---- the record (export.c) ------------------------------------------------
+ */
+
+struct gw_export_summary {
+  size_t messages, media;
+};
+/* The patient's thread as a ZIP into zip (its cap bounds it): thread.json,
+ * thread.html, media/. Audited as 'who'. LB_ENOTFOUND when the patient has
+ * no messages; LB_ETOOBIG when it does not fit. */
+enum lb_err gw_export(struct gateway *gw, const char *patient,
+                      const struct gw_actor *who, struct buf *zip,
+                      struct gw_export_summary *sum);
 
 #endif

@@ -125,3 +125,37 @@ json_t *gw_message_json(struct gateway *gw, const struct message *m,
   }
   return o;
 }
+
+static json_t *iso_or_null(int64_t ms)
+{
+  char t[LB_ISO8601_LEN];
+  if (!ms)
+    return json_null();
+  clock_iso8601(ms, t, sizeof t);
+  return json_string(t);
+}
+
+json_t *gw_consent_event_json(const struct consent_event *e)
+{
+  char words[CONSENT_REASON_MAX + 100];
+  consent_describe(e, words, sizeof words);
+  return json_pack(
+      "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "id", e->id, "state",
+      consent_state_name(e->state), "source", consent_source_name(e->source),
+      "at", iso_or_null(e->at), "by", str_or_null(e->actor), "reason",
+      str_or_null(e->reason), "message", str_or_null(e->message_id), "provider",
+      str_or_null(e->provider), "description", words);
+}
+
+json_t *gw_consent_json(const struct consent *c)
+{
+  char words[CONSENT_REASON_MAX + 100];
+  if (!c->opted_out)
+    return json_null();
+  consent_describe(&c->last, words, sizeof words);
+  return json_pack("{s:b, s:o, s:s, s:s, s:o}", "opted_out", 1, "since",
+                   iso_or_null(c->since), "source",
+                   consent_source_name(c->last.source), "description", words,
+                   "event",
+                   c->last.id[0] ? json_string(c->last.id) : json_null());
+}

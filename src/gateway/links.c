@@ -16,6 +16,51 @@
 #define CODE_GAP_MS (60 * 1000)
 #define CODE_MAX 5
 
+/* Link-preview fetchers and crawlers, by their user agents: a chat app
+ * unfurling the link, not the patient. */
+static int looks_like_bot(const char *ua)
+{
+  static const char *const bots[] = {
+      "bot",     "crawler", "spider",   "facebookexternalhit",
+      "preview", "slurp",   "whatsapp", "telegram",
+      "discord", "embedly", "skypeuri", "curl/",
+      "python-", "wget/",   "headless", "go-http-client"};
+  char low[256];
+  size_t i;
+  if (!ua || !ua[0])
+    return 1;
+  for (i = 0; ua[i] && i + 1 < sizeof low; i++)
+    low[i] = (char)(ua[i] >= 'A' && ua[i] <= 'Z' ? ua[i] + 32 : ua[i]);
+  low[i] = '\0';
+  for (i = 0; i < sizeof bots / sizeof bots[0]; i++)
+    if (strstr(low, bots[i]))
+      return 1;
+  return 0;
+}
+
+static void audit_link(struct gateway *gw, const struct link *l,
+                       const char *action, const char *ip, const char *ua)
+{
+  char who[LB_ID_SIZE + 8], agent[200];
+  struct gw_actor a = {"patient", who, ip};
+  json_t *d;
+  str_copy(agent, sizeof agent, ua ? ua : "");
+  d = json_pack("{s:b, s:s, s:s}", "bot", looks_like_bot(ua), "user_agent",
+                agent, "message", l->message_id);
+  snprintf(who, sizeof who, "link:%s", l->id);
+  gw_audit(gw, &a, action, l->patient, l->id, d);
+  json_decref(d);
+}
+
+void gw_link_seen(struct gateway *gw, const struct link *l, const char *ip,
+                  const char *ua)
+{
+  /* A person's GET shows a neutral page and counts nothing; a preview
+   * bot's is worth knowing about. */
+  if (looks_like_bot(ua))
+    audit_link(gw, l, "link.previewed", ip, ua);
+}
+
 enum lb_err gw_link_find(struct gateway *gw, const char *token,
                          struct link *out)
 {
@@ -175,6 +220,7 @@ enum lb_err gw_link_open(struct gateway *gw, const struct link *l,
   if ((rc = store_link_attempt(gw->store, l->id, LINK_VIEWED,
                                c->link_max_failures, ip, ua, NULL)))
     return rc;
+  audit_link(gw, l, "link.viewed", ip, ua);
   out->result = GW_LINK_SHOW;
   return LB_OK;
 }

@@ -32,6 +32,13 @@ static void live_committed(void *arg, const struct event *ev)
   case EVENT_CONVERSATION:
     publish(gw, "conversation", json_pack("{s:s}", "patient", ev->patient));
     break;
+  case EVENT_PATIENT_OPTED_OUT:
+  case EVENT_PATIENT_OPTED_IN:
+    /* The inbox re-reads the conversation: its opt-out shows, or goes. */
+    publish(gw, "conversation",
+            json_pack("{s:s, s:s}", "patient", ev->patient, "consent",
+                      consent_state_name(ev->consent->state)));
+    break;
   }
 }
 
@@ -44,12 +51,12 @@ enum lb_err gw_live_subscribe(struct gateway *gw)
 enum lb_err gw_emit_message_in_tx(struct gateway *gw, struct store_tx *tx,
                                   const struct message *m)
 {
-  struct event ev = {EVENT_MESSAGE, message_patient(m), m};
+  struct event ev = {EVENT_MESSAGE, message_patient(m), m, NULL};
   return gw_emit_in_tx(gw, tx, &ev);
 }
 
 void gw_emit_message_committed(struct gateway *gw, const struct message *m)
 {
-  struct event ev = {EVENT_MESSAGE, message_patient(m), m};
+  struct event ev = {EVENT_MESSAGE, message_patient(m), m, NULL};
   gw_emit_committed(gw, &ev);
 }

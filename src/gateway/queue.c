@@ -87,6 +87,19 @@ enum lb_err gw_queue(struct gateway *gw, const struct send_request *req,
     return refuse(why, rc == LB_ENOTMOBILE ? LB_ENOTMOBILE : LB_EPHONE,
                   rc == LB_ENOTMOBILE ? "not_mobile" : "invalid_number", "%s",
                   msg);
+  /* Nothing goes to a patient who opted out (the outbox checks again at
+   * send time, for messages queued before the STOP). */
+  if ((rc = store_patient_consent(gw->store, e164, &why->consent)))
+    return rc;
+  if (why->consent.opted_out) {
+    char how[CONSENT_REASON_MAX + 100];
+    consent_describe(&why->consent.last, how, sizeof how);
+    return refuse(why, LB_EDENIED, "opted_out",
+                  "%s opted out of messages from this number (%s); nothing "
+                  "is sent to them until they text START, or staff record "
+                  "their consent with a reason",
+                  e164, how);
+  }
   for (size_t i = 0; i < req->n_media; i++) {
     if (!id_valid(req->media_ids[i]) ||
         store_media_get(gw->store, req->media_ids[i], &mds[i]) != LB_OK)
@@ -161,24 +174,33 @@ enum lb_err gw_queue(struct gateway *gw, const struct send_request *req,
   return rc;
 }
 
+enum lb_err gw_text_message(struct gateway *gw, const char *to,
+                            const char *text, const char *reason,
+                            enum msg_purpose purpose, struct message *m)
+{
+  message_init(m);
+  id_new(m->id);
+  m->direction = DIR_OUTBOUND;
+  snprintf(m->from, sizeof m->from, "%s", gw->cfg->number);
+  snprintf(m->to, sizeof m->to, "%s", to);
+  if (!(m->text = strdup(text)))
+    return LB_ENOMEM;
+  m->status = ST_QUEUED;
+  snprintf(m->provider, sizeof m->provider, "%s", gw->providers.host.ops->name);
+  m->route = ROUTE_SMS;
+  snprintf(m->route_reason, sizeof m->route_reason, "%s", reason);
+  m->purpose = purpose;
+  m->created_at = m->updated_at = m->next_attempt_at = clock_now_ms();
+  return LB_OK;
+}
+
 enum lb_err gw_queue_text(struct gateway *gw, const char *to, const char *text,
                           const char *reason, char id[LB_ID_SIZE])
 {
   struct message m;
-  enum lb_err rc;
-  message_init(&m);
-  id_new(m.id);
-  m.direction = DIR_OUTBOUND;
-  snprintf(m.from, sizeof m.from, "%s", gw->cfg->number);
-  snprintf(m.to, sizeof m.to, "%s", to);
-  if (!(m.text = strdup(text)))
-    return LB_ENOMEM;
-  m.status = ST_QUEUED;
-  snprintf(m.provider, sizeof m.provider, "%s", gw->providers.host.ops->name);
-  m.route = ROUTE_SMS;
-  snprintf(m.route_reason, sizeof m.route_reason, "%s", reason);
-  m.created_at = m.updated_at = m.next_attempt_at = clock_now_ms();
-  rc = enqueue(gw, &m, NULL, NULL, NULL);
+  enum lb_err rc = gw_text_message(gw, to, text, reason, PURPOSE_NORMAL, &m);
+  if (!rc)
+    rc = enqueue(gw, &m, NULL, NULL, NULL);
   if (!rc)
     snprintf(id, LB_ID_SIZE, "%s", m.id);
   message_release(&m);

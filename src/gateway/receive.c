@@ -50,8 +50,15 @@ struct gw_inbound {
    * message. */
   char *urls[LB_MEDIA_MAX];
   size_t n_urls;
-  char opt_out_source[96]; /* "" unless the provider reported an opt-out */
-  enum lb_err rc;          /* the commit's */
+  int provider_opt_out; /* the provider reported an opt-out */
+  enum keyword_kind keyword;
+  /* The consent changes the message made, and the reply to send (the
+   * confirmation, or the help text), in the same transaction. */
+  struct consent_event consent[2];
+  int changed[2];
+  struct message reply;
+  int has_reply, reply_queued;
+  enum lb_err rc; /* the commit's */
   void (*done)(void *arg);
   void *arg;
 };
@@ -59,6 +66,7 @@ struct gw_inbound {
 static void inbound_free(struct gw_inbound *x)
 {
   message_release(&x->m);
+  message_release(&x->reply);
   for (size_t i = 0; i < x->n_urls; i++)
     free(x->urls[i]);
   free(x);
@@ -67,14 +75,35 @@ static void inbound_free(struct gw_inbound *x)
 static enum lb_err receive_in_tx(struct store_tx *tx, void *arg)
 {
   struct gw_inbound *x = arg;
+  int answers = x->gw->providers.host.caps.answers_keywords;
   enum lb_err rc;
+  x->changed[0] = x->changed[1] = x->reply_queued = 0;
   if ((rc = store_tx_receive(tx, &x->m, x->md, x->n_md,
                              (const char *const *)x->urls, x->n_urls)))
     return rc; /* LB_EDUPLICATE too: the whole transaction is undone */
-  if (x->opt_out_source[0] &&
-      (rc = store_tx_patient_opt_out(tx, x->m.from, x->opt_out_source)))
+  if ((rc = gw_emit_message_in_tx(x->gw, tx, &x->m)))
     return rc;
-  return gw_emit_message_in_tx(x->gw, tx, &x->m);
+  /* The provider's report first (its own opt-out webhook, or an error
+   * it gave), then the keyword: a STOP that the provider also reports is
+   * one opt-out, recorded as the provider's. */
+  if (x->provider_opt_out &&
+      (rc = gw_tx_consent_change(x->gw, tx, &x->consent[1], &x->changed[1])))
+    return rc;
+  if (x->keyword == KEYWORD_OPT_OUT || x->keyword == KEYWORD_OPT_IN) {
+    if ((rc = gw_tx_consent_change(x->gw, tx, &x->consent[0], &x->changed[0])))
+      return rc;
+  }
+  /* One reply: to a change (not to STOP twice), or to HELP; none when the
+   * provider answers keywords itself. */
+  if (x->has_reply && !answers &&
+      (x->keyword == KEYWORD_HELP || x->changed[0] ||
+       (x->keyword == KEYWORD_OPT_OUT && x->changed[1]))) {
+    if ((rc = store_tx_enqueue(tx, &x->reply, NULL, NULL, NULL)) ||
+        (rc = gw_emit_message_in_tx(x->gw, tx, &x->reply)))
+      return rc;
+    x->reply_queued = 1;
+  }
+  return LB_OK;
 }
 
 /* After the commit, on whichever thread the store finished on (its
@@ -93,10 +122,68 @@ void gw_receive_finish(struct gw_inbound *x, struct gw_received *res)
   snprintf(res->id, sizeof res->id, "%s", x->m.id);
   if (x->rc == LB_OK) {
     gw_emit_message_committed(x->gw, &x->m);
+    for (int i = 1; i >= 0; i--)
+      if (x->changed[i])
+        gw_emit_consent_committed(x->gw, &x->consent[i]);
+    if (x->reply_queued) {
+      gw_emit_message_committed(x->gw, &x->reply);
+      gw_outbox_wake(x->gw);
+    }
     if (x->n_urls)
       fetchq_kick(x->gw->fetcher);
   }
   inbound_free(x);
+}
+
+/* What the message says about the patient's choice: a keyword, the
+ * provider's report, and the reply to queue. */
+static enum lb_err prepare_consent(struct gateway *gw, const struct provider *p,
+                                   const struct inbound_msg *in,
+                                   struct gw_inbound *x)
+{
+  const struct config *c = gw->cfg;
+  const struct message *m = &x->m;
+  const char *tpl = NULL;
+  char text[LB_TEXT_MAX_CHARS], word[KEYWORD_BYTES];
+  x->keyword = keywords_match(&gw->keywords, m->text ? m->text : "",
+                              m->text ? strlen(m->text) : 0);
+  x->provider_opt_out = in->opt_out;
+  if (x->keyword == KEYWORD_OPT_OUT || x->keyword == KEYWORD_OPT_IN) {
+    struct consent_event *e = &x->consent[0];
+    snprintf(e->patient, sizeof e->patient, "%s", m->from);
+    e->state =
+        x->keyword == KEYWORD_OPT_OUT ? CONSENT_OPTED_OUT : CONSENT_OPTED_IN;
+    e->source = CONSENT_KEYWORD;
+    snprintf(e->message_id, sizeof e->message_id, "%s", m->id);
+    snprintf(e->provider, sizeof e->provider, "%s", p->ops->name);
+    /* The word as the patient sent it, for the history. */
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(m->text, "\r\n"), m->text);
+    str_copy(e->reason, sizeof e->reason, word);
+    e->at = m->created_at;
+    tpl = x->keyword == KEYWORD_OPT_OUT ? c->optout_reply : c->optin_reply;
+  } else if (x->keyword == KEYWORD_HELP) {
+    tpl = c->help_reply;
+  }
+  if (in->opt_out) {
+    struct consent_event *e = &x->consent[1];
+    snprintf(e->patient, sizeof e->patient, "%s", m->from);
+    e->state = CONSENT_OPTED_OUT;
+    e->source = CONSENT_PROVIDER;
+    snprintf(e->message_id, sizeof e->message_id, "%s", m->id);
+    snprintf(e->provider, sizeof e->provider, "%s", p->ops->name);
+    e->at = m->created_at;
+  }
+  if (!tpl || !tpl[0])
+    return LB_OK;
+  gw_render_reply(gw, tpl, text, sizeof text);
+  x->has_reply = 1;
+  return gw_text_message(gw, m->from, text,
+                         x->keyword == KEYWORD_HELP
+                             ? "The reply to the patient's help keyword, on "
+                               "the same number."
+                             : "The confirmation of the patient's choice, "
+                               "sent even when they opted out.",
+                         PURPOSE_CONSENT, &x->reply);
 }
 
 enum lb_err gw_receive(struct gateway *gw, const struct provider *p,
@@ -136,6 +223,7 @@ enum lb_err gw_receive(struct gateway *gw, const struct provider *p,
   x->arg = arg;
   m = &x->m;
   message_init(m);
+  message_init(&x->reply);
   /* Media that cannot be accepted never costs the message: it is stored
    * without it, with the reason. */
   intake_limits_from_config(c, &lim);
@@ -175,9 +263,11 @@ enum lb_err gw_receive(struct gateway *gw, const struct provider *p,
   if (rejected[0])
     message_set_error(m, "media_rejected", rejected, 0);
   m->created_at = m->updated_at = clock_now_ms();
-  if (in->opt_out)
-    snprintf(x->opt_out_source, sizeof x->opt_out_source,
-             "%s reported an opt-out", p->ops->name);
+  if ((rc = prepare_consent(gw, p, in, x))) {
+    snprintf(why, whylen, "out of memory; try again");
+    inbound_free(x);
+    return rc;
+  }
 
   /* The handle first: the commit may finish before the call returns. */
   *out = x;

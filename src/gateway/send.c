@@ -145,11 +145,18 @@ void gw_send(void *arg, struct outbox_worker *w, struct message *m)
              "provider",
              m->provider, gw->providers.host.ops->name, gw->cfg->number);
     p = &gw->providers.host;
-  } else {
+  } else if (!gw_opted_out_result(gw, m, &sr)) {
     prepare(gw, p, m, &req, &sr, &ready);
   }
   if (ready) {
-    if ((rc = outbox_perform(w, p, &req, &res)) ||
+    outbox_wait_turn(w, p);
+    /* Again after the wait: a STOP may have come meanwhile, and nothing
+     * goes to a patient who opted out. */
+    if (gw_opted_out_result(gw, m, &sr))
+      ready = 0;
+  }
+  if (ready) {
+    if ((rc = outbox_perform(w, &req, &res)) ||
         (rc = p->ops->parse_send(p, &res, &sr))) {
       sr.outcome = SEND_RETRY;
       snprintf(sr.error_code, sizeof sr.error_code, "internal");
@@ -169,7 +176,8 @@ struct result_tx {
   struct gateway *gw;
   const struct message *m;
   const char *detail;
-  const char *opt_out_source; /* NULL: none */
+  struct consent_event opt_out; /* the provider refused: opted out */
+  int has_opt_out, opt_out_changed;
   int ignored;
   struct message after;
 };
@@ -180,8 +188,9 @@ static enum lb_err result_in_tx(struct store_tx *tx, void *arg)
   enum lb_err rc;
   if ((rc = store_tx_outbox_result(tx, r->m, r->detail, &r->ignored)))
     return rc;
-  if (r->opt_out_source &&
-      (rc = store_tx_patient_opt_out(tx, r->m->to, r->opt_out_source)) &&
+  if (r->has_opt_out &&
+      (rc =
+           gw_tx_consent_change(r->gw, tx, &r->opt_out, &r->opt_out_changed)) &&
       rc != LB_ENOTFOUND)
     return rc;
   if (r->ignored)
@@ -196,7 +205,7 @@ enum lb_err gw_record_result(struct gateway *gw, const struct provider *p,
 {
   const struct config *c = gw->cfg;
   struct result_tx r = {.gw = gw, .m = m};
-  char detail[LB_ERRTEXT_MAX + 128], source[96];
+  char detail[LB_ERRTEXT_MAX + 128];
   int64_t now = clock_now_ms();
   enum lb_err rc;
 
@@ -276,11 +285,16 @@ enum lb_err gw_record_result(struct gateway *gw, const struct provider *p,
     break;
   }
   if (sr->outcome == SEND_FINAL && sr->recipient == RECIPIENT_OPTED_OUT) {
-    /* The provider refused because the patient opted out (replied STOP):
-     * kept on the patient, with the result, in one transaction. */
-    snprintf(source, sizeof source, "%s refused a send: opted out",
-             p->ops->name);
-    r.opt_out_source = source;
+    /* The provider refused because the patient opted out (replied STOP to
+     * it): kept on the patient, with the result, in one transaction. */
+    snprintf(r.opt_out.patient, sizeof r.opt_out.patient, "%s", m->to);
+    r.opt_out.state = CONSENT_OPTED_OUT;
+    r.opt_out.source = CONSENT_PROVIDER;
+    snprintf(r.opt_out.provider, sizeof r.opt_out.provider, "%s", p->ops->name);
+    snprintf(r.opt_out.message_id, sizeof r.opt_out.message_id, "%s", m->id);
+    snprintf(r.opt_out.reason, sizeof r.opt_out.reason,
+             "refused a send: opted out (%s)", sr->error_code);
+    r.has_opt_out = 1;
   }
   r.detail = detail;
   message_init(&r.after);
@@ -295,6 +309,8 @@ enum lb_err gw_record_result(struct gateway *gw, const struct provider *p,
               "%s", detail);
   if (rc == LB_OK && !r.ignored)
     gw_emit_message_committed(gw, &r.after);
+  if (rc == LB_OK && r.opt_out_changed)
+    gw_emit_consent_committed(gw, &r.opt_out);
   message_release(&r.after);
   return rc;
 }

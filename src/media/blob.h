@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "util/err.h"
 
 #define LB_BLOB_KEY_MAX 96
 
@@ -19,6 +20,8 @@ struct blob_ops {
   enum lb_err (*put)(struct blob_store *b, const void *data, size_t len,
                      const char *key);
   enum lb_err (*get)(struct blob_store *b, const char *key, struct buf *out);
+  /* LB_OK also when there was nothing to delete. */
+  enum lb_err (*del)(struct blob_store *b, const char *key);
   void (*free)(struct blob_store *b);
 };
 
@@ -41,9 +44,12 @@ enum lb_err blob_s3_open(const struct config *c, struct blob_store **out);
 enum lb_err blob_open(const struct config *c, struct blob_store **out);
 
 /* Stores data under its SHA-256; writes the key (hex) to key. */
-int blob_put(struct blob_store *b, const void *data, size_t len,
-             char key[LB_BLOB_KEY_MAX]);
-int blob_get(struct blob_store *b, const char *key, struct buf *out);
+enum lb_err blob_put(struct blob_store *b, const void *data, size_t len,
+                     char key[LB_BLOB_KEY_MAX]);
+enum lb_err blob_get(struct blob_store *b, const char *key, struct buf *out);
+/* Deletes the blob (the retention purge). LB_OK when it is gone, also if
+ * it was never there. */
+enum lb_err blob_delete(struct blob_store *b, const char *key);
 /* 1 for a well-formed key: 64 lower-case hex digits. Stores refuse any
  * other (a key becomes a file name or an object name). */
 int blob_key_valid(const char *key);

@@ -124,13 +124,25 @@ static enum lb_err fs_get(struct blob_store *b, const char *key,
   return rc;
 }
 
+static enum lb_err fs_del(struct blob_store *b, const char *key)
+{
+  struct fs_priv *f = b->priv;
+  char path[1300];
+  if (!blob_key_valid(key))
+    return LB_EINVAL;
+  key_path(f, key, path, sizeof path, 0);
+  if (unlink(path) != 0)
+    return errno == ENOENT ? LB_OK : LB_EIO;
+  return LB_OK;
+}
+
 static void fs_free(struct blob_store *b)
 {
   free(b->priv);
   free(b);
 }
 
-static const struct blob_ops fs_ops = {fs_put, fs_get, fs_free};
+static const struct blob_ops fs_ops = {fs_put, fs_get, fs_del, fs_free};
 
 enum lb_err blob_fs_open(const char *dir, struct blob_store **out)
 {
@@ -155,8 +167,8 @@ enum lb_err blob_fs_open(const char *dir, struct blob_store **out)
   return LB_OK;
 }
 
-int blob_put(struct blob_store *b, const void *data, size_t len,
-             char key[LB_BLOB_KEY_MAX])
+enum lb_err blob_put(struct blob_store *b, const void *data, size_t len,
+                     char key[LB_BLOB_KEY_MAX])
 {
   char hex[LB_SHA256_HEX];
   crypto_sha256_hex(data, len, hex);
@@ -164,9 +176,14 @@ int blob_put(struct blob_store *b, const void *data, size_t len,
   return b->ops->put(b, data, len, key);
 }
 
-int blob_get(struct blob_store *b, const char *key, struct buf *out)
+enum lb_err blob_get(struct blob_store *b, const char *key, struct buf *out)
 {
   return b->ops->get(b, key, out);
+}
+
+enum lb_err blob_delete(struct blob_store *b, const char *key)
+{
+  return b->ops->del(b, key);
 }
 
 void blob_store_free(struct blob_store *b)

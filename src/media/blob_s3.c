@@ -243,9 +243,10 @@ static char *object_url(const struct s3_priv *p, const char *key)
   return url;
 }
 
-/* One signed request: "PUT" with data/len, or "GET" into out. */
-static int s3_request(struct s3_priv *p, const char *method, const char *key,
-                      const void *data, size_t len, struct buf *out)
+/* One signed request: "PUT" with data/len, "GET" into out, or "DELETE". */
+static enum lb_err s3_request(struct s3_priv *p, const char *method,
+                              const char *key, const void *data, size_t len,
+                              struct buf *out)
 {
   struct xfer x;
   struct curl_slist *hdrs = NULL;
@@ -307,6 +308,8 @@ static int s3_request(struct s3_priv *p, const char *method, const char *key,
     curl_easy_setopt(x.h, CURLOPT_SEEKFUNCTION, on_seek);
     curl_easy_setopt(x.h, CURLOPT_SEEKDATA, &x);
     curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+  } else if (strcmp(method, "DELETE") == 0) {
+    curl_easy_setopt(x.h, CURLOPT_CUSTOMREQUEST, "DELETE");
   } else {
     curl_easy_setopt(x.h, CURLOPT_HTTPGET, 1L);
   }
@@ -336,7 +339,7 @@ static int s3_request(struct s3_priv *p, const char *method, const char *key,
               "%s s3://%s/%s%s: HTTP %ld, S3 error code %s", method, p->bucket,
               p->prefix, key, status, code);
   }
-  if (rc == LB_OK && !put) {
+  if (rc == LB_OK && out) {
     /* Content-addressed: the bytes must hash to their key. */
     crypto_sha256_hex(out->data ? out->data + start : "", out->len - start,
                       hex);
@@ -381,13 +384,22 @@ static enum lb_err s3_get(struct blob_store *b, const char *key,
   return s3_request(b->priv, "GET", key, NULL, 0, out);
 }
 
+static enum lb_err s3_del(struct blob_store *b, const char *key)
+{
+  enum lb_err rc;
+  if (!blob_key_valid(key))
+    return LB_EINVAL;
+  rc = s3_request(b->priv, "DELETE", key, NULL, 0, NULL);
+  return rc == LB_ENOTFOUND ? LB_OK : rc; /* gone is gone */
+}
+
 static void s3_free(struct blob_store *b)
 {
   s3_priv_free(b->priv);
   free(b);
 }
 
-static const struct blob_ops s3_ops = {s3_put, s3_get, s3_free};
+static const struct blob_ops s3_ops = {s3_put, s3_get, s3_del, s3_free};
 
 /* Parses the endpoint into p->origin (scheme, host, port; the bucket in the
  * host for virtual-hosted style) and p->base_path. */

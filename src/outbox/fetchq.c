@@ -86,7 +86,7 @@ struct fetch_record {
 static enum lb_err record_tx(struct store_tx *tx, void *arg)
 {
   struct fetch_record *r = arg;
-  struct event ev = {EVENT_MESSAGE, NULL, &r->m};
+  struct event ev = {EVENT_MESSAGE, NULL, &r->m, NULL};
   enum lb_err rc = r->md
                        ? store_tx_fetch_done(tx, r->f, r->md)
                        : store_tx_fetch_failed(tx, r->f, r->next_at, r->error);
@@ -109,7 +109,7 @@ static enum lb_err record(struct fetchq *q, const struct media_fetch *f,
   message_init(&r.m);
   rc = store_write(q->opt.store, record_tx, &r);
   if (!rc && r.changed) {
-    struct event ev = {EVENT_MESSAGE, message_patient(&r.m), &r.m};
+    struct event ev = {EVENT_MESSAGE, message_patient(&r.m), &r.m, NULL};
     event_sink_committed(q->opt.sink, &ev);
   }
   message_release(&r.m);

@@ -63,11 +63,15 @@ static void rate_limit(struct outbox *o, const struct provider *p)
   }
 }
 
-enum lb_err outbox_perform(struct outbox_worker *w, const struct provider *p,
+void outbox_wait_turn(struct outbox_worker *w, const struct provider *p)
+{
+  rate_limit(w->o, p);
+}
+
+enum lb_err outbox_perform(struct outbox_worker *w,
                            const struct wire_request *req,
                            struct wire_response *res)
 {
-  rate_limit(w->o, p);
   return http_client_perform(w->hc, req, res) ? LB_ENOMEM : LB_OK;
 }
 

@@ -40,10 +40,12 @@ void outbox_wake(struct outbox *o);
 /* Finishes the sends in progress, then stops the workers. NULL is fine. */
 void outbox_stop(struct outbox *o);
 
-/* Performs req for provider p on worker w: waits for p's rate limit, then
- * sends. Transport failures are in res (see http/client.h); the result is
- * LB_OK or LB_ENOMEM. */
-enum lb_err outbox_perform(struct outbox_worker *w, const struct provider *p,
+/* Waits on worker w for provider p's rate limit: after it, the next
+ * outbox_perform may go. */
+void outbox_wait_turn(struct outbox_worker *w, const struct provider *p);
+/* Performs req on worker w (after outbox_wait_turn). Transport failures
+ * are in res (see http/client.h); the result is LB_OK or LB_ENOMEM. */
+enum lb_err outbox_perform(struct outbox_worker *w,
                            const struct wire_request *req,
                            struct wire_response *res);
 

@@ -120,6 +120,7 @@ struct clicksend_settings {
   char *base_url;
   char *webhook_secret;
   char *media_hosts;
+  int answers_keywords; /* replies to STOP, START, HELP itself */
 };
 
 #define CONFIG_KEYS_OF struct clicksend_settings
@@ -135,6 +136,9 @@ static const struct config_key cs_keys[] = {
     S("clicksend", "media_hosts", media_hosts, ".clicksend.com",
       "Hosts inbound MMS media may be fetched from (a leading dot allows\n"
       "subdomains)."),
+    B("clicksend", "answers_keywords", answers_keywords, "false",
+      "ClickSend answers STOP, START and HELP itself, so lyrebird sends\n"
+      "no confirmation of its own (not documented: see its page)."),
 };
 
 static void cs_check(const void *settings, const struct config *cfg,
@@ -266,6 +270,7 @@ static enum lb_err cs_init(struct provider *p, const struct config *cfg)
       .max_media = 1, /* one top-level media_file per call */
       .subject_max = CS_SUBJECT_MAX,
       .dedupes_by_ref = 0,
+      .answers_keywords = s->answers_keywords,
       .rate_per_s = CS_RATE_PER_S,
       .mms_types = cs_mms_types,
       .media_hosts = (const char *const *)c->hosts,

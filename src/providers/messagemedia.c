@@ -270,6 +270,7 @@ struct messagemedia_settings {
   char *auth; /* basic (default) or hmac */
   char *webhook_secret;
   int mms_max_bytes;
+  int answers_keywords; /* replies to STOP, START, HELP itself */
 };
 
 #define CONFIG_KEYS_OF struct messagemedia_settings
@@ -290,6 +291,9 @@ static const struct config_key mm_keys[] = {
     I("messagemedia", "mms_max_bytes", mms_max_bytes, "500000", 10000, 5000000,
       "Largest MMS to send, in bytes (MessageMedia does not document one;\n"
       "500 kB reaches every Australian carrier)."),
+    B("messagemedia", "answers_keywords", answers_keywords, "false",
+      "MessageMedia answers STOP, START and HELP itself, so lyrebird\n"
+      "sends no confirmation of its own (not documented: see its page)."),
 };
 
 static void mm_check(const void *settings, const struct config *cfg,
@@ -369,6 +373,7 @@ static enum lb_err mm_init(struct provider *p, const struct config *cfg)
       .max_media = MM_MAX_MEDIA,
       .subject_max = MM_SUBJECT_MAX,
       .dedupes_by_ref = 0,
+      .answers_keywords = s->answers_keywords,
       .rate_per_s = MM_RATE_PER_S,
       .mms_types = mm_mms_types,
       .media_hosts = mm_media_hosts,

@@ -162,6 +162,12 @@ struct provider_ops {
   /* After an inbound media item fetched from 'media_url' is stored: the
    * request that deletes it at the provider. LB_ENOTFOUND: nothing to
    * delete (not this provider's URL, or deletion is turned off). */
+  /* The request that redacts the body of a sent message at the provider,
+   * for a provider that keeps bodies (Twilio; caps.redact_after_s).
+   * LB_EINVAL for a provider id that is not one of its own. */
+  enum lb_err (*build_redact)(const struct provider *p,
+                              const char *provider_msg_id,
+                              struct wire_request *req);
   enum lb_err (*build_media_delete)(const struct provider *p,
                                     const char *media_url,
                                     struct wire_request *req);

@@ -72,6 +72,9 @@ static const struct config_key sim_keys[] = {
       "Share (0-1) of send calls the carrier answers 503 (retryable)."),
     I("sim", "rate", rate, "50", 1, 100000,
       "Sends per second lyrebird allows itself towards the carrier."),
+    B("sim", "answers_keywords", answers_keywords, "false",
+      "The simulated carrier answers STOP, START and HELP itself (as\n"
+      "Twilio does), so lyrebird sends no confirmation of its own."),
 };
 
 /* [sim] holds whether or not the sim is the host: [sim] enabled mounts the
@@ -121,6 +124,7 @@ static enum lb_err sim_init(struct provider *p, const struct config *cfg)
       .max_media = LB_MEDIA_MAX,
       .subject_max = 0,
       .dedupes_by_ref = 1,
+      .answers_keywords = c->answers_keywords,
       .rate_per_s = c->rate,
       .mms_types = sim_mms_types,
   };

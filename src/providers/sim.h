@@ -26,6 +26,7 @@ struct sim_settings {
   double dr_failure_rate;   /* share of sends reported undelivered */
   double send_failure_rate; /* share of send calls answered 503 */
   int rate;                 /* sends per second lyrebird may make */
+  int answers_keywords;     /* the carrier replies to STOP itself */
 };
 
 /* The [sim] settings in cfg (borrowed from cfg; never NULL once

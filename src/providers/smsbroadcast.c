@@ -234,6 +234,7 @@ struct smsbroadcast_settings {
   char *password;
   char *base_url;
   char *webhook_secret; /* the portal sends it as a header or path */
+  int answers_keywords; /* replies to STOP, START, HELP itself */
 };
 
 #define CONFIG_KEYS_OF struct smsbroadcast_settings
@@ -247,6 +248,9 @@ static const struct config_key sb_keys[] = {
     SECRET("smsbroadcast", "webhook_secret", webhook_secret, "",
            "Shared secret the portal's webhooks must carry (24+ characters):\n"
            "as the header X-Lyrebird-Secret, or as the URL's last segment."),
+    B("smsbroadcast", "answers_keywords", answers_keywords, "false",
+      "SMS Broadcast answers STOP, START and HELP itself, so lyrebird\n"
+      "sends no confirmation of its own (it does not, as far as is known)."),
 };
 
 static void sb_check(const void *settings, const struct config *cfg,
@@ -300,6 +304,7 @@ static enum lb_err sb_init(struct provider *p, const struct config *cfg)
       .max_media = 0,
       .subject_max = 0,
       .dedupes_by_ref = 0,
+      .answers_keywords = c->answers_keywords,
       .rate_per_s = SB_RATE_PER_S,
       .mms_types = NULL,
       .media_hosts = sb_media_hosts,

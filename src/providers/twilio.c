@@ -160,6 +160,8 @@ struct twilio_settings {
   char *media_hosts; /* inbound media may come from these */
   int delete_media;  /* delete inbound media at Twilio once stored */
   int mms_max_bytes;
+  int answers_keywords; /* replies to STOP, START, HELP itself */
+  int redact_after;     /* seconds after a final status; 0: never */
 };
 
 #define CONFIG_KEYS_OF struct twilio_settings
@@ -183,6 +185,14 @@ static const struct config_key tw_keys[] = {
       "patients' photos do not stay with a US provider."),
     I("twilio", "mms_max_bytes", mms_max_bytes, "5000000", 10000, 5000000,
       "Largest MMS to send, in bytes (Twilio's limit is 5 MB)."),
+    B("twilio", "answers_keywords", answers_keywords, "true",
+      "Twilio answers STOP, START and HELP itself (its default opt-out\n"
+      "handling and Advanced Opt-Out), so lyrebird sends no second\n"
+      "confirmation. Set false only if the number's opt-out replies are off."),
+    I("twilio", "redact_after", redact_after, "0", 0, 31536000,
+      "Seconds after a message reaches a final status to redact its body\n"
+      "at Twilio (Twilio keeps message bodies until told); 0: never. The\n"
+      "clinic's own copy is kept here either way."),
 };
 
 static void tw_check(const void *settings, const struct config *cfg,
@@ -288,6 +298,8 @@ static enum lb_err tw_init(struct provider *p, const struct config *cfg)
       .max_media = LB_MEDIA_MAX,
       .subject_max = 0,
       .dedupes_by_ref = 0,
+      .answers_keywords = c->answers_keywords,
+      .redact_after_s = c->redact_after,
       .rate_per_s = TW_RATE_PER_S,
       .mms_types = tw_mms_types,
       .media_hosts = (const char *const *)t->hosts,
@@ -1040,6 +1052,36 @@ static enum lb_err tw_build_media_delete(const struct provider *p,
   return LB_OK;
 }
 
+/* Redacting a message's body at Twilio: an update of the Message resource
+ * with an empty Body, which Twilio documents as the way to redact it. */
+static enum lb_err tw_build_redact(const struct provider *p,
+                                   const char *provider_msg_id,
+                                   struct wire_request *req)
+{
+  const struct tw_priv *t = p->priv;
+  size_t n = provider_msg_id ? strlen(provider_msg_id) : 0;
+  enum lb_err rc;
+  if (!api_ready(t))
+    return LB_ECONFIG;
+  if (n != 34 ||
+      (strncmp(provider_msg_id, "SM", 2) != 0 &&
+       strncmp(provider_msg_id, "MM", 2) != 0) ||
+      strspn(provider_msg_id + 2, "0123456789abcdefABCDEF") != 32)
+    return LB_EINVAL;
+  req->method = "POST";
+  if ((size_t)snprintf(req->url, sizeof req->url,
+                       "%s" TW_API "%s/Messages/%s.json", t->base_url,
+                       t->account_sid, provider_msg_id) >= sizeof req->url)
+    return LB_ETOOBIG;
+  if ((rc = wire_request_header(req, "Content-Type",
+                                "application/x-www-form-urlencoded")) ||
+      (rc = wire_request_header(req, "Accept", "application/json")) ||
+      (rc = str_copy_whole(req->userpwd, sizeof req->userpwd, t->userpwd)) ||
+      (rc = wire_form_add(&req->body, "Body", "")))
+    return rc;
+  return LB_OK;
+}
+
 const struct provider_ops provider_twilio = {
     .name = "twilio",
     .title = "Twilio",
@@ -1059,4 +1101,5 @@ const struct provider_ops provider_twilio = {
     .build_check = tw_build_check,
     .parse_check = tw_parse_check,
     .build_media_delete = tw_build_media_delete,
+    .build_redact = tw_build_redact,
 };

@@ -552,6 +552,50 @@ static void h_media(void *cls, struct http_req *r)
   sim_error(r, 404, "not_found", "no such media on the simulated carrier");
 }
 
+/* With [sim] answers_keywords, the carrier answers STOP, START and HELP
+ * itself, as Twilio does: its own reply, straight to the handset (lyrebird
+ * still gets the message). NULL for any other text. */
+static struct sim_msg *carrier_reply(struct sim_carrier *s, const char *to,
+                                     const char *text)
+{
+  static const struct {
+    const char *word, *reply;
+  } words[] = {
+      {"stop", "You have been unsubscribed (carrier). Reply START to "
+               "resubscribe."},
+      {"stopall", "You have been unsubscribed (carrier). Reply START to "
+                  "resubscribe."},
+      {"unsubscribe", "You have been unsubscribed (carrier). Reply START to "
+                      "resubscribe."},
+      {"start", "You have been resubscribed (carrier). Reply STOP to "
+                "unsubscribe."},
+      {"help", "Help (carrier): reply STOP to unsubscribe."}};
+  char w[16];
+  size_t n = 0;
+  struct sim_msg *m;
+  if (!sim_settings(s->cfg)->answers_keywords || !text)
+    return NULL;
+  while (*text == ' ')
+    text++;
+  for (; text[n] && text[n] != ' ' && n + 1 < sizeof w; n++)
+    w[n] = (char)(text[n] >= 'A' && text[n] <= 'Z' ? text[n] + 32 : text[n]);
+  w[n] = '\0';
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strcmp(w, words[i].word) == 0 && !text[n + strspn(text + n, " ")] &&
+        (m = calloc(1, sizeof *m))) {
+      if (!(m->text = strdup(words[i].reply))) {
+        free(m);
+        return NULL;
+      }
+      carrier_id(m->id, sizeof m->id, "SC");
+      str_copy(m->from, sizeof m->from, s->cfg->number);
+      str_copy(m->to, sizeof m->to, to);
+      m->at = clock_now_ms();
+      return m;
+    }
+  return NULL;
+}
+
 static void h_handset_send(void *cls, struct http_req *r)
 {
   struct sim_carrier *s = cls;
@@ -620,8 +664,12 @@ static void h_handset_send(void *cls, struct http_req *r)
       kept = NULL;
     }
   }
-  if (kept)
+  if (kept) {
+    struct sim_msg *own = carrier_reply(s, who, kept->text);
     store_msg(s, kept);
+    if (own)
+      store_msg(s, own);
+  }
   pthread_mutex_unlock(&s->mu);
   http_reply_json(r, 202,
                   json_pack("{s:s, s:s}", "id", id, "status", "accepted"));

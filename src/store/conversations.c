@@ -83,14 +83,23 @@ enum lb_err store_tx_patient_set_dob(struct store_tx *tx, const char *e164,
   return patient_field(tx, sql, e164, dob);
 }
 
-enum lb_err store_tx_patient_opt_out(struct store_tx *tx, const char *e164,
-                                     const char *source)
+enum lb_err store_patient_get(struct store *s, const char *e164,
+                              struct patient_row *out)
 {
-  /* The first opt-out's time stands; the source says who told us. */
   static const char sql[] =
-      "UPDATE patients SET opt_out_source = ?, opted_out_at = "
-      "COALESCE(opted_out_at, ?2) WHERE e164 = ?3";
-  return patient_field(tx, sql, e164, source);
+      "SELECT e164, name, dob, created_at FROM patients WHERE e164 = ?";
+  struct dbst *st = DB_Q(db_reader(s), sql, DB_TEXT(e164));
+  int found = db_next(st);
+  enum lb_err rc;
+  memset(out, 0, sizeof *out);
+  if (found) {
+    db_text(st, 0, out->e164, sizeof out->e164);
+    db_text(st, 1, out->name, sizeof out->name);
+    db_text(st, 2, out->dob, sizeof out->dob);
+    out->created_at = db_int(st, 3);
+  }
+  rc = db_end(st);
+  return rc ? rc : found ? LB_OK : LB_ENOTFOUND;
 }
 
 enum lb_err store_patient_dob(struct store *s, const char *e164, char out[11])
@@ -152,7 +161,8 @@ enum lb_err store_conversations(struct store *s, const char *number,
 {
   static const char sql[] =
       "SELECT c.number_e164, c.patient_e164, p.name, c.unread_count, "
-      "c.last_message_id FROM conversations c JOIN patients p ON p.e164 = "
+      "c.last_message_id, p.opted_out_at, p.opt_out_source FROM "
+      "conversations c JOIN patients p ON p.e164 = "
       "c.patient_e164 WHERE c.number_e164 = ? AND (CAST(? AS TEXT) IS NULL OR "
       "lower(p.name) LIKE lower(?) ESCAPE '\\' OR c.patient_e164 LIKE ? "
       "ESCAPE '\\') ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, "
@@ -188,6 +198,8 @@ enum lb_err store_conversations(struct store *s, const char *number,
       db_text(st, 2, r->name, sizeof r->name);
       r->unread = (int)db_int(st, 3);
       db_text(st, 4, last_ids[n], LB_ID_SIZE);
+      r->opted_out_at = db_is_null(st, 5) ? 0 : db_int(st, 5);
+      db_text(st, 6, r->opt_out_words, sizeof r->opt_out_words);
       message_init(&r->last);
       n++;
     }

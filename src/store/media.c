@@ -201,3 +201,19 @@ store_message_fetches(struct store *s, const char *message_id, int *pending,
   rc = db_end(st);
   return crc ? crc : rc;
 }
+
+enum lb_err store_media_patient(struct store *s, const char *id,
+                                char out[LB_E164_SIZE])
+{
+  static const char sql[] =
+      "SELECT c.patient_e164 FROM message_media mm JOIN messages m ON m.id = "
+      "mm.message_id JOIN conversations c ON c.id = m.conversation_id WHERE "
+      "mm.media_id = ? ORDER BY m.id LIMIT 1";
+  enum lb_err rc =
+      DB_ONE_TEXT(db_reader(s), sql, out, LB_E164_SIZE, DB_TEXT(id));
+  if (rc == LB_ENOTFOUND) {
+    out[0] = '\0';
+    rc = LB_OK;
+  }
+  return rc;
+}

@@ -43,6 +43,8 @@ enum lb_err db_row_message(struct dbc *c, struct dbst *st, int col,
   if (route_plan_parse(buf, &m->route))
     m->route = ROUTE_NONE;
   db_text(st, col + 16, m->route_reason, sizeof m->route_reason);
+  m->purpose = strcmp(db_str(st, col + 17), "consent") == 0 ? PURPOSE_CONSENT
+                                                            : PURPOSE_NORMAL;
 
   ms = DB_Q(c, media_sql, DB_TEXT(m->id));
   while (db_next(ms))
@@ -84,8 +86,8 @@ static enum lb_err insert_message(struct dbc *c, const struct message *m,
       "INSERT INTO messages(id, conversation_id, direction, from_e164, "
       "to_e164, body, status, provider, provider_message_id, error_code, "
       "error_text, error_retryable, attempts, next_attempt_at, created_at, "
-      "updated_at, route, route_reason) VALUES "
-      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+      "updated_at, route, route_reason, purpose) VALUES "
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
       "ON CONFLICT (provider, provider_message_id) DO NOTHING RETURNING id";
   struct dbst *st = DB_Q(
       c, sql, DB_TEXT(m->id), DB_TEXT(conv_id),
@@ -96,7 +98,8 @@ static enum lb_err insert_message(struct dbc *c, const struct message *m,
       DB_INT(m->error_retryable), DB_INT(m->attempts),
       DB_INT(m->next_attempt_at), DB_INT(m->created_at), DB_INT(m->updated_at),
       DB_TEXT(m->route == ROUTE_NONE ? NULL : route_plan_name(m->route)),
-      DB_TEXT0(m->route_reason));
+      DB_TEXT0(m->route_reason),
+      DB_TEXT(m->purpose == PURPOSE_CONSENT ? "consent" : NULL));
   *inserted = db_next(st);
   return db_end(st);
 }
@@ -501,4 +504,50 @@ enum lb_err store_tx_status_apply(struct store_tx *tx, const char *provider,
       (rc = DB_EXEC(c, clear_unconfirmed, DB_TEXT(msg_id))))
     return rc;
   return db_history_add(c, msg_id, status_name(status), detail, now);
+}
+
+/* ---- provider-side redaction --------------------------------------------- */
+
+enum lb_err store_redactions_due(struct store *s, const char *provider,
+                                 int64_t final_before, struct redaction *out,
+                                 size_t max, size_t *n)
+{
+  static const char sql[] =
+      "SELECT id, provider_message_id FROM messages WHERE provider = ? AND "
+      "direction = 'outbound' AND status IN ('delivered', 'undelivered', "
+      "'failed') AND provider_message_id IS NOT NULL AND redacted_at IS NULL "
+      "AND updated_at < ? ORDER BY updated_at LIMIT ?";
+  struct dbst *st = DB_Q(db_reader(s), sql, DB_TEXT(provider),
+                         DB_INT(final_before), DB_INT(max));
+  *n = 0;
+  while (db_next(st))
+    if (*n < max) {
+      db_text(st, 0, out[*n].id, sizeof out[*n].id);
+      db_text(st, 1, out[*n].provider_msg_id, sizeof out[*n].provider_msg_id);
+      (*n)++;
+    }
+  return db_end(st);
+}
+
+struct redacted_arg {
+  const char *id;
+  int64_t at;
+};
+
+static enum lb_err redacted_tx(struct store_tx *tx, void *arg)
+{
+  static const char sql[] = "UPDATE messages SET redacted_at = ? WHERE id = ?";
+  struct redacted_arg *a = arg;
+  enum lb_err rc = DB_EXEC(tx_conn(tx), sql, DB_INT(a->at), DB_TEXT(a->id));
+  return rc ? rc
+            : db_history_add(tx_conn(tx), a->id, "redacted",
+                             "the body was redacted at the provider; "
+                             "lyrebird keeps its own copy",
+                             a->at);
+}
+
+enum lb_err store_redacted(struct store *s, const char *id, int64_t at)
+{
+  struct redacted_arg a = {id, at};
+  return db_write(s, redacted_tx, &a);
 }

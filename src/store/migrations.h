@@ -154,6 +154,41 @@ static const char *const migrations[] = {
     " updated_at BIGINT NOT NULL);"
     "CREATE INDEX media_fetches_due ON media_fetches(state, next_at);"
     "CREATE INDEX media_fetches_message ON media_fetches(message_id);",
+    /* 7: patients' choices and the clinical record: the consent history
+     * (append-only), what a message is for (a keyword's reply goes even to
+     * an opted-out patient), provider-side redaction, and the tamper-
+     * evident audit log (each row's hash covers the previous row's) */
+    "CREATE TABLE consent_events ("
+    " id TEXT PRIMARY KEY,"
+    " patient_e164 TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('opted_out', 'opted_in')),"
+    " source TEXT NOT NULL CHECK (source IN ('keyword', 'provider', 'staff',"
+    " 'api')),"
+    " message_id TEXT,"
+    " provider TEXT,"
+    " actor TEXT,"
+    " reason TEXT,"
+    " at BIGINT NOT NULL);"
+    "CREATE INDEX consent_events_patient ON consent_events(patient_e164, id);"
+    "ALTER TABLE patients ADD COLUMN opt_out_event TEXT;"
+    "ALTER TABLE messages ADD COLUMN purpose TEXT;"
+    "ALTER TABLE messages ADD COLUMN redacted_at BIGINT;"
+    "CREATE INDEX messages_updated ON messages(updated_at);"
+    "CREATE TABLE audit_log ("
+    " seq BIGINT PRIMARY KEY,"
+    " id TEXT NOT NULL UNIQUE,"
+    " at BIGINT NOT NULL,"
+    " actor_kind TEXT NOT NULL,"
+    " actor TEXT,"
+    " action TEXT NOT NULL,"
+    " patient_e164 TEXT,"
+    " subject TEXT,"
+    " detail TEXT,"
+    " ip TEXT,"
+    " prev_hash TEXT NOT NULL,"
+    " hash TEXT NOT NULL);"
+    "CREATE INDEX audit_log_patient ON audit_log(patient_e164, seq);"
+    "CREATE INDEX audit_log_at ON audit_log(at);",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

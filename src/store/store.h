@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/audit.h"
+#include "core/consent.h"
 #include "core/message.h"
 #include "core/user.h"
 #include "util/err.h"
@@ -77,14 +79,36 @@ enum lb_err store_tx_patient_rename(struct store_tx *tx, const char *e164,
  * "YYYY-MM-DD". LB_ENOTFOUND for an unknown number. */
 enum lb_err store_tx_patient_set_dob(struct store_tx *tx, const char *e164,
                                      const char *dob);
+struct patient_row {
+  char e164[LB_E164_SIZE];
+  char name[128]; /* "" when unknown */
+  char dob[11];   /* "" when unknown */
+  int64_t created_at;
+};
+/* LB_ENOTFOUND for a number lyrebird has never seen. */
+enum lb_err store_patient_get(struct store *s, const char *e164,
+                              struct patient_row *out);
 /* The date of birth on file; LB_ENOTFOUND when there is none (or no such
  * patient). */
 enum lb_err store_patient_dob(struct store *s, const char *e164, char out[11]);
-/* Records that the patient opted out (replied STOP, as a provider
- * reported), with where that came from ("twilio: error 21610"). The first
- * opt-out's time stands. */
-enum lb_err store_tx_patient_opt_out(struct store_tx *tx, const char *e164,
-                                     const char *source);
+/* ---- consent (consent.c) ------------------------------------------------- */
+
+/* Where the patient stands (opted_out 0 for a number never seen). */
+enum lb_err store_patient_consent(struct store *s, const char *e164,
+                                  struct consent *out);
+enum lb_err store_tx_patient_consent(struct store_tx *tx, const char *e164,
+                                     struct consent *out);
+/* Records e if it changes the patient's state (*changed 1): appended to
+ * the history, and the patient's current state set. STOP from a patient
+ * already opted out changes nothing. e->id and e->at are filled in when
+ * empty. LB_ENOTFOUND for a number lyrebird has never seen. */
+enum lb_err store_tx_consent_change(struct store_tx *tx,
+                                    struct consent_event *e, int *changed);
+typedef enum lb_err (*store_consent_cb)(void *arg,
+                                        const struct consent_event *e);
+/* Oldest first. */
+enum lb_err store_consent_history(struct store *s, const char *e164,
+                                  store_consent_cb cb, void *arg);
 
 /* ---- messages (messages.c) ---------------------------------------------- */
 
@@ -158,6 +182,8 @@ struct conversation_row {
   char name[128]; /* "" when unknown */
   int has_name;
   int unread;
+  int64_t opted_out_at;    /* 0: not opted out */
+  char opt_out_words[400]; /* how, in words */
   int has_last;
   struct message last; /* valid when has_last */
 };
@@ -188,6 +214,10 @@ enum lb_err store_tx_conversation_read(struct store_tx *tx, const char *number,
 
 enum lb_err store_media_put(struct store *s, const struct media *m);
 enum lb_err store_media_get(struct store *s, const char *id, struct media *out);
+/* The patient of the first message that carries media 'id' ("" when none:
+ * uploaded, not sent yet). */
+enum lb_err store_media_patient(struct store *s, const char *id,
+                                char out[LB_E164_SIZE]);
 
 /* A variant of a stored media item (message.h); put replaces one of the
  * same kind. LB_ENOTFOUND when there is none. */
@@ -227,6 +257,79 @@ enum lb_err
 store_message_fetches(struct store *s, const char *message_id, int *pending,
                       enum lb_err (*cb)(void *arg, const char *error),
                       void *arg);
+
+/* ---- the audit log (audit.c) ----------------------------------------------
+ */
+
+/* Appends e (seq, id, at when 0, and the hashes are filled in), in the
+ * caller's transaction or in one of its own. */
+enum lb_err store_tx_audit(struct store_tx *tx, struct audit_entry *e);
+enum lb_err store_audit(struct store *s, struct audit_entry *e);
+typedef enum lb_err (*store_audit_cb)(void *arg, const struct audit_entry *e);
+/* Rows at or after 'since' (ms) and after 'after_seq', of 'patient' (NULL:
+ * all), oldest first, at most 'limit' (<= 10000). */
+enum lb_err store_audit_list(struct store *s, const char *patient,
+                             int64_t since, int64_t after_seq, int limit,
+                             store_audit_cb cb, void *arg);
+/* Checks the whole chain: LB_OK with *rows, or LB_ESIGNATURE with the
+ * first broken row in *bad and why in words. */
+enum lb_err store_audit_verify(struct store *s, int64_t *rows,
+                               struct audit_entry *bad, char *why,
+                               size_t whylen);
+
+/* ---- the retention purge (purge.c) ----------------------------------------
+ */
+
+struct purge_counts {
+  int64_t patients, messages, media, variants, links, link_views, blobs;
+  int64_t oldest, newest; /* the messages' created_at range; 0 if none */
+};
+
+#define PURGE_BATCH_MAX 10000
+#define PURGE_BLOBS_PER_MESSAGE (LB_MEDIA_MAX * 8)
+#define LB_BLOB_KEY_SIZE 96
+
+/* One batch's work: what it deleted (added to counts) and the blobs no
+ * row refers to any more, for the caller to delete after the commit. */
+struct purge_batch {
+  struct purge_counts counts;
+  char (*blobs)[LB_BLOB_KEY_SIZE]; /* the caller's, cap_blobs long */
+  size_t n_blobs, cap_blobs;       /* PURGE_BLOBS_PER_MESSAGE a message */
+  int more; /* the patient has more messages: run another batch */
+};
+
+typedef enum lb_err (*store_text_cb)(void *arg, const char *text);
+/* The patients whose last message is before 'last_before' (ms) and who
+ * have no date of birth on file or were born on or before 'born_by'
+ * ("YYYY-MM-DD"): their whole record has been kept long enough. */
+enum lb_err store_purge_patients(struct store *s, int64_t last_before,
+                                 const char *born_by, store_text_cb cb,
+                                 void *arg);
+/* Adds what purging 'patient' would delete to *c (a dry run). */
+enum lb_err store_purge_count(struct store *s, const char *patient,
+                              struct purge_counts *c);
+/* Deletes up to 'max' of the patient's messages with their history,
+ * media links, links and link views, media fetches and idempotency keys,
+ * and media (with variants) no other message uses; after the last batch,
+ * the patient's empty conversations and their name and date of birth. */
+enum lb_err store_tx_purge_batch(struct store_tx *tx, const char *patient,
+                                 int max, struct purge_batch *b);
+
+/* ---- provider-side redaction (messages.c) ----------------------------------
+ */
+
+struct redaction {
+  char id[LB_ID_SIZE];
+  char provider_msg_id[LB_PROVIDER_ID_MAX];
+};
+/* Up to 'max' messages sent through 'provider' that reached a final status
+ * before 'final_before' (ms) and are not yet redacted there. */
+enum lb_err store_redactions_due(struct store *s, const char *provider,
+                                 int64_t final_before, struct redaction *out,
+                                 size_t max, size_t *n);
+/* The message's body was redacted at its provider (a history row says
+ * so); lyrebird's own copy is untouched. */
+enum lb_err store_redacted(struct store *s, const char *id, int64_t at);
 
 /* ---- staff accounts and sessions (users.c) ------------------------------ */
 

@@ -1,14 +1,72 @@
+#ifdef LYREBIRD_TEST_CLOCK
+#define _DEFAULT_SOURCE /* timegm */
+#endif
 #include "util/clock.h"
 
 #include <stdio.h>
 #include <time.h>
 
+#ifdef LYREBIRD_TEST_CLOCK
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Test builds only (cmake -DLYREBIRD_TEST_CLOCK=ON; the sanitizer build):
+ * when LYREBIRD_TEST_CLOCK_FILE names a file holding a UTC time
+ * "YYYY-MM-DDTHH:MM:SSZ", the clock reads that time as of the file's last
+ * change and runs on from it, so a test can move every process's clock,
+ * even a running one's, by rewriting the file. */
+static int64_t real_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t test_offset_ms(void)
+{
+  const char *path = getenv("LYREBIRD_TEST_CLOCK_FILE");
+  char buf[40] = "";
+  struct stat st;
+  struct tm tm;
+  FILE *f;
+  if (!path || stat(path, &st) || !(f = fopen(path, "r")))
+    return 0;
+  if (!fgets(buf, sizeof buf, f))
+    buf[0] = '\0';
+  fclose(f);
+  memset(&tm, 0, sizeof tm);
+  if (sscanf(buf, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+             &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return (int64_t)timegm(&tm) * 1000 -
+         ((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
+}
+
+int64_t clock_now_ms(void)
+{
+  return real_now_ms() + test_offset_ms();
+}
+
+int clock_is_settable(void)
+{
+  return 1;
+}
+#else
 int64_t clock_now_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+int clock_is_settable(void)
+{
+  return 0;
+}
+#endif
 
 int64_t clock_mono_ms(void)
 {
