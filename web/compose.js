@@ -27,6 +27,8 @@ export class Compose {
     this.removeButton = form.querySelector('#attachment-remove');
     this.sendAsRow = form.querySelector('#send-as-row');
     this.sendAs = form.querySelector('#send-as');
+    this.closedNote = form.querySelector('#compose-closed');
+    this.closed = null; // why nothing can be sent to this patient, or null
 
     this.file = null;
     this.objectUrl = null;
@@ -117,6 +119,18 @@ export class Compose {
     this.update();
   }
 
+  // A patient who opted out gets nothing: the box is closed, and says why
+  // (null opens it again).
+  setClosed(why) {
+    this.closed = why || null;
+    this.closedNote.textContent = this.closed || '';
+    this.closedNote.hidden = !this.closed;
+    this.textarea.disabled = !!this.closed;
+    this.fileInput.disabled = !!this.closed;
+    this.form.classList.toggle('is-closed', !!this.closed);
+    this.update();
+  }
+
   // Counter, Send button and the box's height.
   update() {
     const text = this.textarea.value;
@@ -135,7 +149,7 @@ export class Compose {
           : '';
     }
     this.counter.classList.toggle('over', over);
-    this.sendButton.disabled = this.sending || over || (!text.trim() && !this.file);
+    this.sendButton.disabled = !!this.closed || this.sending || over || (!text.trim() && !this.file);
 
     const ta = this.textarea;
     ta.style.height = 'auto';

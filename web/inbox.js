@@ -44,6 +44,8 @@ const els = {
   messages: $('messages'),
   compose: $('compose'),
   textarea: $('message'),
+  optOut: $('opt-out'),
+  optOutText: $('opt-out-text'),
   viewer: $('viewer'),
   viewerImg: $('viewer-img'),
   viewerOpen: $('viewer-open'),
@@ -199,6 +201,25 @@ function updateHeading() {
   setText(els.number, openPatient);
   els.number.hidden = !name;
   document.title = `${name || openPatient} · Inbox`;
+  showOptOut(conv && conv.opt_out);
+}
+
+// A patient who opted out: the banner says since when and how, and the
+// compose box is closed with the reason and the way back.
+function showOptOut(optOut) {
+  if (!optOut) {
+    els.optOut.hidden = true;
+    compose.setClosed(null);
+    return;
+  }
+  const since = optOut.since ? clock.full(optOut.since) : 'an unknown date';
+  setText(els.optOutText, `since ${since}: ${optOut.description}.`);
+  els.optOut.hidden = false;
+  compose.setClosed(
+    `Nothing can be sent to this patient: they opted out of messages from this number. ` +
+      `They can text START to opt back in, or a staff member can record their consent with a reason ` +
+      `(lyrebird patient opt-in).`,
+  );
 }
 
 async function openThread(patient, { reload = false } = {}) {

@@ -71,7 +71,8 @@ export class ConversationList {
     const name = h('span', { class: 'conv-name' });
     const time = h('time', { class: 'conv-time' });
     const failed = h('span', { class: 'conv-failed', hidden: true }, 'Not delivered · ');
-    const preview = h('span', { class: 'conv-preview' }, failed);
+    const optedOut = h('span', { class: 'conv-opted-out', hidden: true }, 'Opted out · ');
+    const preview = h('span', { class: 'conv-preview' }, optedOut, failed);
     const previewText = document.createTextNode('');
     preview.append(previewText);
     const details = h('span', { class: 'conv-bottom' }, preview);
@@ -79,7 +80,7 @@ export class ConversationList {
     const li = h('li', { class: 'conv' }, link);
     li.dataset.patient = patient;
     if (patient === this.selected) link.setAttribute('aria-current', 'page');
-    return { li, link, name, time, preview, previewText, failed, details, badge: null, badgeWords: null, unread: 0 };
+    return { li, link, name, time, preview, previewText, failed, optedOut, details, badge: null, badgeWords: null, unread: 0 };
   }
 
   update(item, conv) {
@@ -88,6 +89,7 @@ export class ConversationList {
     setText(item.previewText, previewOf(last));
     const failed = !!last && last.direction === 'outbound' && (last.status === 'undelivered' || last.status === 'failed');
     item.failed.hidden = !failed;
+    item.optedOut.hidden = !conv.opt_out;
     if (last && last.created_at) {
       setText(item.time, this.clock.listStamp(last.created_at));
       item.time.setAttribute('datetime', last.created_at);

@@ -58,7 +58,7 @@ static enum lb_err purge_patient(void *arg, const char *patient)
   do {
     struct purge_counts before = r->b.counts;
     r->b.n_blobs = 0;
-    if ((rc = store_write(r->gw->store, batch_tx, &r->b))) {
+    if ((rc = store_write(r->gw->store, batch_tx, r))) {
       r->b.counts = before; /* rolled back */
       return rc;
     }
@@ -191,13 +191,20 @@ static void *run(void *arg)
   struct http_client *hc = NULL;
   int64_t next_purge = clock_mono_ms() + FIRST_PURGE_MS;
   struct gw_actor who = {"system", "retention", NULL};
+  /* Redactions are looked for at least twice within their delay. */
+  long tick = TICK_MS, redact = gw->providers.host.caps.redact_after_s;
+  if (redact > 0 && redact * 500 < tick)
+    tick = redact * 500 < 1000 ? 1000 : redact * 500;
   for (;;) {
     struct timespec ts;
     int stop, done;
     pthread_mutex_lock(&mt->mu);
     if (!mt->stop) {
       clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_sec += TICK_MS / 1000;
+      ts.tv_sec += tick / 1000;
+      ts.tv_nsec += (tick % 1000) * 1000000L;
+      if (ts.tv_nsec >= 1000000000L)
+        ts.tv_sec++, ts.tv_nsec -= 1000000000L;
       pthread_cond_timedwait(&mt->cv, &mt->mu, &ts);
     }
     stop = mt->stop;

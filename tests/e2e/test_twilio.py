@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -150,3 +151,38 @@ def test_provider_check_proves_the_credentials(tmp_path, fake):
                        capture_output=True, text=True, timeout=30, env=clean_env())
     assert r.returncode == 1
     assert "refused" in r.stderr and "wrong-token" not in r.stderr + r.stdout
+
+
+def test_21610_records_the_provider_opt_out_and_later_sends_are_refused(gw, fake):
+    fake.next_error = (400, 21610, "Attempt to send to unsubscribed recipient")
+    m = gw.send(PRIYA, unique("After a STOP at Twilio"))
+    gw.wait_status(m["id"], "failed")
+    r = gw.api("GET", "/api/v1/patients/%s/consent" % PRIYA)
+    assert r.status_code == 200, r.text
+    c = r.json()
+    assert c["opt_out"]["source"] == "provider", c
+    assert c["history"][0]["provider"] == "twilio", c
+    r = gw.api("POST", "/api/v1/messages", json={"to": PRIYA, "text": "again"})
+    assert r.status_code == 409 and r.json()["error"]["source"] == "provider", r.text
+    assert len(fake.sent) == 0  # the refused send never reached Twilio again
+
+
+def test_stop_to_twilio_gets_no_second_confirmation(gw, fake):
+    # Twilio answers STOP itself ([twilio] answers_keywords, on by default).
+    fake.inbound(gw.url("/hooks/twilio/inbound"), JORDAN, "STOP")
+    wait_for(lambda: gw.api("GET", "/api/v1/patients/%s/consent" % JORDAN).json()["opt_out"],
+             desc="the opt-out")
+    time.sleep(0.5)
+    assert fake.sent == [], fake.sent
+
+
+def test_bodies_are_redacted_at_twilio_after_a_final_status(tmp_path, fake):
+    with Gateway(tmp_path, "twilio", provider_ini(fake) + "redact_after = 1\n") as g:
+        m = g.send(JORDAN, unique("Redact me"))
+        d = g.wait_status(m["id"], "delivered")
+        wait_for(lambda: fake.redacted == [d["provider_message_id"]], timeout=15,
+                 desc="the redaction at Twilio")
+        # lyrebird keeps its own copy, and says what happened.
+        got = g.api("GET", "/api/v1/messages/" + m["id"]).json()
+        assert got["text"].startswith("Redact me")
+        assert any(h["status"] == "redacted" for h in got["history"]), got["history"]

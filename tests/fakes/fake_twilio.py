@@ -44,6 +44,7 @@ class FakeTwilio:
         self.sent = []          # accepted sends: dict(form, media=[bytes])
         self.rejected = []      # (path, reason)
         self.deleted = []       # media paths deleted
+        self.redacted = []      # message sids whose Body was set to ""
         self.media = {}         # path -> (content_type, bytes)
         self.next_error = None  # (http status, twilio code, message)
         self.callbacks = []     # (url, params, status code)
@@ -105,6 +106,18 @@ class FakeTwilio:
                 path = urllib.parse.urlsplit(self.path).path
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n)
+                m = re.match(r"^/2010-04-01/Accounts/%s/Messages/((SM|MM)[0-9a-f]{32})\.json$"
+                             % re.escape(fake.sid), path)
+                if m:
+                    # Redaction: updating a Message with an empty Body.
+                    if not self._auth_ok():
+                        return self._error(401, 20003, "Authenticate")
+                    form = urllib.parse.parse_qs(raw.decode(), keep_blank_values=True)
+                    if set(form) != {"Body"} or form["Body"] != [""]:
+                        return self._error(400, 21000, "only Body=\"\" redacts a message")
+                    with fake.lock:
+                        fake.redacted.append(m.group(1))
+                    return self._reply(200, {"sid": m.group(1), "body": ""})
                 if path != "/2010-04-01/Accounts/%s/Messages.json" % fake.sid:
                     return self._error(404, 20404, "The requested resource was not found")
                 if not self._auth_ok():
