@@ -1,5 +1,6 @@
 /* lyrebird user: staff accounts, from the command line. */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,19 @@ static enum lb_err print_user(void *arg, const struct user *u)
   return 0;
 }
 
+/* An account change on the audit log, as the OS user who ran the
+ * command. A failure to record it is said, not fatal: the change is made. */
+static void audit_change(struct store *st, const char *action, const char *name)
+{
+  struct passwd *pw = getpwuid(getuid());
+  struct audit_entry a;
+  audit_entry_init(&a, "cli", pw && pw->pw_name ? pw->pw_name : "unknown",
+                   action, NULL, name, NULL);
+  if (store_audit(st, &a))
+    fprintf(stderr, "lyrebird user: the change was not recorded in the "
+                    "audit log\n");
+}
+
 static int run(struct store *st, const char *action, const char *name, int role,
                const char *display, int from_stdin)
 {
@@ -144,6 +158,7 @@ static int run(struct store *st, const char *action, const char *name, int role,
     }
     if (rc)
       goto fail;
+    audit_change(st, "user.created", name);
     printf("added %s (%s)\n", name, role_name(u.role));
   } else if (strcmp(action, "passwd") == 0 || strcmp(action, "disable") == 0 ||
              strcmp(action, "enable") == 0) {
@@ -170,6 +185,11 @@ static int run(struct store *st, const char *action, const char *name, int role,
     }
     if ((rc = store_user_update(st, name, &ch)))
       goto fail;
+    audit_change(st,
+                 action[0] == 'p'   ? "user.password_changed"
+                 : action[0] == 'd' ? "user.disabled"
+                                    : "user.enabled",
+                 name);
     printf("%s: %s\n", name,
            action[0] == 'p'   ? "new password set; signed out everywhere"
            : action[0] == 'd' ? "disabled and signed out everywhere"
