@@ -95,7 +95,7 @@ enum lb_err gw_queue(struct gateway *gw, const struct send_request *req,
     char how[CONSENT_REASON_MAX + 100];
     consent_describe(&why->consent.last, how, sizeof how);
     return refuse(why, LB_EDENIED, "opted_out",
-                  "%s opted out of messages from this number (%s); nothing "
+                  "%s opted out of messages from this number: %s. Nothing "
                   "is sent to them until they text START, or staff record "
                   "their consent with a reason",
                   e164, how);
