@@ -427,15 +427,22 @@ function connectEvents() {
     refreshList(true);
     refetchThread();
   });
-  es.addEventListener('message', (e) => {
-    const data = parse(e.data);
-    if (data && data.patient) onMessageEvent(data);
-  });
-  es.addEventListener('conversation', (e) => {
-    const data = parse(e.data);
-    if (data && data.patient === openPatient) lookupName(openPatient, true);
-    refreshListSoon();
-  });
+  // The stream carries the events the clinic's app gets as webhooks (the
+  // same names and data); the inbox needs only two reactions.
+  for (const type of ['message.received', 'message.status', 'message.updated']) {
+    es.addEventListener(type, (e) => {
+      const data = parse(e.data);
+      if (data && data.patient) onMessageEvent(data);
+    });
+  }
+  for (const type of ['conversation.read', 'conversation.updated', 'patient.opted_out',
+    'patient.opted_in']) {
+    es.addEventListener(type, (e) => {
+      const data = parse(e.data);
+      if (data && data.patient === openPatient) lookupName(openPatient, true);
+      refreshListSoon();
+    });
+  }
   es.addEventListener('reset', () => {
     refreshList(true);
     reloadThread();

@@ -75,8 +75,10 @@ void api_actor(const struct http_req *r, struct gw_actor *out)
     out->kind = "user";
     out->name = r->who.username;
   } else if (r->who.kind == PRINCIPAL_KEY) {
+    /* A key by its id (names need not be unique); the [api] key by its
+     * setting. */
     out->kind = "key";
-    out->name = "api-key";
+    out->name = r->who.key_id[0] ? r->who.key_id : "[api] key";
   } else {
     out->kind = "system";
     out->name = NULL;
@@ -100,10 +102,34 @@ void api_store_error(struct http_req *r, enum lb_err rc)
   }
 }
 
+int api_cursor(const char *s, long long *out)
+{
+  char *end;
+  long long v;
+  if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18)
+    return 0;
+  v = strtoll(s, &end, 10);
+  *out = v;
+  return 1;
+}
+
 static void h_events(void *cls, struct http_req *r)
 {
   struct api *a = cls;
-  sse_reply(a->gw->live, r);
+  const char *q = http_query(r, "cursor");
+  const char *lei = http_header(r, "Last-Event-ID");
+  long long after = -1;
+  if (q && !api_cursor(q, &after)) {
+    http_reply_error(r, 400, "invalid_cursor",
+                     "cursor must be a cursor lyrebird gave (the changes "
+                     "feed's, an event's id: line, or a webhook's)");
+    return;
+  }
+  /* A reconnecting browser's Last-Event-ID wins; one that is not a seq
+   * (from before this version) starts from now, after a reset. */
+  if (lei && *lei && !api_cursor(lei, &after))
+    after = SSE_RESET;
+  gw_live_reply(a->gw, r, after);
 }
 
 static void h_health(void *cls, struct http_req *r)
@@ -133,68 +159,100 @@ static void api_register(struct api *a)
   if (a->gw->providers.host.caps.inbound_body_max > hook_cap)
     hook_cap = a->gw->providers.host.caps.inbound_body_max;
 
-  http_server_route(s, "GET", "/healthz", h_health, a, 0, AUTH_NONE);
-  http_server_route(s, "POST", "/api/v1/session", h_session_create, a, 4 * KB,
-                    AUTH_NONE);
-  http_server_route(s, "GET", "/api/v1/session", h_session_get, a, 0, AUTH_API);
-  http_server_route(s, "DELETE", "/api/v1/session", h_session_delete, a, 0,
-                    AUTH_API);
-  http_server_route(s, "GET", "/api/v1/users", h_users_list, a, 0, AUTH_ADMIN);
-  http_server_route(s, "POST", "/api/v1/users", h_users_create, a, 4 * KB,
-                    AUTH_ADMIN);
-  http_server_route(s, "PATCH", "/api/v1/users/{username}", h_users_update, a,
-                    4 * KB, AUTH_ADMIN);
-  http_server_route(s, "GET", "/api/v1/settings", h_settings_get, a, 0,
-                    AUTH_ADMIN);
-  http_server_route(s, "PATCH", "/api/v1/patients/{patient}", h_patients_update,
-                    a, 4 * KB, AUTH_API);
-  http_server_route(s, "GET", "/api/v1/patients/{patient}/consent",
-                    h_patient_consent, a, 0, AUTH_API);
-  http_server_route(s, "POST", "/api/v1/patients/{patient}/opt-in",
-                    h_patient_opt_in, a, 4 * KB, AUTH_API);
-  http_server_route(s, "POST", "/api/v1/patients/{patient}/opt-out",
-                    h_patient_opt_out, a, 4 * KB, AUTH_API);
-  http_server_route(s, "GET", "/api/v1/patients/{patient}/export",
-                    h_patient_export, a, 0, AUTH_ADMIN);
-  http_server_route(s, "GET", "/api/v1/audit", h_audit_list, a, 0, AUTH_ADMIN);
-  http_server_route(s, "GET", "/api/v1/events", h_events, a, 0,
-                    AUTH_API_PASSIVE);
-  http_server_route(s, "POST", "/api/v1/messages", h_messages_create, a,
-                    64 * KB, AUTH_API);
-  http_server_route(s, "GET", "/api/v1/messages/{id}", h_messages_get, a, 0,
-                    AUTH_API);
-  http_server_route(s, "GET", "/api/v1/conversations", h_conversations_list, a,
-                    0, AUTH_API);
-  http_server_route(s, "GET", "/api/v1/conversations/{patient}/messages",
-                    h_conversation_messages, a, 0, AUTH_API);
-  http_server_route(s, "POST", "/api/v1/conversations/{patient}/read",
-                    h_conversation_read, a, 1 * KB, AUTH_API);
-  http_server_route(s, "POST", "/api/v1/media", h_media_create, a, media_cap,
-                    AUTH_API);
-  http_server_route(s, "GET", "/api/v1/media/{id}", h_media_get, a, 0,
-                    AUTH_API_PASSIVE);
-  http_server_route(s, "GET", "/api/v1/media/{id}/thumb", h_media_thumb, a, 0,
-                    AUTH_API_PASSIVE);
-  http_server_route(s, "GET", "/api/v1/media/{id}/original", h_media_original,
-                    a, 0, AUTH_API);
-  /* Providers post (or GET) here; some can only prove themselves with a
-   * secret as the last path segment (src/providers/smsbroadcast.c). */
-  http_server_route(s, "POST", "/hooks/{provider}/inbound", h_hook_inbound, a,
-                    hook_cap, AUTH_NONE);
-  http_server_route(s, "GET", "/hooks/{provider}/inbound", h_hook_inbound, a, 0,
-                    AUTH_NONE);
-  http_server_route(s, "POST", "/hooks/{provider}/inbound/{secret}",
-                    h_hook_inbound, a, hook_cap, AUTH_NONE);
-  http_server_route(s, "GET", "/hooks/{provider}/inbound/{secret}",
-                    h_hook_inbound, a, 0, AUTH_NONE);
-  http_server_route(s, "POST", "/hooks/{provider}/status", h_hook_status, a,
-                    64 * KB, AUTH_NONE);
-  http_server_route(s, "GET", "/hooks/{provider}/status", h_hook_status, a, 0,
-                    AUTH_NONE);
-  http_server_route(s, "POST", "/hooks/{provider}/status/{secret}",
-                    h_hook_status, a, 64 * KB, AUTH_NONE);
-  http_server_route(s, "GET", "/hooks/{provider}/status/{secret}",
-                    h_hook_status, a, 0, AUTH_NONE);
+  /* Every route and the one scope it needs (docs/api.md; the OpenAPI
+   * document says the same, and a test holds the two together). */
+  const struct {
+    const char *method, *pattern;
+    http_handler fn;
+    size_t body_max;
+    enum http_auth auth;
+    unsigned scope;
+  } routes[] = {
+      {"GET", "/healthz", h_health, 0, AUTH_NONE, 0},
+      {"GET", "/api/v1/openapi.json", h_openapi, 0, AUTH_NONE, 0},
+      {"POST", "/api/v1/session", h_session_create, 4 * KB, AUTH_NONE, 0},
+      {"GET", "/api/v1/session", h_session_get, 0, AUTH_API, 0},
+      {"DELETE", "/api/v1/session", h_session_delete, 0, AUTH_API, 0},
+      {"GET", "/api/v1/users", h_users_list, 0, AUTH_API, SCOPE_ADMIN},
+      {"POST", "/api/v1/users", h_users_create, 4 * KB, AUTH_API, SCOPE_ADMIN},
+      {"PATCH", "/api/v1/users/{username}", h_users_update, 4 * KB, AUTH_API,
+       SCOPE_ADMIN},
+      {"GET", "/api/v1/settings", h_settings_get, 0, AUTH_API, SCOPE_ADMIN},
+      {"GET", "/api/v1/keys", h_keys_list, 0, AUTH_API, SCOPE_ADMIN},
+      {"POST", "/api/v1/keys", h_keys_create, 4 * KB, AUTH_API, SCOPE_ADMIN},
+      {"DELETE", "/api/v1/keys/{id}", h_keys_revoke, 0, AUTH_API,
+       SCOPE_ADMIN},
+      {"PATCH", "/api/v1/patients/{patient}", h_patients_update, 4 * KB,
+       AUTH_API, SCOPE_PATIENTS_WRITE},
+      {"GET", "/api/v1/patients/{patient}/consent", h_patient_consent, 0,
+       AUTH_API, SCOPE_CONVERSATIONS_READ},
+      {"POST", "/api/v1/patients/{patient}/opt-in", h_patient_opt_in, 4 * KB,
+       AUTH_API, SCOPE_PATIENTS_WRITE},
+      {"POST", "/api/v1/patients/{patient}/opt-out", h_patient_opt_out,
+       4 * KB, AUTH_API, SCOPE_PATIENTS_WRITE},
+      {"GET", "/api/v1/patients/{patient}/export", h_patient_export, 0,
+       AUTH_API, SCOPE_ADMIN},
+      {"GET", "/api/v1/audit", h_audit_list, 0, AUTH_API, SCOPE_ADMIN},
+      {"GET", "/api/v1/events", h_events, 0, AUTH_API_PASSIVE,
+       SCOPE_MESSAGES_READ},
+      {"POST", "/api/v1/messages", h_messages_create, 64 * KB, AUTH_API,
+       SCOPE_MESSAGES_SEND},
+      {"GET", "/api/v1/messages", h_messages_feed, 0, AUTH_API,
+       SCOPE_MESSAGES_READ},
+      {"GET", "/api/v1/messages/{id}", h_messages_get, 0, AUTH_API,
+       SCOPE_MESSAGES_READ},
+      {"GET", "/api/v1/conversations", h_conversations_list, 0, AUTH_API,
+       SCOPE_CONVERSATIONS_READ},
+      {"GET", "/api/v1/conversations/{patient}/messages",
+       h_conversation_messages, 0, AUTH_API, SCOPE_CONVERSATIONS_READ},
+      {"POST", "/api/v1/conversations/{patient}/read", h_conversation_read,
+       1 * KB, AUTH_API, SCOPE_CONVERSATIONS_WRITE},
+      {"POST", "/api/v1/media", h_media_create, media_cap, AUTH_API,
+       SCOPE_MEDIA_WRITE},
+      {"GET", "/api/v1/media/{id}", h_media_get, 0, AUTH_API_PASSIVE,
+       SCOPE_MEDIA_READ},
+      {"GET", "/api/v1/media/{id}/thumb", h_media_thumb, 0, AUTH_API_PASSIVE,
+       SCOPE_MEDIA_READ},
+      {"GET", "/api/v1/media/{id}/original", h_media_original, 0, AUTH_API,
+       SCOPE_MEDIA_READ},
+      {"GET", "/api/v1/webhook-endpoints", h_webhooks_list, 0, AUTH_API,
+       SCOPE_WEBHOOKS_MANAGE},
+      {"POST", "/api/v1/webhook-endpoints", h_webhooks_create, 8 * KB,
+       AUTH_API, SCOPE_WEBHOOKS_MANAGE},
+      {"GET", "/api/v1/webhook-endpoints/{id}", h_webhooks_get, 0, AUTH_API,
+       SCOPE_WEBHOOKS_MANAGE},
+      {"PATCH", "/api/v1/webhook-endpoints/{id}", h_webhooks_update, 8 * KB,
+       AUTH_API, SCOPE_WEBHOOKS_MANAGE},
+      {"DELETE", "/api/v1/webhook-endpoints/{id}", h_webhooks_remove, 0,
+       AUTH_API, SCOPE_WEBHOOKS_MANAGE},
+      {"POST", "/api/v1/webhook-endpoints/{id}/rotate-secret",
+       h_webhooks_rotate, 1 * KB, AUTH_API, SCOPE_WEBHOOKS_MANAGE},
+      {"GET", "/api/v1/webhook-endpoints/{id}/deliveries",
+       h_webhooks_deliveries, 0, AUTH_API, SCOPE_WEBHOOKS_MANAGE},
+      {"POST", "/api/v1/webhook-endpoints/{id}/replay", h_webhooks_replay,
+       1 * KB, AUTH_API, SCOPE_WEBHOOKS_MANAGE},
+      {"POST", "/api/v1/webhook-endpoints/{id}/test", h_webhooks_test, 1 * KB,
+       AUTH_API, SCOPE_WEBHOOKS_MANAGE},
+      /* Providers post (or GET) here; some can only prove themselves with
+       * a secret as the last path segment (src/providers/smsbroadcast.c). */
+      {"POST", "/hooks/{provider}/inbound", h_hook_inbound, hook_cap,
+       AUTH_NONE, 0},
+      {"GET", "/hooks/{provider}/inbound", h_hook_inbound, 0, AUTH_NONE, 0},
+      {"POST", "/hooks/{provider}/inbound/{secret}", h_hook_inbound, hook_cap,
+       AUTH_NONE, 0},
+      {"GET", "/hooks/{provider}/inbound/{secret}", h_hook_inbound, 0,
+       AUTH_NONE, 0},
+      {"POST", "/hooks/{provider}/status", h_hook_status, 64 * KB, AUTH_NONE,
+       0},
+      {"GET", "/hooks/{provider}/status", h_hook_status, 0, AUTH_NONE, 0},
+      {"POST", "/hooks/{provider}/status/{secret}", h_hook_status, 64 * KB,
+       AUTH_NONE, 0},
+      {"GET", "/hooks/{provider}/status/{secret}", h_hook_status, 0,
+       AUTH_NONE, 0},
+  };
+  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+    http_server_route(s, routes[i].method, routes[i].pattern, routes[i].fn, a,
+                      routes[i].body_max, routes[i].auth, routes[i].scope);
   web_register(a);
   viewer_register(a);
   media_urls_register(a);
@@ -212,6 +270,7 @@ enum lb_err api_open(struct api *a, struct gateway *gw)
   if ((rc = auth_new(a, &a->auth)))
     return rc;
   http_server_set_sessions(a->http, AUTH_COOKIE, auth_session, a);
+  http_server_set_keys(a->http, api_key_auth, a);
   api_register(a);
   return LB_OK;
 }

@@ -31,31 +31,9 @@ static enum lb_err on_entry(void *arg, const struct audit_entry *e)
   return json_array_append_new(arg, api_audit_json(e)) ? LB_ENOMEM : LB_OK;
 }
 
-/* "2026-12-03T04:05:06Z" (or with milliseconds) as Unix ms. */
 int64_t api_parse_time(const char *s, int *ok)
 {
-  struct tm tm;
-  int ms = 0, n = 0;
-  memset(&tm, 0, sizeof tm);
-  *ok = 0;
-  if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-                   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
-    return 0;
-  s += n;
-  if (*s == '.') {
-    int digits = 0;
-    for (s++; *s >= '0' && *s <= '9'; s++, digits++)
-      if (digits < 3)
-        ms = ms * 10 + (*s - '0');
-    while (digits > 0 && digits < 3)
-      ms *= 10, digits++;
-  }
-  if (strcmp(s, "Z") != 0 && strcmp(s, "+00:00") != 0)
-    return 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  *ok = 1;
-  return (int64_t)timegm(&tm) * 1000 + ms;
+  return clock_parse_iso8601(s, ok);
 }
 
 void h_audit_list(void *cls, struct http_req *r)

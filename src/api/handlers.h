@@ -7,6 +7,7 @@
 
 void h_messages_create(void *cls, struct http_req *r);
 void h_messages_get(void *cls, struct http_req *r);
+void h_messages_feed(void *cls, struct http_req *r);
 void h_conversations_list(void *cls, struct http_req *r);
 void h_conversation_messages(void *cls, struct http_req *r);
 void h_conversation_read(void *cls, struct http_req *r);
@@ -26,6 +27,24 @@ void h_patient_opt_in(void *cls, struct http_req *r);
 void h_patient_opt_out(void *cls, struct http_req *r);
 void h_patient_export(void *cls, struct http_req *r);
 void h_audit_list(void *cls, struct http_req *r);
+void h_openapi(void *cls, struct http_req *r);
+/* API keys (keys.c): the server's http_key_fn (cls is the api), and
+ * /api/v1/keys. */
+int api_key_auth(void *cls, const char *token, struct http_principal *p,
+                 char *why, size_t n);
+void h_keys_create(void *cls, struct http_req *r);
+void h_keys_list(void *cls, struct http_req *r);
+void h_keys_revoke(void *cls, struct http_req *r);
+/* /api/v1/webhook-endpoints (webhooks.c). */
+void h_webhooks_create(void *cls, struct http_req *r);
+void h_webhooks_list(void *cls, struct http_req *r);
+void h_webhooks_get(void *cls, struct http_req *r);
+void h_webhooks_update(void *cls, struct http_req *r);
+void h_webhooks_remove(void *cls, struct http_req *r);
+void h_webhooks_rotate(void *cls, struct http_req *r);
+void h_webhooks_deliveries(void *cls, struct http_req *r);
+void h_webhooks_replay(void *cls, struct http_req *r);
+void h_webhooks_test(void *cls, struct http_req *r);
 /* The pages and /static/ (web.c). */
 void web_register(struct api *a);
 /* /v/{token} and /api/v1/links (viewer.c). */
@@ -46,6 +65,10 @@ json_t *api_audit_json(const struct audit_entry *e);
 int64_t api_parse_time(const char *s, int *ok);
 /* Who made the request, for the audit log and the consent history. */
 void api_actor(const struct http_req *r, struct gw_actor *out);
+
+/* A cursor (the changes feed's, an event's seq): 1 and *out, or 0 when s
+ * is not one. */
+int api_cursor(const char *s, long long *out);
 
 /* Answers for a store failure (404, 503). */
 void api_store_error(struct http_req *r, enum lb_err rc);

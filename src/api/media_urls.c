@@ -62,5 +62,5 @@ void media_urls_register(struct api *a)
 {
   http_server_route(a->http, "GET",
                     "/p/media/{id}/{variant}/{expires}/{signature}",
-                    h_signed_media, a, 0, AUTH_NONE);
+                    h_signed_media, a, 0, AUTH_NONE, 0);
 }

@@ -414,21 +414,6 @@ static void h_view_media(void *cls, struct http_req *r)
 
 /* ---- staff: /api/v1/links ---------------------------------------------- */
 
-static json_t *link_json(const struct link *l)
-{
-  char t[LB_ISO8601_LEN], x[LB_ISO8601_LEN];
-  enum link_outcome o = gw_link_barrier(l, clock_now_ms());
-  /* The refusals' audit names double as the states. */
-  const char *state = o == LINK_VIEWED ? "active" : link_outcome_name(o);
-  clock_iso8601(l->created_at, t, sizeof t);
-  clock_iso8601(l->expires_at, x, sizeof x);
-  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:i}", "id",
-                   l->id, "message", l->message_id, "patient", l->patient,
-                   "state", state, "created_at", t, "expires_at", x, "views",
-                   l->views, "max_views", l->max_views, "check", l->check,
-                   "failures", l->failures);
-}
-
 static enum lb_err link_param(struct api *a, struct http_req *r, struct link *l)
 {
   enum lb_err rc = id_valid(r->params[0])
@@ -445,7 +430,7 @@ static void h_link_get(void *cls, struct http_req *r)
 {
   struct link l;
   if (!link_param(cls, r, &l))
-    http_reply_json(r, 200, link_json(&l));
+    http_reply_json(r, 200, gw_link_json(&l));
 }
 
 static void h_link_revoke(void *cls, struct http_req *r)
@@ -462,7 +447,7 @@ static void h_link_revoke(void *cls, struct http_req *r)
     api_store_error(r, rc);
     return;
   }
-  http_reply_json(r, 200, link_json(&l));
+  http_reply_json(r, 200, gw_link_json(&l));
 }
 
 static enum lb_err on_view(void *arg, int64_t at, const char *ip,
@@ -497,13 +482,14 @@ static void h_link_views(void *cls, struct http_req *r)
 void viewer_register(struct api *a)
 {
   struct http_server *s = a->http;
-  http_server_route(s, "GET", "/v/{token}", h_view_get, a, 0, AUTH_NONE);
-  http_server_route(s, "POST", "/v/{token}", h_view_post, a, 1024, AUTH_NONE);
+  http_server_route(s, "GET", "/v/{token}", h_view_get, a, 0, AUTH_NONE, 0);
+  http_server_route(s, "POST", "/v/{token}", h_view_post, a, 1024, AUTH_NONE, 0);
   http_server_route(s, "GET", "/v/{token}/m/{n}", h_view_media, a, 0,
-                    AUTH_NONE);
-  http_server_route(s, "GET", "/api/v1/links/{id}", h_link_get, a, 0, AUTH_API);
+                    AUTH_NONE, 0);
+  http_server_route(s, "GET", "/api/v1/links/{id}", h_link_get, a, 0, AUTH_API,
+                    SCOPE_MESSAGES_READ);
   http_server_route(s, "DELETE", "/api/v1/links/{id}", h_link_revoke, a, 0,
-                    AUTH_API);
+                    AUTH_API, SCOPE_MESSAGES_SEND);
   http_server_route(s, "GET", "/api/v1/links/{id}/views", h_link_views, a, 0,
-                    AUTH_API);
+                    AUTH_API, SCOPE_MESSAGES_READ);
 }

@@ -105,6 +105,19 @@ static void h_static(void *cls, struct http_req *r)
   serve(r, r->params[0]);
 }
 
+void h_openapi(void *cls, struct http_req *r)
+{
+  /* docs/openapi.json, embedded; never from LYREBIRD_WEB_DIR. */
+  const struct web_asset *w = find("openapi.json");
+  if (!w) {
+    http_reply_error(r, 404, "not_found", "no OpenAPI document was built in");
+    return;
+  }
+  http_reply_static(r, 200, w->ctype, w->data, w->len);
+  http_reply_header(r, "ETag", w->etag);
+  http_reply_header(r, "Cache-Control", "no-cache");
+}
+
 static void h_root(void *cls, struct http_req *r)
 {
   http_reply_static(r, 302, "text/plain; charset=utf-8", "", 0);
@@ -132,11 +145,11 @@ static void h_phone(void *cls, struct http_req *r)
 void web_register(struct api *a)
 {
   struct http_server *s = a->http;
-  http_server_route(s, "GET", "/", h_root, a, 0, AUTH_NONE);
-  http_server_route(s, "GET", "/login", h_login, a, 0, AUTH_NONE);
-  http_server_route(s, "GET", "/inbox", h_inbox, a, 0, AUTH_NONE);
-  http_server_route(s, "GET", "/admin", h_admin, a, 0, AUTH_NONE);
-  http_server_route(s, "GET", "/static/{file}", h_static, a, 0, AUTH_NONE);
+  http_server_route(s, "GET", "/", h_root, a, 0, AUTH_NONE, 0);
+  http_server_route(s, "GET", "/login", h_login, a, 0, AUTH_NONE, 0);
+  http_server_route(s, "GET", "/inbox", h_inbox, a, 0, AUTH_NONE, 0);
+  http_server_route(s, "GET", "/admin", h_admin, a, 0, AUTH_NONE, 0);
+  http_server_route(s, "GET", "/static/{file}", h_static, a, 0, AUTH_NONE, 0);
   if (sim_settings(a->cfg)->enabled)
-    http_server_route(s, "GET", "/sim/phone", h_phone, a, 0, AUTH_NONE);
+    http_server_route(s, "GET", "/sim/phone", h_phone, a, 0, AUTH_NONE, 0);
 }

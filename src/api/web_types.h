@@ -15,6 +15,7 @@ static const struct {
     {".svg", "image/svg+xml"},
     {".png", "image/png"},
     {".ico", "image/x-icon"},
+    {".json", "application/json"}, /* docs/openapi.json only */
 };
 
 /* The Content-Type for a file name, or NULL for a type web/ may not hold. */

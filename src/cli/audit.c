@@ -44,21 +44,6 @@ static enum lb_err print_entry(void *arg, const struct audit_entry *e)
   return LB_OK;
 }
 
-/* "2026-12-03T04:05:06Z", or a date "2026-12-03". */
-static int64_t parse_since(const char *s, int *ok)
-{
-  struct tm tm;
-  memset(&tm, 0, sizeof tm);
-  *ok = 0;
-  if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-             &tm.tm_hour, &tm.tm_min, &tm.tm_sec) < 3)
-    return 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  *ok = 1;
-  return (int64_t)timegm(&tm) * 1000;
-}
-
 int cmd_audit(int argc, char **argv)
 {
   struct record_opts o;
@@ -75,7 +60,7 @@ int cmd_audit(int argc, char **argv)
     return rc;
   if (o.help)
     return 0;
-  if (o.since && (since = parse_since(o.since, &ok), !ok)) {
+  if (o.since && (since = clock_parse_iso8601(o.since, &ok), !ok)) {
     fprintf(stderr, "lyrebird audit: --since is a date or a UTC time, e.g. "
                     "2026-12-01 or 2026-12-01T09:00:00Z\n");
     return 2;

@@ -19,6 +19,8 @@ int cmd_patient(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 
 /* Defaults, then the file (if path is not NULL), then the environment,
  * then validation. Prints errors to stderr; returns 0 when usable. */

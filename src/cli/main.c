@@ -29,6 +29,8 @@ static const struct {
     {"export", cmd_export, "a patient's thread as a ZIP for the record"},
     {"purge", cmd_purge, "delete records past [retention]"},
     {"audit", cmd_audit, "read the audit log, or verify its chain"},
+    {"webhook", cmd_webhook, "the clinic app's webhook endpoints"},
+    {"key", cmd_key, "scoped API keys for the clinic's app"},
 };
 
 static void usage(FILE *f)

@@ -13,6 +13,7 @@
 #include "core/phone.h"
 #include "providers/provider.h"
 #include "util/buf.h"
+#include "util/duration.h"
 #include "util/err.h"
 #include "util/url.h"
 
@@ -179,6 +180,26 @@ static const struct config_key keys[] = {
       "database for long."),
     B("retention", "purge_daily", purge_daily, "true",
       "Run the purge once a day in the gateway (also: lyrebird purge)."),
+    S("events", "rotation_overlap", events_rotation_overlap, "24h",
+      "After 'lyrebird webhook rotate-secret', the old secret signs every\n"
+      "delivery too for this long (24h, 90m, 3600s), so the receiver can\n"
+      "switch without missing one."),
+    B("events", "allow_private_urls", events_allow_private_urls, "false",
+      "Allow webhook URLs that are http:// or reach loopback, private or\n"
+      "link-local addresses (lyrebird demo sets it). Never in production."),
+    I("events", "timeout_seconds", events_timeout_seconds, "10", 1, 30,
+      "Seconds a webhook receiver has to answer one delivery."),
+    S("events", "retry_schedule", events_retry_schedule,
+      "5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h",
+      "The waits between attempts after a failed delivery (with jitter):\n"
+      "the Standard Webhooks schedule, about three days. Then the event is\n"
+      "dead-lettered (still replayable) and the next one goes."),
+    S("events", "disable_after", events_disable_after, "5d",
+      "An endpoint whose every delivery has failed for this long is\n"
+      "disabled, with the reason shown."),
+    I("events", "keep_days", events_keep_days, "30", 1, 3650,
+      "Days the event log is kept: how far back a replay, the changes feed\n"
+      "cursor and the live stream can reach."),
     S("log", "level", log_level, "info", "debug, info, warn or error."),
     B("log", "access", access_log, "true",
       "One JSON line per HTTP request on stderr."),
@@ -644,6 +665,24 @@ enum lb_err config_validate(struct config *c, struct config_errors *errs)
     add_error(errs, 0, "[api] key",
               "set an API key of at least 24 characters (e.g. the output of "
               "'openssl rand -base64 32'), or key_file = <path>");
+  if (duration_parse(c->events_rotation_overlap,
+                     &c->events_rotation_overlap_ms))
+    add_error(errs, 0, "[events] rotation_overlap",
+              "must be a duration such as 24h, 90m or 3600s, not '%s'",
+              c->events_rotation_overlap);
+  if (duration_parse(c->events_disable_after, &c->events_disable_after_ms) ||
+      c->events_disable_after_ms < 60 * 1000)
+    add_error(errs, 0, "[events] disable_after",
+              "must be a duration of at least a minute, such as 5d, not '%s'",
+              c->events_disable_after);
+  if (duration_parse_list(c->events_retry_schedule, c->events_retry_ms,
+                          sizeof c->events_retry_ms /
+                              sizeof c->events_retry_ms[0],
+                          &c->events_retry_n))
+    add_error(errs, 0, "[events] retry_schedule",
+              "must list up to 16 durations separated by commas (such as "
+              "'5s, 5m, 30m'), not '%s'",
+              c->events_retry_schedule);
   if (strcmp(c->synchronous, "full") && strcmp(c->synchronous, "normal"))
     add_error(errs, 0, "[store] synchronous",
               "must be full or normal, not '%s'", c->synchronous);

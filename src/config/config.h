@@ -14,6 +14,7 @@
 #ifndef LB_CONFIG_H
 #define LB_CONFIG_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct config {
@@ -96,6 +97,17 @@ struct config {
                         of birth turns this old */
   int purge_batch;   /* messages per purge transaction */
   int purge_daily;   /* run the purge once a day in the server */
+  /* [events] -- webhooks to the clinic's app, and the event log */
+  char *events_rotation_overlap; /* a duration: old secret signs too */
+  int events_allow_private_urls; /* http:// and private addresses */
+  int events_timeout_seconds;    /* one delivery attempt */
+  char *events_retry_schedule;   /* durations between attempts */
+  char *events_disable_after;    /* failing this long disables */
+  int events_keep_days;          /* the event log (feed, replay) */
+  int64_t events_rotation_overlap_ms; /* parsed by config_validate */
+  int64_t events_disable_after_ms;
+  int64_t events_retry_ms[16];
+  size_t events_retry_n;
   /* [log] */
   char *log_level;
   int access_log;

@@ -14,8 +14,11 @@
  *              publishes it.
  *
  * The event carries the message as committed, so no subscriber re-reads
- * it. Subscribers are added before the gateway starts and never after, so
- * emitting takes no lock.
+ * it. The caller keeps one struct event for both calls: the first
+ * subscriber (the event log) gives it its place in commit order inside the
+ * transaction, and the others hear that after the commit. Subscribers are
+ * added before the gateway starts and never after, so emitting takes no
+ * lock.
  *
  * Ownership: the sink borrows its subscribers' args; an event borrows its
  * message and strings for the duration of the call. */
@@ -29,17 +32,37 @@
 #include "util/err.h"
 
 enum event_type {
-  EVENT_MESSAGE,      /* a message was stored, or changed (status, media) */
-  EVENT_CONVERSATION, /* read, or the patient renamed */
+  EVENT_MESSAGE,           /* a message was stored, or changed */
+  EVENT_CONVERSATION,      /* the patient renamed, or their birth date */
+  EVENT_CONVERSATION_READ, /* staff read the conversation */
   EVENT_PATIENT_OPTED_OUT, /* the patient's consent changed */
   EVENT_PATIENT_OPTED_IN,
+  EVENT_LINK_VIEWED, /* a patient opened a secure image link */
 };
+
+struct link;
+
+/* What happened to the message of an EVENT_MESSAGE. */
+enum event_change {
+  CHANGE_CREATED, /* stored: received, or queued */
+  CHANGE_STATUS,  /* its status moved */
+  CHANGE_UPDATED, /* anything else: media fetched, a link revoked */
+};
+
+#define EVENT_ID_SIZE 32 /* "evt_" + 26 sortable characters + NUL */
 
 struct event {
   enum event_type type;
+  enum event_change change;
   const char *patient;                 /* E.164: whose conversation */
   const struct message *message;       /* EVENT_MESSAGE: as committed */
   const struct consent_event *consent; /* EVENT_PATIENT_*: the change */
+  const struct link *link;             /* EVENT_LINK_VIEWED: after it */
+  const char *detail; /* CHANGE_STATUS: why; may be NULL */
+  /* Set by the event log inside the transaction: the event's place in
+   * commit order (0 when no log subscribes) and its stable id. */
+  long long seq;
+  char id[EVENT_ID_SIZE];
 };
 
 struct store_tx;
@@ -47,7 +70,7 @@ struct store_tx;
 struct event_subscriber {
   const char *name; /* for log lines */
   /* May be NULL. */
-  enum lb_err (*in_tx)(void *arg, struct store_tx *tx, const struct event *ev);
+  enum lb_err (*in_tx)(void *arg, struct store_tx *tx, struct event *ev);
   /* May be NULL. Must not block for long: it runs on the thread that made
    * the change, which may be the store's own. */
   void (*committed)(void *arg, const struct event *ev);
@@ -68,12 +91,27 @@ enum lb_err event_sink_subscribe(struct event_sink *s,
 /* Inside the change's transaction: every subscriber's in_tx, stopping at
  * the first error (returned). */
 enum lb_err event_sink_in_tx(const struct event_sink *s, struct store_tx *tx,
-                             const struct event *ev);
+                             struct event *ev);
 /* After the commit: every subscriber's committed. */
 void event_sink_committed(const struct event_sink *s, const struct event *ev);
 
 /* The patient of a message: the recipient of an outbound one, the sender
  * of an inbound one. */
 const char *message_patient(const struct message *m);
+
+/* The name the clinic's app knows the event by: message.received,
+ * message.status, message.updated, conversation.read,
+ * conversation.updated, patient.opted_out, patient.opted_in,
+ * link.viewed. */
+const char *event_type_name(const struct event *ev);
+/* Every name an endpoint may subscribe to (the above, and "ping"),
+ * NULL-terminated. */
+extern const char *const event_type_names[];
+/* 1 if name is one of them. */
+int event_type_known(const char *name);
+
+/* An EVENT_MESSAGE event about m (borrowed), with detail (may be NULL). */
+struct event event_of_message(const struct message *m,
+                              enum event_change change, const char *detail);
 
 #endif

@@ -19,6 +19,13 @@
 #define LB_ERRCODE_MAX 64
 #define LB_ERRTEXT_MAX 512
 #define LB_CTYPE_MAX 64
+/* The clinic app's own data on a message: a JSON object of string values,
+ * as compact text (api/messages.c checks the shape). */
+#define LB_METADATA_MAX 2048 /* bytes of the compact JSON text */
+#define LB_METADATA_KEYS 16
+#define LB_METADATA_KEY_MAX 40
+#define LB_METADATA_VALUE_MAX 500
+#define LB_CLIENT_REF_MAX 128 /* bytes */
 
 /* How an outbound message goes (core/route.h decides). ROUTE_REFUSE is
  * never stored; ROUTE_NONE is an inbound message's (no plan). */
@@ -63,6 +70,9 @@ struct message {
   enum route_plan route;
   char route_reason[300];
   enum msg_purpose purpose;
+  /* The clinic app's: "" when none. metadata is compact JSON text. */
+  char metadata[LB_METADATA_MAX + 1];
+  char client_reference[LB_CLIENT_REF_MAX + 1];
 };
 
 /* A stored form of a media item other than the cleaned one: "thumb" (the

@@ -9,30 +9,19 @@
 #include "gateway/internal.h"
 #include "util/clock.h"
 
-static struct event consent_event_of(const struct consent_event *e)
-{
-  struct event ev = {e->state == CONSENT_OPTED_OUT ? EVENT_PATIENT_OPTED_OUT
-                                                   : EVENT_PATIENT_OPTED_IN,
-                     e->patient, NULL, e};
-  return ev;
-}
-
 enum lb_err gw_tx_consent_change(struct gateway *gw, struct store_tx *tx,
-                                 struct consent_event *e, int *changed)
+                                 struct consent_event *e, int *changed,
+                                 struct event *ev)
 {
-  struct event ev;
   enum lb_err rc = store_tx_consent_change(tx, e, changed);
   if (rc || !*changed)
     return rc;
-  ev = consent_event_of(e);
-  return gw_emit_in_tx(gw, tx, &ev);
-}
-
-void gw_emit_consent_committed(struct gateway *gw,
-                               const struct consent_event *e)
-{
-  struct event ev = consent_event_of(e);
-  gw_emit_committed(gw, &ev);
+  memset(ev, 0, sizeof *ev);
+  ev->type = e->state == CONSENT_OPTED_OUT ? EVENT_PATIENT_OPTED_OUT
+                                           : EVENT_PATIENT_OPTED_IN;
+  ev->patient = e->patient;
+  ev->consent = e;
+  return gw_emit_in_tx(gw, tx, ev);
 }
 
 void gw_render_reply(const struct gateway *gw, const char *tpl, char *out,
@@ -87,13 +76,14 @@ struct set_tx {
   struct consent_event *e;
   const struct gw_actor *who;
   int changed;
+  struct event ev;
 };
 
 static enum lb_err set_in_tx(struct store_tx *tx, void *arg)
 {
   struct set_tx *s = arg;
   struct audit_entry a;
-  enum lb_err rc = gw_tx_consent_change(s->gw, tx, s->e, &s->changed);
+  enum lb_err rc = gw_tx_consent_change(s->gw, tx, s->e, &s->changed, &s->ev);
   if (rc || !s->changed)
     return rc;
   audit_entry_init(&a, s->who->kind, s->who->name,
@@ -109,7 +99,7 @@ enum lb_err gw_consent_set(struct gateway *gw, const char *patient,
                            const char *reason, struct consent_event *out,
                            int *changed)
 {
-  struct set_tx s = {gw, out, who, 0};
+  struct set_tx s = {.gw = gw, .e = out, .who = who};
   enum lb_err rc;
   memset(out, 0, sizeof *out);
   *changed = 0;
@@ -122,7 +112,7 @@ enum lb_err gw_consent_set(struct gateway *gw, const char *patient,
   str_copy(out->reason, sizeof out->reason, reason);
   rc = store_write(gw->store, set_in_tx, &s);
   if (!rc && s.changed)
-    gw_emit_consent_committed(gw, out);
+    gw_emit_committed(gw, &s.ev);
   *changed = s.changed;
   return rc;
 }

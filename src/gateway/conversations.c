@@ -15,18 +15,21 @@ struct conv_tx {
   struct gateway *gw;
   const char *patient;
   const char *name, *dob; /* gw_patient_update */
+  struct event ev;
 };
 
-static enum lb_err emit_conversation(struct conv_tx *c, struct store_tx *tx)
+static enum lb_err emit_conversation(struct conv_tx *c, struct store_tx *tx,
+                                     enum event_type type)
 {
-  struct event ev = {EVENT_CONVERSATION, c->patient, NULL, NULL};
-  return gw_emit_in_tx(c->gw, tx, &ev);
+  memset(&c->ev, 0, sizeof c->ev);
+  c->ev.type = type;
+  c->ev.patient = c->patient;
+  return gw_emit_in_tx(c->gw, tx, &c->ev);
 }
 
 static void emit_conversation_committed(struct conv_tx *c)
 {
-  struct event ev = {EVENT_CONVERSATION, c->patient, NULL, NULL};
-  gw_emit_committed(c->gw, &ev);
+  gw_emit_committed(c->gw, &c->ev);
 }
 
 static enum lb_err read_in_tx(struct store_tx *tx, void *arg)
@@ -34,12 +37,12 @@ static enum lb_err read_in_tx(struct store_tx *tx, void *arg)
   struct conv_tx *c = arg;
   enum lb_err rc =
       store_tx_conversation_read(tx, c->gw->cfg->number, c->patient);
-  return rc ? rc : emit_conversation(c, tx);
+  return rc ? rc : emit_conversation(c, tx, EVENT_CONVERSATION_READ);
 }
 
 enum lb_err gw_conversation_read(struct gateway *gw, const char *patient)
 {
-  struct conv_tx c = {gw, patient, NULL, NULL};
+  struct conv_tx c = {.gw = gw, .patient = patient};
   enum lb_err rc = store_write(gw->store, read_in_tx, &c);
   if (!rc)
     emit_conversation_committed(&c);
@@ -54,13 +57,13 @@ static enum lb_err update_in_tx(struct store_tx *tx, void *arg)
     rc = store_tx_patient_rename(tx, c->patient, c->name);
   if (!rc && c->dob)
     rc = store_tx_patient_set_dob(tx, c->patient, c->dob);
-  return rc ? rc : emit_conversation(c, tx);
+  return rc ? rc : emit_conversation(c, tx, EVENT_CONVERSATION);
 }
 
 enum lb_err gw_patient_update(struct gateway *gw, const char *patient,
                               const char *name, const char *dob)
 {
-  struct conv_tx c = {gw, patient, name, dob};
+  struct conv_tx c = {.gw = gw, .patient = patient, .name = name, .dob = dob};
   enum lb_err rc = store_write(gw->store, update_in_tx, &c);
   if (!rc)
     emit_conversation_committed(&c);

@@ -30,9 +30,8 @@ void gw_block_signals(void)
 enum lb_err gw_open(struct gateway *gw, const struct config *cfg)
 {
   struct store_options so = {strcmp(cfg->synchronous, "full") == 0};
-  struct http_server_options ho = {cfg->listen,  cfg->port,
-                                   cfg->threads, cfg->max_connections,
-                                   cfg->api_key, cfg->access_log};
+  struct http_server_options ho = {cfg->listen, cfg->port, cfg->threads,
+                                   cfg->max_connections, cfg->access_log};
   char why[300];
   int from = 0, to = 0;
   enum lb_err rc;
@@ -73,9 +72,14 @@ enum lb_err gw_open(struct gateway *gw, const struct config *cfg)
   if ((rc = store_number_upsert(gw->store, cfg->number, cfg->clinic_name,
                                 cfg->host)))
     goto fail;
-  if ((rc = http_server_new(&ho, &gw->http)) || (rc = sse_hub_new(&gw->live)) ||
-      (rc = gw_live_subscribe(gw)))
-    goto fail;
+  {
+    long long last = 0;
+    if ((rc = store_event_last_seq(gw->store, &last)) ||
+        (rc = http_server_new(&ho, &gw->http)) ||
+        (rc = sse_hub_new(last, &gw->live)) ||
+        (rc = gw_eventlog_subscribe(gw)))
+      goto fail;
+  }
   return LB_OK;
 fail:
   gw_close(gw);
@@ -103,7 +107,8 @@ enum lb_err gw_run(struct gateway *gw,
 {
   const struct config *c = gw->cfg;
   struct outbox_options oo = {gw->store,          &gw->providers, c->workers,
-                              c->send_timeout_ms, gw_send,        gw};
+                              c->send_timeout_ms, gw_send,        gw,
+                              &gw->sink};
   struct fetchq_options fo = {0};
   enum lb_err rc;
   int sig = 0;
@@ -121,11 +126,12 @@ enum lb_err gw_run(struct gateway *gw,
 
   if (sim_settings(c)->enabled && (rc = sim_carrier_new(c, gw->http, &gw->sim)))
     return rc;
-  if ((rc = http_server_start(gw->http)))
+  if ((rc = gw_live_start(gw)) || (rc = http_server_start(gw->http)))
     goto out;
   if ((rc = outbox_start(&oo, &gw->outbox)) ||
       (rc = fetchq_start(&fo, &gw->fetcher)) ||
-      (rc = gw_maintenance_start(gw, &gw->maintenance)))
+      (rc = gw_maintenance_start(gw, &gw->maintenance)) ||
+      (rc = gw_webhooks_start(gw)))
     goto out;
   if (ready)
     ready(gw, arg);
@@ -143,6 +149,8 @@ out:
    * stop), then finish sends, then the carrier. */
   sse_hub_close(gw->live);
   http_server_stop(gw->http);
+  gw_live_stop(gw);
+  gw_webhooks_stop(gw);
   outbox_stop(gw->outbox);
   gw->outbox = NULL;
   fetchq_stop(gw->fetcher);
@@ -155,7 +163,7 @@ out:
 }
 
 enum lb_err gw_emit_in_tx(struct gateway *gw, struct store_tx *tx,
-                          const struct event *ev)
+                          struct event *ev)
 {
   return event_sink_in_tx(&gw->sink, tx, ev);
 }

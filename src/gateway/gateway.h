@@ -32,6 +32,7 @@
 #include "core/keywords.h"
 #include "core/message.h"
 #include "core/route.h"
+#include "core/scope.h"
 #include "http/server.h"
 #include "links/links.h"
 #include "media/blob.h"
@@ -44,6 +45,8 @@ struct fetchq;
 struct sim_carrier;
 struct sse_hub;
 struct maintenance;
+struct live_tail;
+struct webhooks;
 
 struct gateway {
   const struct config *cfg;
@@ -58,6 +61,8 @@ struct gateway {
   struct keywords keywords; /* [optout] */
   struct sim_carrier *sim;
   struct maintenance *maintenance; /* the daily purge, redactions */
+  struct live_tail *tail;          /* the event log, to the live stream */
+  struct webhooks *webhooks;       /* the event log, to the endpoints */
 };
 
 /* ---- wiring (gateway.c) ---------------------------------------------------
@@ -81,7 +86,7 @@ void gw_block_signals(void);
 /* Emits ev: in_tx inside the caller's transaction (its error is returned,
  * and fails the transaction), committed after. */
 enum lb_err gw_emit_in_tx(struct gateway *gw, struct store_tx *tx,
-                          const struct event *ev);
+                          struct event *ev);
 void gw_emit_committed(struct gateway *gw, const struct event *ev);
 
 /* ---- routing (route.c) ------------------------------------------------------
@@ -124,6 +129,10 @@ struct send_request {
   const struct link_options *link; /* NULL: the clinic's defaults */
   const char *idempotency_key;     /* NULL: none */
   const char *request_hash;        /* SHA-256 hex of the request */
+  /* The clinic app's own: compact JSON of a checked object of strings
+   * (LB_METADATA_MAX), and its reference; NULL: none. */
+  const char *metadata;
+  const char *client_reference;
 };
 
 /* Why gw_queue refused, for the caller to show. */
@@ -331,6 +340,92 @@ struct http_client;
 enum lb_err gw_redact_due(struct gateway *gw, struct http_client *hc,
                           int *done);
 
+/* ---- API keys (keys.c) -------------------------------------------------- */
+
+#define GW_KEY_SECRET_MAX 64 /* "lb_" + 8 + "_" + 32 + NUL, rounded */
+
+/* A new key named 'name' with 'scopes': out is its row, secret the key
+ * itself (shown once, never stored). LB_EINVAL for a bad name. */
+enum lb_err gw_key_create(struct gateway *gw, const struct gw_actor *who,
+                          const char *name, unsigned scopes,
+                          struct api_key *out, char secret[GW_KEY_SECRET_MAX]);
+/* LB_ENOTFOUND for an unknown key; revoking twice is fine. */
+enum lb_err gw_key_revoke(struct gateway *gw, const struct gw_actor *who,
+                          const char *id, struct api_key *out);
+/* 1 when 'token' is a key that may be used (the [api] key of the
+ * configuration too, with every scope): out and *scopes filled. 0 with
+ * why otherwise (unknown, revoked). Records when a key was last used. */
+int gw_key_check(struct gateway *gw, const char *token, struct api_key *out,
+                 unsigned *scopes, char *why, size_t n);
+/* As the API shows it: {"id", "name", "scopes", "prefix", "created_at",
+ * "created_by", "last_used_at", "revoked_at"}; never the hash. */
+json_t *gw_key_json(const struct api_key *k);
+
+/* ---- the live stream (live.c) ------------------------------------------- */
+
+/* Answers r with /api/v1/events: the events after seq 'after' (-1: from
+ * now on), older ones read from the event log. */
+void gw_live_reply(struct gateway *gw, struct http_req *r, long long after);
+
+/* ---- webhook endpoints (webhooks.c, delivery.c) --------------------------
+ *
+ * Endpoints are managed by 'lyrebird webhook' and the API alike, through
+ * these. Every change is on the audit log as who's. Failures that people
+ * must read come with 'why'. */
+
+#define GW_WEBHOOKS_MAX 50
+
+/* Checks a receiver's URL: https:// and not a loopback, private or
+ * link-local literal address (both lifted by [events]
+ * allow_private_urls); names are checked again when connecting.
+ * LB_EINVAL with why. */
+enum lb_err gw_webhook_url_check(const struct config *c, const char *url,
+                                 char *why, size_t n);
+/* "*" (also for NULL or ""), or the known types of 'list' (comma
+ * separated) without repeats; LB_EINVAL naming an unknown one. */
+enum lb_err gw_webhook_events_norm(const char *list, char *out, size_t n,
+                                   char *why, size_t wn);
+/* A new endpoint (enabled, a new secret, hearing events from now on):
+ * LB_EINVAL (why), LB_ETOOBIG (GW_WEBHOOKS_MAX reached, why). out has
+ * the secret: show it once. */
+enum lb_err gw_webhook_add(struct gateway *gw, const struct gw_actor *who,
+                           const char *url, const char *events,
+                           const char *description,
+                           struct webhook_endpoint *out, char *why,
+                           size_t wn);
+/* Changes what is not NULL (enabled: -1 leaves it). LB_ENOTFOUND,
+ * LB_EINVAL (why). Enabling starts its failures afresh. */
+enum lb_err gw_webhook_update(struct gateway *gw, const struct gw_actor *who,
+                              const char *id, const char *url,
+                              const char *events, const char *description,
+                              int enabled, struct webhook_endpoint *out,
+                              char *why, size_t wn);
+/* A new secret (in out); the old one signs too for [events]
+ * rotation_overlap. */
+enum lb_err gw_webhook_rotate(struct gateway *gw, const struct gw_actor *who,
+                              const char *id, struct webhook_endpoint *out);
+enum lb_err gw_webhook_remove(struct gateway *gw, const struct gw_actor *who,
+                              const char *id);
+/* Sends every event since 'since' (ms) again, with its id, in order;
+ * *from_seq is where it starts. */
+enum lb_err gw_webhook_replay(struct gateway *gw, const struct gw_actor *who,
+                              const char *id, int64_t since,
+                              long long *from_seq);
+/* Sends a ping event to the endpoint now and waits for the answer: out
+ * is the attempt (also recorded). */
+enum lb_err gw_webhook_test(struct gateway *gw, const char *id,
+                            struct webhook_attempt *out);
+/* One attempt's request for event e to ep at 'now' (ms): the envelope,
+ * signed. The caller releases req. */
+struct wire_request;
+enum lb_err gw_webhook_request(struct gateway *gw,
+                               const struct webhook_endpoint *ep,
+                               const struct event_row *e, int64_t now,
+                               struct wire_request *req);
+/* As the API shows them (never the secret). */
+json_t *gw_webhook_json(const struct webhook_endpoint *e);
+json_t *gw_webhook_attempt_json(const struct webhook_attempt *a);
+
 /* ---- views (json.c) -------------------------------------------------------
  */
 
@@ -339,6 +434,13 @@ enum lb_err gw_redact_due(struct gateway *gw, struct http_client *hc,
 json_t *gw_message_json(struct gateway *gw, const struct message *m,
                         int with_history);
 json_t *gw_media_json(struct gateway *gw, const char *id);
+/* The same object (without history) inside a write transaction, which
+ * sees what the transaction wrote. */
+json_t *gw_message_json_tx(struct gateway *gw, struct store_tx *tx,
+                           const struct message *m);
+/* A secure link as staff see it: {"id", "message", "patient", "state",
+ * "created_at", "expires_at", "views", "max_views", "check", "failures"}. */
+json_t *gw_link_json(const struct link *l);
 /* A consent change: {"id", "state", "source", "at", "by", "reason",
  * "message", "provider", "description"}. */
 json_t *gw_consent_event_json(const struct consent_event *e);

@@ -5,14 +5,26 @@
 
 #include "gateway/gateway.h"
 
-/* Subscribes the live event stream (live.c) to the sink. */
-enum lb_err gw_live_subscribe(struct gateway *gw);
+/* The event log (eventlog.c): the sink's first subscriber. */
+enum lb_err gw_eventlog_subscribe(struct gateway *gw);
+/* An event's data as the app sees it (webhooks, the live stream), read
+ * inside tx. The caller owns the result; NULL when out of memory. */
+json_t *gw_event_data(struct gateway *gw, struct store_tx *tx,
+                      const struct event *ev);
 
-/* Emits a message event for m, inside tx (in_tx subscribers) -- the
- * caller emits gw_emit_message_committed after the commit. */
-enum lb_err gw_emit_message_in_tx(struct gateway *gw, struct store_tx *tx,
-                                  const struct message *m);
-void gw_emit_message_committed(struct gateway *gw, const struct message *m);
+/* The live stream's tail of the event log (live.c). */
+enum lb_err gw_live_start(struct gateway *gw);
+void gw_live_wake(struct gateway *gw);
+void gw_live_stop(struct gateway *gw);
+
+/* The webhook worker (delivery.c): started by gw_run. _wake: new events;
+ * _edited: an endpoint changed. Both are no-ops when it is not running. */
+enum lb_err gw_webhooks_start(struct gateway *gw);
+void gw_webhooks_wake(struct gateway *gw);
+void gw_webhooks_edited(struct gateway *gw);
+void gw_webhooks_stop(struct gateway *gw);
+/* 1 if an endpoint's events list ("*" or "a,b") takes 'type'. */
+int gw_webhook_wants(const char *events, const char *type);
 
 /* A text from the clinic's number to 'to', queued (not stored): its id,
  * the host, route SMS with 'reason'. The caller releases m. */
@@ -21,12 +33,11 @@ enum lb_err gw_text_message(struct gateway *gw, const char *to,
                             enum msg_purpose purpose, struct message *m);
 
 /* Consent (consent.c). Records e in tx if it changes the patient's state,
- * and emits it there; the caller emits gw_emit_consent_committed after the
+ * and emits *ev there; the caller emits it (gw_emit_committed) after the
  * commit when *changed. */
 enum lb_err gw_tx_consent_change(struct gateway *gw, struct store_tx *tx,
-                                 struct consent_event *e, int *changed);
-void gw_emit_consent_committed(struct gateway *gw,
-                               const struct consent_event *e);
+                                 struct consent_event *e, int *changed,
+                                 struct event *ev);
 /* The reply template tpl ([optout] ..._reply) with {clinic} and {phone}. */
 void gw_render_reply(const struct gateway *gw, const char *tpl, char *out,
                      size_t n);

@@ -18,13 +18,16 @@ static json_t *str_or_null(const char *s)
   return s && *s ? json_string(s) : json_null();
 }
 
-json_t *gw_media_json(struct gateway *gw, const char *id)
+static json_t *media_json(struct gateway *gw, struct store_tx *tx,
+                          const char *id)
 {
   struct media md;
   char url[128], thumb[160];
   json_t *o;
+  enum lb_err rc = tx ? store_tx_media_get(tx, id, &md)
+                      : store_media_get(gw->store, id, &md);
   snprintf(url, sizeof url, "/api/v1/media/%s", id);
-  if (store_media_get(gw->store, id, &md) != LB_OK)
+  if (rc != LB_OK)
     return json_pack("{s:s, s:n, s:n, s:s}", "id", id, "content_type", "bytes",
                      "url", url);
   o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", id, "content_type",
@@ -35,6 +38,23 @@ json_t *gw_media_json(struct gateway *gw, const char *id)
     json_object_set_new(o, "width", json_integer(md.width));
     json_object_set_new(o, "height", json_integer(md.height));
     json_object_set_new(o, "thumb_url", json_string(thumb));
+  }
+  return o;
+}
+
+json_t *gw_media_json(struct gateway *gw, const char *id)
+{
+  return media_json(gw, NULL, id);
+}
+
+/* The app's metadata: stored as checked compact JSON; {} when none (or,
+ * never expected, unreadable). */
+static json_t *metadata_json(const char *text)
+{
+  json_t *o = text && *text ? json_loads(text, 0, NULL) : NULL;
+  if (!json_is_object(o)) {
+    json_decref(o);
+    o = json_object();
   }
   return o;
 }
@@ -57,8 +77,8 @@ static enum lb_err on_history(void *arg, const char *status, const char *detail,
   return json_array_append_new(arg, e) ? LB_ENOMEM : LB_OK;
 }
 
-json_t *gw_message_json(struct gateway *gw, const struct message *m,
-                        int with_history)
+static json_t *message_json(struct gateway *gw, struct store_tx *tx,
+                            const struct message *m, int with_history)
 {
   json_t *o = json_object(), *media = json_array();
   if (!o || !media) {
@@ -89,7 +109,8 @@ json_t *gw_message_json(struct gateway *gw, const struct message *m,
                               "reason", m->route_reason);
     struct link l;
     if (route && m->route == ROUTE_LINK &&
-        store_link_of_message(gw->store, m->id, &l) == LB_OK)
+        (tx ? store_tx_link_of_message(tx, m->id, &l)
+            : store_link_of_message(gw->store, m->id, &l)) == LB_OK)
       json_object_set_new(route, "link", json_string(l.id));
     /* Marked: sent from a second number ([routing] allow_other_sender). */
     if (route && m->direction == DIR_OUTBOUND &&
@@ -100,15 +121,17 @@ json_t *gw_message_json(struct gateway *gw, const struct message *m,
     json_object_set_new(o, "route", json_null());
   }
   for (size_t i = 0; i < m->n_media; i++)
-    json_array_append_new(media, gw_media_json(gw, m->media_ids[i]));
+    json_array_append_new(media, media_json(gw, tx, m->media_ids[i]));
   json_object_set_new(o, "media", media);
   if (m->direction == DIR_INBOUND) {
     /* Media the provider sent as links: still coming, or given up. */
     json_t *gone = json_array();
     int pending = 0;
     if (gone &&
-        store_message_fetches(gw->store, m->id, &pending, on_unavailable,
-                              gone) == LB_OK &&
+        (tx ? store_tx_message_fetches(tx, m->id, &pending, on_unavailable,
+                                       gone)
+            : store_message_fetches(gw->store, m->id, &pending,
+                                    on_unavailable, gone)) == LB_OK &&
         (pending || json_array_size(gone))) {
       json_object_set_new(o, "media_pending", json_integer(pending));
       json_object_set_new(o, "media_unavailable", gone);
@@ -116,6 +139,8 @@ json_t *gw_message_json(struct gateway *gw, const struct message *m,
     }
     json_decref(gone);
   }
+  json_object_set_new(o, "metadata", metadata_json(m->metadata));
+  json_object_set_new(o, "client_reference", str_or_null(m->client_reference));
   iso(o, "created_at", m->created_at);
   iso(o, "updated_at", m->updated_at);
   if (with_history) {
@@ -124,6 +149,18 @@ json_t *gw_message_json(struct gateway *gw, const struct message *m,
     json_object_set_new(o, "history", h);
   }
   return o;
+}
+
+json_t *gw_message_json(struct gateway *gw, const struct message *m,
+                        int with_history)
+{
+  return message_json(gw, NULL, m, with_history);
+}
+
+json_t *gw_message_json_tx(struct gateway *gw, struct store_tx *tx,
+                           const struct message *m)
+{
+  return message_json(gw, tx, m, 0);
 }
 
 static json_t *iso_or_null(int64_t ms)
@@ -158,4 +195,19 @@ json_t *gw_consent_json(const struct consent *c)
                    consent_source_name(c->last.source), "description", words,
                    "event",
                    c->last.id[0] ? json_string(c->last.id) : json_null());
+}
+
+json_t *gw_link_json(const struct link *l)
+{
+  char t[LB_ISO8601_LEN], x[LB_ISO8601_LEN];
+  enum link_outcome o = gw_link_barrier(l, clock_now_ms());
+  /* The refusals' audit names double as the states. */
+  const char *state = o == LINK_VIEWED ? "active" : link_outcome_name(o);
+  clock_iso8601(l->created_at, t, sizeof t);
+  clock_iso8601(l->expires_at, x, sizeof x);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:i}", "id",
+                   l->id, "message", l->message_id, "patient", l->patient,
+                   "state", state, "created_at", t, "expires_at", x, "views",
+                   l->views, "max_views", l->max_views, "check", l->check,
+                   "failures", l->failures);
 }

@@ -38,18 +38,58 @@ static int looks_like_bot(const char *ua)
   return 0;
 }
 
+static json_t *link_audit_detail(const struct link *l, const char *ua)
+{
+  char agent[200];
+  str_copy(agent, sizeof agent, ua ? ua : "");
+  return json_pack("{s:b, s:s, s:s}", "bot", looks_like_bot(ua), "user_agent",
+                   agent, "message", l->message_id);
+}
+
 static void audit_link(struct gateway *gw, const struct link *l,
                        const char *action, const char *ip, const char *ua)
 {
-  char who[LB_ID_SIZE + 8], agent[200];
+  char who[LB_ID_SIZE + 8];
   struct gw_actor a = {"patient", who, ip};
-  json_t *d;
-  str_copy(agent, sizeof agent, ua ? ua : "");
-  d = json_pack("{s:b, s:s, s:s}", "bot", looks_like_bot(ua), "user_agent",
-                agent, "message", l->message_id);
+  json_t *d = link_audit_detail(l, ua);
   snprintf(who, sizeof who, "link:%s", l->id);
   gw_audit(gw, &a, action, l->patient, l->id, d);
   json_decref(d);
+}
+
+/* A view: counted, on the link's own audit and the audit log, and emitted
+ * (link.viewed), in one transaction. */
+struct view_tx {
+  struct gateway *gw;
+  const struct link *l;
+  const char *ip, *ua;
+  struct link after;
+  struct event ev;
+};
+
+static enum lb_err view_in_tx(struct store_tx *tx, void *arg)
+{
+  struct view_tx *v = arg;
+  char who[LB_ID_SIZE + 8];
+  struct gw_actor a = {"patient", who, v->ip};
+  struct audit_entry e;
+  json_t *d;
+  enum lb_err rc = store_tx_link_attempt(tx, v->l->id, LINK_VIEWED,
+                                         v->gw->cfg->link_max_failures, v->ip,
+                                         v->ua, &v->after);
+  if (rc)
+    return rc;
+  snprintf(who, sizeof who, "link:%s", v->l->id);
+  d = link_audit_detail(v->l, v->ua);
+  gw_audit_prepare(&e, &a, "link.viewed", v->l->patient, v->l->id, d);
+  json_decref(d);
+  if ((rc = store_tx_audit(tx, &e)))
+    return rc;
+  memset(&v->ev, 0, sizeof v->ev);
+  v->ev.type = EVENT_LINK_VIEWED;
+  v->ev.patient = v->l->patient;
+  v->ev.link = &v->after;
+  return gw_emit_in_tx(v->gw, tx, &v->ev);
 }
 
 void gw_link_seen(struct gateway *gw, const struct link *l, const char *ip,
@@ -217,10 +257,12 @@ enum lb_err gw_link_open(struct gateway *gw, const struct link *l,
       return LB_OK;
     }
   }
-  if ((rc = store_link_attempt(gw->store, l->id, LINK_VIEWED,
-                               c->link_max_failures, ip, ua, NULL)))
-    return rc;
-  audit_link(gw, l, "link.viewed", ip, ua);
+  {
+    struct view_tx v = {.gw = gw, .l = l, .ip = ip, .ua = ua};
+    if ((rc = store_write(gw->store, view_in_tx, &v)))
+      return rc;
+    gw_emit_committed(gw, &v.ev);
+  }
   out->result = GW_LINK_SHOW;
   return LB_OK;
 }
@@ -230,6 +272,7 @@ struct revoke_tx {
   const char *id, *by;
   struct link *after;
   struct message m;
+  struct event ev;
 };
 
 static enum lb_err revoke_in_tx(struct store_tx *tx, void *arg)
@@ -239,7 +282,8 @@ static enum lb_err revoke_in_tx(struct store_tx *tx, void *arg)
   /* The link's message shows the link's state: it is emitted again. */
   if (rc || (rc = store_tx_message_get(tx, r->after->message_id, &r->m)))
     return rc;
-  return gw_emit_message_in_tx(r->gw, tx, &r->m);
+  r->ev = event_of_message(&r->m, CHANGE_UPDATED, "link revoked");
+  return gw_emit_in_tx(r->gw, tx, &r->ev);
 }
 
 enum lb_err gw_link_revoke(struct gateway *gw, const char *id, const char *by,
@@ -249,7 +293,7 @@ enum lb_err gw_link_revoke(struct gateway *gw, const char *id, const char *by,
   enum lb_err rc;
   message_init(&r.m);
   if ((rc = store_write(gw->store, revoke_in_tx, &r)) == LB_OK)
-    gw_emit_message_committed(gw, &r.m);
+    gw_emit_committed(gw, &r.ev);
   message_release(&r.m);
   return rc;
 }

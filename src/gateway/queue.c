@@ -32,6 +32,7 @@ struct queue_tx {
   struct message *m;
   const struct link *link;
   const char *idem, *hash;
+  struct event ev;
 };
 
 static enum lb_err queue_in_tx(struct store_tx *tx, void *arg)
@@ -40,7 +41,8 @@ static enum lb_err queue_in_tx(struct store_tx *tx, void *arg)
   enum lb_err rc = store_tx_enqueue(tx, q->m, q->link, q->idem, q->hash);
   if (rc)
     return rc; /* LB_EDUPLICATE too: nothing new, nothing to emit */
-  return gw_emit_message_in_tx(q->gw, tx, q->m);
+  q->ev = event_of_message(q->m, CHANGE_CREATED, NULL);
+  return gw_emit_in_tx(q->gw, tx, &q->ev);
 }
 
 /* Stores m; on LB_OK wakes the outbox and emits it. */
@@ -48,11 +50,12 @@ static enum lb_err enqueue(struct gateway *gw, struct message *m,
                            const struct link *link, const char *idem,
                            const char *hash)
 {
-  struct queue_tx q = {gw, m, link, idem, hash};
+  struct queue_tx q = {.gw = gw, .m = m, .link = link, .idem = idem,
+                       .hash = hash};
   enum lb_err rc = store_write(gw->store, queue_in_tx, &q);
   if (rc == LB_OK) {
     gw_outbox_wake(gw);
-    gw_emit_message_committed(gw, m);
+    gw_emit_committed(gw, &q.ev);
   }
   return rc;
 }
@@ -158,6 +161,9 @@ enum lb_err gw_queue(struct gateway *gw, const struct send_request *req,
   snprintf(m->to, sizeof m->to, "%s", e164);
   if (!(m->text = strdup(text)))
     return LB_ENOMEM;
+  str_copy(m->metadata, sizeof m->metadata, req->metadata);
+  str_copy(m->client_reference, sizeof m->client_reference,
+           req->client_reference);
   m->status = ST_QUEUED;
   snprintf(m->provider, sizeof m->provider, "%s",
            plan.other_sender ? gw->providers.other.ops->name

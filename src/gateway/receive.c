@@ -58,6 +58,9 @@ struct gw_inbound {
   int changed[2];
   struct message reply;
   int has_reply, reply_queued;
+  /* What the transaction emits: the message, the consent changes, the
+   * reply; heard again after the commit. */
+  struct event ev, consent_ev[2], reply_ev;
   enum lb_err rc; /* the commit's */
   void (*done)(void *arg);
   void *arg;
@@ -81,16 +84,19 @@ static enum lb_err receive_in_tx(struct store_tx *tx, void *arg)
   if ((rc = store_tx_receive(tx, &x->m, x->md, x->n_md,
                              (const char *const *)x->urls, x->n_urls)))
     return rc; /* LB_EDUPLICATE too: the whole transaction is undone */
-  if ((rc = gw_emit_message_in_tx(x->gw, tx, &x->m)))
+  x->ev = event_of_message(&x->m, CHANGE_CREATED, NULL);
+  if ((rc = gw_emit_in_tx(x->gw, tx, &x->ev)))
     return rc;
   /* The provider's report first (its own opt-out webhook, or an error
    * it gave), then the keyword: a STOP that the provider also reports is
    * one opt-out, recorded as the provider's. */
   if (x->provider_opt_out &&
-      (rc = gw_tx_consent_change(x->gw, tx, &x->consent[1], &x->changed[1])))
+      (rc = gw_tx_consent_change(x->gw, tx, &x->consent[1], &x->changed[1],
+                                 &x->consent_ev[1])))
     return rc;
   if (x->keyword == KEYWORD_OPT_OUT || x->keyword == KEYWORD_OPT_IN) {
-    if ((rc = gw_tx_consent_change(x->gw, tx, &x->consent[0], &x->changed[0])))
+    if ((rc = gw_tx_consent_change(x->gw, tx, &x->consent[0], &x->changed[0],
+                                   &x->consent_ev[0])))
       return rc;
   }
   /* One reply: to a change (not to STOP twice), or to HELP; none when the
@@ -98,8 +104,9 @@ static enum lb_err receive_in_tx(struct store_tx *tx, void *arg)
   if (x->has_reply && !answers &&
       (x->keyword == KEYWORD_HELP || x->changed[0] ||
        (x->keyword == KEYWORD_OPT_OUT && x->changed[1]))) {
+    x->reply_ev = event_of_message(&x->reply, CHANGE_CREATED, NULL);
     if ((rc = store_tx_enqueue(tx, &x->reply, NULL, NULL, NULL)) ||
-        (rc = gw_emit_message_in_tx(x->gw, tx, &x->reply)))
+        (rc = gw_emit_in_tx(x->gw, tx, &x->reply_ev)))
       return rc;
     x->reply_queued = 1;
   }
@@ -121,12 +128,12 @@ void gw_receive_finish(struct gw_inbound *x, struct gw_received *res)
   res->rc = x->rc;
   snprintf(res->id, sizeof res->id, "%s", x->m.id);
   if (x->rc == LB_OK) {
-    gw_emit_message_committed(x->gw, &x->m);
+    gw_emit_committed(x->gw, &x->ev);
     for (int i = 1; i >= 0; i--)
       if (x->changed[i])
-        gw_emit_consent_committed(x->gw, &x->consent[i]);
+        gw_emit_committed(x->gw, &x->consent_ev[i]);
     if (x->reply_queued) {
-      gw_emit_message_committed(x->gw, &x->reply);
+      gw_emit_committed(x->gw, &x->reply_ev);
       gw_outbox_wake(x->gw);
     }
     if (x->n_urls)
@@ -287,6 +294,8 @@ struct receipt_tx {
   const struct status_update *su;
   char *id;
   struct message after;
+  int moved;
+  struct event ev;
 };
 
 static enum lb_err receipt_in_tx(struct store_tx *tx, void *arg)
@@ -294,10 +303,14 @@ static enum lb_err receipt_in_tx(struct store_tx *tx, void *arg)
   struct receipt_tx *r = arg;
   enum lb_err rc = store_tx_status_apply(
       tx, r->p->ops->name, r->su->provider_msg_id, r->su->ref, r->su->status,
-      r->su->error_code, r->su->error_text, r->id);
-  if (rc || (rc = store_tx_message_get(tx, r->id, &r->after)))
+      r->su->error_code, r->su->error_text, r->id, &r->moved);
+  /* A repeated receipt, or one too late to count, changes nothing. */
+  if (rc || !r->moved || (rc = store_tx_message_get(tx, r->id, &r->after)))
     return rc;
-  return gw_emit_message_in_tx(r->gw, tx, &r->after);
+  r->ev = event_of_message(&r->after, CHANGE_STATUS,
+                           r->after.error_text[0] ? r->after.error_text
+                                                  : "delivery receipt");
+  return gw_emit_in_tx(r->gw, tx, &r->ev);
 }
 
 enum lb_err gw_receipt(struct gateway *gw, const struct provider *p,
@@ -310,8 +323,8 @@ enum lb_err gw_receipt(struct gateway *gw, const struct provider *p,
   rc = store_write(gw->store, receipt_in_tx, &r);
   if (rc == LB_ENOTFOUND)
     log_warn("hook.status", "receipt for an unknown %s message", p->ops->name);
-  else if (rc == LB_OK)
-    gw_emit_message_committed(gw, &r.after);
+  else if (rc == LB_OK && r.moved)
+    gw_emit_committed(gw, &r.ev);
   message_release(&r.after);
   return rc;
 }

@@ -178,8 +178,10 @@ struct result_tx {
   const char *detail;
   struct consent_event opt_out; /* the provider refused: opted out */
   int has_opt_out, opt_out_changed;
+  struct event opt_out_ev;
   int ignored;
   struct message after;
+  struct event ev;
 };
 
 static enum lb_err result_in_tx(struct store_tx *tx, void *arg)
@@ -190,14 +192,16 @@ static enum lb_err result_in_tx(struct store_tx *tx, void *arg)
     return rc;
   if (r->has_opt_out &&
       (rc =
-           gw_tx_consent_change(r->gw, tx, &r->opt_out, &r->opt_out_changed)) &&
+           gw_tx_consent_change(r->gw, tx, &r->opt_out, &r->opt_out_changed,
+                                &r->opt_out_ev)) &&
       rc != LB_ENOTFOUND)
     return rc;
   if (r->ignored)
     return LB_OK;
   if ((rc = store_tx_message_get(tx, r->m->id, &r->after)))
     return rc;
-  return gw_emit_message_in_tx(r->gw, tx, &r->after);
+  r->ev = event_of_message(&r->after, CHANGE_STATUS, r->detail);
+  return gw_emit_in_tx(r->gw, tx, &r->ev);
 }
 
 enum lb_err gw_record_result(struct gateway *gw, const struct provider *p,
@@ -308,9 +312,9 @@ enum lb_err gw_record_result(struct gateway *gw, const struct provider *p,
                         status_name(m->status), "attempt", m->attempts),
               "%s", detail);
   if (rc == LB_OK && !r.ignored)
-    gw_emit_message_committed(gw, &r.after);
+    gw_emit_committed(gw, &r.ev);
   if (rc == LB_OK && r.opt_out_changed)
-    gw_emit_consent_committed(gw, &r.opt_out);
+    gw_emit_committed(gw, &r.opt_out_ev);
   message_release(&r.after);
   return rc;
 }

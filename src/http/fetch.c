@@ -106,25 +106,6 @@ static int has_part(CURLU *u, CURLUPart what)
   return uc == CURLUE_OK;
 }
 
-/* 1 if 'host' is a literal address that is not public. */
-static int literal_private(const char *host)
-{
-  struct sockaddr_in in;
-  struct sockaddr_in6 in6;
-
-  memset(&in, 0, sizeof in);
-  memset(&in6, 0, sizeof in6);
-  if (inet_pton(AF_INET, host, &in.sin_addr) == 1) {
-    in.sin_family = AF_INET;
-    return !netaddr_is_public((const struct sockaddr *)&in);
-  }
-  if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1) {
-    in6.sin6_family = AF_INET6;
-    return !netaddr_is_public((const struct sockaddr *)&in6);
-  }
-  return 0;
-}
-
 /* Parses 'url' into t (t->u is then the caller's to free, even on error)
  * and applies the policy to it before anything connects. 'hop' is 0 for
  * the URL we were given, then the redirect's number. */
@@ -210,7 +191,7 @@ static int check_url(const struct fetch_policy *p, const char *url, int hop,
     set_error(res, "refused: %s%s is not on the allow-list", what, t->shown);
     goto out;
   }
-  if (!p->allow_private && literal_private(t->o.host)) {
+  if (!p->allow_private && netaddr_literal_private(t->o.host)) {
     set_error(res, "refused: %s%s, a private address", what, t->shown);
     goto out;
   }

@@ -12,12 +12,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/scope.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/err.h"
 #include "util/log.h"
 
-#define MAX_ROUTES 64
+#define MAX_ROUTES 128
 
 struct http_server {
   struct http_server_options opt;
@@ -25,7 +26,8 @@ struct http_server {
   int suspended; /* requests parked by http_suspend() */
   int running;   /* handlers running now (they may park their request) */
   int stopping;  /* http_server_stop() began: new requests get 503 */
-  char *api_key;
+  http_key_fn key_fn;
+  void *key_cls;
   char cookie[64];
   http_session_fn session_fn;
   void *session_cls;
@@ -42,24 +44,26 @@ enum lb_err http_server_new(const struct http_server_options *opt,
     return LB_ENOMEM;
   s->opt = *opt;
   pthread_mutex_init(&s->mu, NULL);
-  s->api_key = strdup(opt->api_key ? opt->api_key : "");
-  if (!s->api_key) {
-    free(s);
-    return LB_ENOMEM;
-  }
   *out = s;
   return LB_OK;
 }
 
 enum lb_err http_server_route(struct http_server *s, const char *method,
                               const char *pattern, http_handler fn, void *cls,
-                              size_t body_max, enum http_auth auth)
+                              size_t body_max, enum http_auth auth,
+                              unsigned scope)
 {
   if (s->n_routes >= MAX_ROUTES)
     return LB_ETOOBIG;
   s->routes[s->n_routes++] =
-      (struct http_route){method, pattern, fn, cls, body_max, auth};
+      (struct http_route){method, pattern, fn, cls, body_max, auth, scope};
   return LB_OK;
+}
+
+void http_server_set_keys(struct http_server *s, http_key_fn fn, void *cls)
+{
+  s->key_fn = fn;
+  s->key_cls = cls;
 }
 
 void http_server_set_sessions(struct http_server *s, const char *cookie,
@@ -221,23 +225,44 @@ static int safe_method(const char *m)
   return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
 }
 
+/* A key without the route's scope: 403 naming it. */
+static int scope_refused(struct http_req *r)
+{
+  const char *need = scope_name(r->route->scope);
+  char have[SCOPE_LIST_MAX];
+  if (r->who.kind == PRINCIPAL_SESSION) {
+    http_reply_error(r, 403, "forbidden", "only an admin may do this");
+    return 0;
+  }
+  scope_format(r->who.scopes, have, sizeof have);
+  http_reply_error(r, 403, "insufficient_scope",
+                   "this request needs the '%s' scope, and this key has "
+                   "only: %s",
+                   need ? need : "?", have[0] ? have : "none");
+  return 0;
+}
+
 /* Establishes r->who for a route that needs it. Returns 1, or answers the
  * request (401/403) and returns 0. */
-static enum lb_err authenticate(struct http_server *s, struct http_req *r)
+static int authenticate(struct http_server *s, struct http_req *r)
 {
   const char *h = http_header(r, "Authorization");
   const char *token = s->cookie[0] ? http_cookie(r, s->cookie) : NULL;
+  char why[160] = "";
 
-  if (h) { /* the key, and only the key: no falling back to the cookie */
-    if (strncmp(h, "Bearer ", 7) == 0 && s->api_key[0] &&
-        crypto_streq(h + 7, s->api_key)) {
+  memset(&r->who, 0, sizeof r->who);
+  if (h) { /* a key, and only a key: no falling back to the cookie */
+    if (strncmp(h, "Bearer ", 7) == 0 && s->key_fn &&
+        s->key_fn(s->key_cls, h + 7, &r->who, why, sizeof why)) {
       r->who.kind = PRINCIPAL_KEY;
-      r->who.admin = 1;
-      return 1;
+      return scope_allows(r->who.scopes, r->route->scope) ? 1
+                                                          : scope_refused(r);
     }
-    http_reply_error(r, 401, "unauthorized",
-                     "wrong API key: send 'Authorization: Bearer <[api] "
-                     "key>'");
+    memset(&r->who, 0, sizeof r->who);
+    http_reply_error(r, 401, "unauthorized", "%s",
+                     why[0] ? why
+                            : "send 'Authorization: Bearer <key>' with an API "
+                              "key");
     http_reply_header(r, "WWW-Authenticate", "Bearer");
     return 0;
   }
@@ -254,17 +279,14 @@ static enum lb_err authenticate(struct http_server *s, struct http_req *r)
                        "header; reload the page and try again");
       return 0;
     }
-    if (r->route->auth == AUTH_ADMIN && !r->who.admin) {
-      http_reply_error(r, 403, "forbidden", "only an admin may do this");
-      return 0;
-    }
-    return 1;
+    r->who.scopes = r->who.admin ? SCOPE_ALL : SCOPE_STAFF;
+    return scope_allows(r->who.scopes, r->route->scope) ? 1 : scope_refused(r);
   }
   memset(&r->who, 0, sizeof r->who);
   http_reply_error(r, 401, "unauthorized",
                    token ? "your sign-in has ended; sign in again"
-                         : "sign in, or send 'Authorization: Bearer <[api] "
-                           "key>'");
+                         : "sign in, or send 'Authorization: Bearer <key>' "
+                           "with an API key");
   http_reply_header(r, "WWW-Authenticate", "Bearer");
   return 0;
 }
@@ -543,6 +565,5 @@ void http_server_free(struct http_server *s)
     return;
   http_server_stop(s);
   pthread_mutex_destroy(&s->mu);
-  free(s->api_key);
   free(s);
 }

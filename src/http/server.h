@@ -18,11 +18,11 @@
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX 256
 
-/* Who may call a route. AUTH_API: the API key, or a signed-in staff
- * member. AUTH_ADMIN: the API key, or a signed-in admin. A request made
+/* Who may call a route. AUTH_API: an API key, or a signed-in staff
+ * member, whose scopes (core/scope.h) include the route's. A request made
  * with a session cookie that changes something (any method but GET and
  * HEAD) must also carry the session's X-CSRF-Token. */
-enum http_auth { AUTH_NONE, AUTH_API, AUTH_ADMIN, AUTH_API_PASSIVE };
+enum http_auth { AUTH_NONE, AUTH_API, AUTH_API_PASSIVE };
 /* AUTH_API_PASSIVE is AUTH_API for a request a page makes by itself (the
  * event stream, images): it does not count as the person being active, so
  * an unattended inbox still signs out after [web] session_idle_minutes. A
@@ -35,6 +35,9 @@ enum http_principal_kind { PRINCIPAL_NONE, PRINCIPAL_KEY, PRINCIPAL_SESSION };
 struct http_principal {
   enum http_principal_kind kind;
   int admin;
+  unsigned scopes; /* what it may do (core/scope.h) */
+  char key_id[32]; /* PRINCIPAL_KEY: the key's id ("" for the [api] key) */
+  char key_name[128];
   char user_id[32];
   char username[72];
   char csrf[64];
@@ -46,6 +49,11 @@ struct http_principal {
  * for a passive route. Runs on an HTTP thread before the body is read. */
 typedef int (*http_session_fn)(void *cls, const char *token, int active,
                                struct http_principal *p);
+/* Checks a bearer token. Returns 1 and fills p (kind PRINCIPAL_KEY,
+ * scopes, key id and name) for a key that may be used, else 0 with why
+ * (for the 401). Runs on an HTTP thread before the body is read. */
+typedef int (*http_key_fn)(void *cls, const char *token,
+                           struct http_principal *p, char *why, size_t n);
 
 struct http_server;
 struct http_req;
@@ -87,6 +95,7 @@ struct http_route {
   void *cls;
   size_t body_max;
   enum http_auth auth;
+  unsigned scope; /* the one scope it needs; 0: any principal */
 };
 
 struct http_server_options {
@@ -94,7 +103,6 @@ struct http_server_options {
   int port; /* 0: any free port */
   int threads;
   int max_connections;
-  const char *api_key;
   int access_log;
 };
 
@@ -103,7 +111,10 @@ enum lb_err http_server_new(const struct http_server_options *opt,
 /* Routes are matched in the order added. */
 enum lb_err http_server_route(struct http_server *s, const char *method,
                               const char *pattern, http_handler fn, void *cls,
-                              size_t body_max, enum http_auth auth);
+                              size_t body_max, enum http_auth auth,
+                              unsigned scope);
+/* Accepts API keys ("Authorization: Bearer ..."), checked by fn. */
+void http_server_set_keys(struct http_server *s, http_key_fn fn, void *cls);
 /* Accepts sessions: the cookie named 'cookie' is checked by fn. */
 void http_server_set_sessions(struct http_server *s, const char *cookie,
                               http_session_fn fn, void *cls);

@@ -8,21 +8,27 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 
 struct sse_event {
-  uint64_t id;
-  char *text; /* "id: ..\nevent: ..\ndata: ..\n\n" */
+  long long seq; /* the event's id */
+  char *text;    /* "id: ..\nevent: ..\ndata: ..\n\n" */
   size_t len;
 };
+
+/* Most a backfill may write for one stream. */
+#define SSE_BACKFILL_MAX (4u * 1024 * 1024)
 
 struct sse_stream {
   struct sse_hub *hub;
   struct MHD_Connection *conn;
-  uint64_t next; /* the id of the next event to send */
+  uint64_t next; /* the ring number of the next event to send */
   size_t offset; /* bytes of that event already sent */
+  struct buf pre; /* a backfill: sent first */
+  size_t pre_off;
   int hello;     /* the opening "retry:" line is still to send */
   int reset;     /* a "reset" event is to send */
   int ping;      /* a ping is to send */
@@ -35,9 +41,9 @@ struct sse_hub {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   struct sse_event ring[SSE_RING];
-  uint64_t last;   /* number of the newest event; 0 before any */
-  long long epoch; /* start time: ids are "<epoch>-<number>", so an id
-                      from before a restart is told apart */
+  uint64_t last;       /* ring number of the newest event; 0 before any */
+  long long last_seq;  /* its seq (the floor before any) */
+  long long floor_seq; /* events up to this seq are not in the ring */
   struct sse_stream *streams;
   int n_streams;
   int closing;
@@ -90,14 +96,14 @@ static void *pinger_main(void *arg)
   return NULL;
 }
 
-enum lb_err sse_hub_new(struct sse_hub **out)
+enum lb_err sse_hub_new(long long floor, struct sse_hub **out)
 {
   struct sse_hub *h = calloc(1, sizeof *h);
   if (!h)
     return LB_ENOMEM;
   pthread_mutex_init(&h->mu, NULL);
   pthread_cond_init(&h->cv, NULL);
-  h->epoch = (long long)clock_now_ms();
+  h->last_seq = h->floor_seq = floor;
   if (pthread_create(&h->pinger, NULL, pinger_main, h)) {
     sse_hub_free(h);
     return LB_ENOMEM;
@@ -150,37 +156,66 @@ void sse_hub_free(struct sse_hub *h)
   free(h);
 }
 
-void sse_publish(struct sse_hub *h, const char *event, const char *data)
+enum lb_err sse_frame(struct buf *out, long long seq, const char *event,
+                      const char *data)
+{
+  return buf_printf(out, "id: %lld\nevent: %s\ndata: %s\n\n", seq, event,
+                    data)
+             ? LB_ETOOBIG
+             : LB_OK;
+}
+
+void sse_publish(struct sse_hub *h, long long seq, const char *event,
+                 const char *data)
 {
   struct MHD_Connection *conns[SSE_MAX_STREAMS];
   struct sse_event *e;
-  size_t cap = strlen(event) + strlen(data) + 64, n;
+  struct buf b;
+  char small[96];
+  size_t n, len;
   char *text;
-  int len;
-  if (!h || cap > SSE_EVENT_MAX) {
-    log_warn("sse.publish", "event '%s' too large to stream (%zu bytes)", event,
-             cap);
+  if (!h)
     return;
+  buf_init(&b, SSE_EVENT_MAX);
+  if (sse_frame(&b, seq, event, data)) {
+    log_warn("sse.publish", "event %lld (%s) too large to stream", seq, event);
+    buf_reset(&b);
+    snprintf(small, sizeof small, "{\"seq\":\"%lld\"}", seq);
+    if (sse_frame(&b, seq, "too_large", small)) {
+      buf_release(&b);
+      return;
+    }
   }
-  if (!(text = malloc(cap)))
+  text = buf_steal(&b, &len);
+  if (!text)
     return;
   pthread_mutex_lock(&h->mu);
-  len = snprintf(text, cap, "id: %lld-%llu\nevent: %s\ndata: %s\n\n", h->epoch,
-                 (unsigned long long)(h->last + 1), event, data);
-  if (len < 0 || (size_t)len >= cap) {
+  if (seq <= h->last_seq) { /* published already */
     pthread_mutex_unlock(&h->mu);
     free(text);
     return;
   }
   h->last++;
   e = &h->ring[h->last % SSE_RING];
+  if (e->text)
+    h->floor_seq = e->seq; /* evicted: from now on only in the log */
   free(e->text);
-  e->id = h->last;
+  e->seq = seq;
   e->text = text;
-  e->len = (size_t)len;
+  e->len = len;
+  h->last_seq = seq;
   n = wake_all(h, conns, SSE_MAX_STREAMS, 0);
   pthread_mutex_unlock(&h->mu);
   resume_all(conns, n);
+}
+
+long long sse_last_seq(struct sse_hub *h)
+{
+  long long v;
+  pthread_mutex_lock(&h->mu);
+  v = h->last_seq;
+  pthread_mutex_unlock(&h->mu);
+  return v;
 }
 
 /* Copies as much of src as fits. Returns bytes copied. */
@@ -222,8 +257,13 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
   if (s->reset && max - used >= sizeof reset - 1) {
     put(buf, max, &used, reset, sizeof reset - 1);
     s->reset = 0;
+    buf_release(&s->pre); /* a reset replaces the backfill */
   }
-  while (!s->reset && s->next <= h->last && used < max) {
+  while (!s->reset && s->pre_off < s->pre.len && used < max)
+    s->pre_off += put(buf, max, &used, s->pre.data + s->pre_off,
+                      s->pre.len - s->pre_off);
+  while (!s->reset && s->pre_off >= s->pre.len && s->next <= h->last &&
+         used < max) {
     struct sse_event *e = &h->ring[s->next % SSE_RING];
     s->offset += put(buf, max, &used, e->text + s->offset, e->len - s->offset);
     if (s->offset == e->len) {
@@ -262,14 +302,27 @@ static void stream_free(void *cls)
     s->nxt->prev = s->prev;
   h->n_streams--;
   pthread_mutex_unlock(&h->mu);
+  buf_release(&s->pre);
   free(s);
 }
 
-void sse_reply(struct sse_hub *h, struct http_req *r)
+/* The ring number of the first event after seq 'after' (h->last + 1 when
+ * none). Caller holds mu. */
+static uint64_t ring_after(struct sse_hub *h, long long after)
 {
-  const char *lei = http_header(r, "Last-Event-ID");
+  uint64_t first = h->last >= SSE_RING ? h->last - SSE_RING + 1 : 1;
+  for (uint64_t i = first; i <= h->last; i++)
+    if (h->ring[i % SSE_RING].seq > after)
+      return i;
+  return h->last + 1;
+}
+
+void sse_reply(struct sse_hub *h, struct http_req *r, long long after,
+               sse_backfill_fn backfill, void *arg)
+{
   struct sse_stream *s;
   struct MHD_Response *resp;
+  long long upto = 0;
 
   pthread_mutex_lock(&h->mu);
   if (h->closing || h->n_streams >= SSE_MAX_STREAMS) {
@@ -289,22 +342,30 @@ void sse_reply(struct sse_hub *h, struct http_req *r)
   s->hub = h;
   s->conn = r->conn;
   s->hello = 1;
-  s->next = h->last + 1;
   s->ends_at = clock_mono_ms() + SSE_MAX_AGE_SECONDS * 1000LL;
-  if (lei && *lei) {
-    char *end;
-    long long epoch;
-    unsigned long long v = 0;
-    errno = 0;
-    epoch = strtoll(lei, &end, 10);
-    if (*end == '-')
-      v = strtoull(end + 1, &end, 10);
-    if (!errno && !*end && epoch == h->epoch && v <= h->last &&
-        v + SSE_RING > h->last)
-      s->next = v + 1; /* still in the ring: replay what was missed */
-    else
-      s->reset = 1; /* gone, from before a restart, or nonsense */
+  buf_init(&s->pre, SSE_BACKFILL_MAX);
+  if (after == SSE_RESET || after > h->last_seq) {
+    s->next = h->last + 1; /* not an id of this log: start over */
+    s->reset = 1;
+  } else if (after < 0 || after == h->last_seq) {
+    s->next = h->last + 1; /* from now on */
+  } else {
+    s->next = ring_after(h, after);
+    if (after < h->floor_seq)
+      upto = h->floor_seq; /* older than the ring: from the log */
   }
+  pthread_mutex_unlock(&h->mu);
+
+  if (upto && !s->reset) {
+    if (!backfill || backfill(arg, after, upto, &s->pre) != LB_OK) {
+      buf_release(&s->pre);
+      s->reset = 1; /* too much, or unreadable: catch up another way */
+    }
+  }
+
+  pthread_mutex_lock(&h->mu);
+  if (s->reset)
+    s->next = h->last + 1;
   s->nxt = h->streams;
   if (h->streams)
     h->streams->prev = s;

@@ -1,9 +1,12 @@
 /* Server-Sent Events: a hub that fans events out to every open stream.
  *
  * A stream never holds an HTTP thread: when it has nothing to send, its
- * connection is suspended (MHD), and a publish resumes it. The hub keeps the
- * last SSE_RING events, so a client that reconnects with Last-Event-ID gets
- * what it missed (or a "reset" event when that is gone). Every
+ * connection is suspended (MHD), and a publish resumes it. Each event's id
+ * is its place in a durable log (the publisher's seq, increasing), and the
+ * hub keeps the last SSE_RING events. A client that comes back with
+ * Last-Event-ID (or a cursor) gets what it missed: from the ring, or
+ * older events through the caller's backfill; a "reset" event says that
+ * was too much, and the client should catch up another way. Every
  * SSE_PING_SECONDS a comment line keeps proxies from closing idle streams
  * and lets a dead client be noticed.
  *
@@ -27,18 +30,39 @@
 
 struct sse_hub;
 
-enum lb_err sse_hub_new(struct sse_hub **out);
+/* 'floor': the seq of the last event published before the hub (events up
+ * to it are only in the log). */
+enum lb_err sse_hub_new(long long floor, struct sse_hub **out);
 /* Ends every stream and refuses new ones; waits (briefly) for them to go. */
 void sse_hub_close(struct sse_hub *h);
 void sse_hub_free(struct sse_hub *h);
 
-/* Queues an event for every stream. 'data' is one line of JSON (no
- * newlines); an event larger than SSE_EVENT_MAX is dropped with a warning.
- * Thread-safe. */
-void sse_publish(struct sse_hub *h, const char *event, const char *data);
+/* Queues event 'seq' for every stream; seqs must increase. 'data' is one
+ * line of JSON (no newlines); an event larger than SSE_EVENT_MAX goes out
+ * as a "too_large" event naming its seq. Thread-safe. */
+void sse_publish(struct sse_hub *h, long long seq, const char *event,
+                 const char *data);
+/* The newest seq published (the floor before any). */
+long long sse_last_seq(struct sse_hub *h);
 
-/* Answers r with a stream (reads its Last-Event-ID header). */
-void sse_reply(struct sse_hub *h, struct http_req *r);
+/* Writes the events after 'after' up to and including 'upto' into out, as
+ * frames (sse_frame), in seq order. Returns LB_ETOOBIG when there are
+ * more than the caller's buffer may hold: the stream then starts with a
+ * "reset" event. */
+struct buf;
+typedef enum lb_err (*sse_backfill_fn)(void *arg, long long after,
+                                       long long upto, struct buf *out);
+/* Appends one event's frame to out. */
+enum lb_err sse_frame(struct buf *out, long long seq, const char *event,
+                      const char *data);
+
+/* Answers r with a stream of the events after 'after' (-1: from now on),
+ * older ones through backfill (may be NULL: then a reset). SSE_RESET, or
+ * a seq past the newest, starts with a reset: the client's id is not one
+ * of this log's. */
+#define SSE_RESET (-2LL)
+void sse_reply(struct sse_hub *h, struct http_req *r, long long after,
+               sse_backfill_fn backfill, void *arg);
 
 /* How many streams are open (for tests and health). */
 int sse_streams(struct sse_hub *h);

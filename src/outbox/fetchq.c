@@ -81,12 +81,12 @@ struct fetch_record {
   const char *error;
   struct message m;
   int changed; /* the message changed: emit it after the commit */
+  struct event ev;
 };
 
 static enum lb_err record_tx(struct store_tx *tx, void *arg)
 {
   struct fetch_record *r = arg;
-  struct event ev = {EVENT_MESSAGE, NULL, &r->m, NULL};
   enum lb_err rc = r->md
                        ? store_tx_fetch_done(tx, r->f, r->md)
                        : store_tx_fetch_failed(tx, r->f, r->next_at, r->error);
@@ -95,8 +95,9 @@ static enum lb_err record_tx(struct store_tx *tx, void *arg)
     return rc;
   if ((rc = store_tx_message_get(tx, r->f->message_id, &r->m)))
     return rc;
-  ev.patient = message_patient(&r->m);
-  return event_sink_in_tx(r->q->opt.sink, tx, &ev);
+  r->ev = event_of_message(&r->m, CHANGE_UPDATED,
+                           r->md ? "media fetched" : "media fetch given up");
+  return event_sink_in_tx(r->q->opt.sink, tx, &r->ev);
 }
 
 static enum lb_err record(struct fetchq *q, const struct media_fetch *f,
@@ -108,10 +109,8 @@ static enum lb_err record(struct fetchq *q, const struct media_fetch *f,
   enum lb_err rc;
   message_init(&r.m);
   rc = store_write(q->opt.store, record_tx, &r);
-  if (!rc && r.changed) {
-    struct event ev = {EVENT_MESSAGE, message_patient(&r.m), &r.m, NULL};
-    event_sink_committed(q->opt.sink, &ev);
-  }
+  if (!rc && r.changed)
+    event_sink_committed(q->opt.sink, &r.ev);
   message_release(&r.m);
   return rc;
 }

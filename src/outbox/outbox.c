@@ -1,6 +1,7 @@
 #include "outbox/outbox.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -75,6 +76,44 @@ enum lb_err outbox_perform(struct outbox_worker *w,
   return http_client_perform(w->hc, req, res) ? LB_ENOMEM : LB_OK;
 }
 
+struct claim_tx {
+  const struct outbox *o;
+  struct message *m;
+  size_t n;
+  struct event ev;
+};
+
+static enum lb_err claim_in_tx(struct store_tx *tx, void *arg)
+{
+  struct claim_tx *c = arg;
+  enum lb_err rc;
+  for (size_t i = 0; i < c->n; i++)
+    message_release(&c->m[i]); /* a retried transaction starts afresh */
+  c->n = 0;
+  if ((rc = store_tx_outbox_claim(tx, clock_now_ms(), c->m, 1, &c->n)) ||
+      !c->n || !c->o->opt.sink)
+    return rc;
+  c->ev = event_of_message(c->m, CHANGE_STATUS, NULL);
+  return event_sink_in_tx(c->o->opt.sink, tx, &c->ev);
+}
+
+/* Claims one due message (queued -> sending) and emits the change. */
+static enum lb_err claim(struct outbox *o, struct message *m, size_t *n)
+{
+  struct claim_tx c = {o, m, 0, {0}};
+  enum lb_err rc = store_write(o->opt.store, claim_in_tx, &c);
+  if (rc) {
+    for (size_t i = 0; i < c.n; i++)
+      message_release(&m[i]);
+    *n = 0;
+    return rc;
+  }
+  *n = c.n;
+  if (c.n && o->opt.sink)
+    event_sink_committed(o->opt.sink, &c.ev);
+  return LB_OK;
+}
+
 static void *worker(void *arg)
 {
   struct outbox_worker w = {arg, NULL};
@@ -100,7 +139,7 @@ static void *worker(void *arg)
     pthread_mutex_unlock(&o->mu);
 
     /* One at a time: another worker can take the next one meanwhile. */
-    rc = store_outbox_claim(o->opt.store, clock_now_ms(), &m, 1, &n);
+    rc = claim(o, &m, &n);
     if (rc)
       log_error("outbox.claim", "cannot claim messages: %s", lb_strerror(rc));
     if (n) {

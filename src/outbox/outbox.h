@@ -13,6 +13,7 @@
 #ifndef LB_OUTBOX_H
 #define LB_OUTBOX_H
 
+#include "core/event.h"
 #include "core/message.h"
 #include "providers/set.h"
 #include "store/store.h"
@@ -31,6 +32,9 @@ struct outbox_options {
    * on worker w; m is released after it returns. */
   void (*send)(void *arg, struct outbox_worker *w, struct message *m);
   void *arg;
+  /* Hears each claim (queued -> sending), in its transaction and after.
+   * May be NULL. */
+  const struct event_sink *sink;
 };
 
 /* Recovers what a crash left in "sending", then starts the workers. */

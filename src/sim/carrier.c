@@ -691,15 +691,15 @@ enum lb_err sim_carrier_new(const struct config *cfg, struct http_server *srv,
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
   http_server_route(srv, "POST", "/sim/api/messages", h_api_send, s, cap,
-                    AUTH_NONE);
-  http_server_route(srv, "GET", "/sim/handsets", h_handsets, s, 0, AUTH_NONE);
+                    AUTH_NONE, 0);
+  http_server_route(srv, "GET", "/sim/handsets", h_handsets, s, 0, AUTH_NONE, 0);
   http_server_route(srv, "POST", "/sim/handsets/{e164}/state", h_handset_state,
-                    s, 4096, AUTH_NONE);
+                    s, 4096, AUTH_NONE, 0);
   http_server_route(srv, "GET", "/sim/handsets/{e164}/messages",
-                    h_handset_messages, s, 0, AUTH_NONE);
+                    h_handset_messages, s, 0, AUTH_NONE, 0);
   http_server_route(srv, "POST", "/sim/handsets/{e164}/send", h_handset_send, s,
-                    cap, AUTH_NONE);
-  http_server_route(srv, "GET", "/sim/media/{id}", h_media, s, 0, AUTH_NONE);
+                    cap, AUTH_NONE, 0);
+  http_server_route(srv, "GET", "/sim/media/{id}", h_media, s, 0, AUTH_NONE, 0);
   if (pthread_create(&s->thread, NULL, deliver_main, s)) {
     sim_carrier_free(s);
     return LB_ENOMEM;

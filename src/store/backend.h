@@ -184,7 +184,7 @@ enum lb_err db_history_add(struct dbc *c, const char *msg_id,
   "m.id, m.direction, m.from_e164, m.to_e164, m.body, m.status, m.provider,"   \
   " m.provider_message_id, m.error_code, m.error_text, m.error_retryable,"     \
   " m.attempts, m.next_attempt_at, m.created_at, m.updated_at, m.route,"       \
-  " m.route_reason, m.purpose"
+  " m.route_reason, m.purpose, m.metadata, m.client_reference"
 enum lb_err db_row_message(struct dbc *c, struct dbst *st, int col,
                            struct message *m);
 /* Reads message 'id' on c. LB_ENOTFOUND when there is none. */

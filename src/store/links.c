@@ -70,12 +70,19 @@ enum lb_err store_link_by_token(struct store *s, const char *token_hash,
   return get_one(db_reader(s), sql, token_hash, out);
 }
 
+static const char link_of_message[] = "SELECT " LINK_COLS " FROM links WHERE "
+                                      "message_id = ? ORDER BY id DESC LIMIT 1";
+
 enum lb_err store_link_of_message(struct store *s, const char *message_id,
                                   struct link *out)
 {
-  static const char sql[] = "SELECT " LINK_COLS " FROM links WHERE "
-                            "message_id = ? ORDER BY id DESC LIMIT 1";
-  return get_one(db_reader(s), sql, message_id, out);
+  return get_one(db_reader(s), link_of_message, message_id, out);
+}
+
+enum lb_err store_tx_link_of_message(struct store_tx *tx,
+                                     const char *message_id, struct link *out)
+{
+  return get_one(tx_conn(tx), link_of_message, message_id, out);
 }
 
 enum lb_err db_link_insert(struct dbc *c, const struct link *l)
@@ -146,6 +153,15 @@ enum lb_err store_link_attempt(struct store *s, const char *id,
 {
   struct attempt_arg a = {id, ip, ua, o, max_failures, after};
   return db_write(s, attempt_tx, &a);
+}
+
+enum lb_err store_tx_link_attempt(struct store_tx *tx, const char *id,
+                                  enum link_outcome o, int max_failures,
+                                  const char *ip, const char *ua,
+                                  struct link *after)
+{
+  struct attempt_arg a = {id, ip, ua, o, max_failures, after};
+  return attempt_tx(tx, &a);
 }
 
 struct code_arg {

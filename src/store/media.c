@@ -48,11 +48,11 @@ enum lb_err store_media_put(struct store *s, const struct media *m)
   return db_write(s, media_tx, (void *)m);
 }
 
-enum lb_err store_media_get(struct store *s, const char *id, struct media *out)
+static enum lb_err media_load(struct dbc *c, const char *id, struct media *out)
 {
   static const char sql[] = "SELECT id, sha256, content_type, bytes, blob_key, "
                             "created_at, width, height FROM media WHERE id = ?";
-  struct dbst *st = DB_Q(db_reader(s), sql, DB_TEXT(id));
+  struct dbst *st = DB_Q(c, sql, DB_TEXT(id));
   int found = db_next(st);
   enum lb_err rc;
   if (found) {
@@ -68,6 +68,17 @@ enum lb_err store_media_get(struct store *s, const char *id, struct media *out)
   }
   rc = db_end(st);
   return rc ? rc : found ? LB_OK : LB_ENOTFOUND;
+}
+
+enum lb_err store_media_get(struct store *s, const char *id, struct media *out)
+{
+  return media_load(db_reader(s), id, out);
+}
+
+enum lb_err store_tx_media_get(struct store_tx *tx, const char *id,
+                               struct media *out)
+{
+  return media_load(tx_conn(tx), id, out);
 }
 
 struct variant_arg {
@@ -181,14 +192,14 @@ enum lb_err store_tx_fetch_failed(struct store_tx *tx,
   return touch_message(c, f->message_id);
 }
 
-enum lb_err
-store_message_fetches(struct store *s, const char *message_id, int *pending,
-                      enum lb_err (*cb)(void *arg, const char *error),
-                      void *arg)
+static enum lb_err fetches_of(struct dbc *c, const char *message_id,
+                              int *pending,
+                              enum lb_err (*cb)(void *arg, const char *error),
+                              void *arg)
 {
   static const char sql[] = "SELECT state, error FROM media_fetches WHERE "
                             "message_id = ? ORDER BY position";
-  struct dbst *st = DB_Q(db_reader(s), sql, DB_TEXT(message_id));
+  struct dbst *st = DB_Q(c, sql, DB_TEXT(message_id));
   enum lb_err crc = LB_OK, rc;
   *pending = 0;
   while (!crc && db_next(st)) {
@@ -200,6 +211,23 @@ store_message_fetches(struct store *s, const char *message_id, int *pending,
   }
   rc = db_end(st);
   return crc ? crc : rc;
+}
+
+enum lb_err
+store_message_fetches(struct store *s, const char *message_id, int *pending,
+                      enum lb_err (*cb)(void *arg, const char *error),
+                      void *arg)
+{
+  return fetches_of(db_reader(s), message_id, pending, cb, arg);
+}
+
+enum lb_err
+store_tx_message_fetches(struct store_tx *tx, const char *message_id,
+                         int *pending,
+                         enum lb_err (*cb)(void *arg, const char *error),
+                         void *arg)
+{
+  return fetches_of(tx_conn(tx), message_id, pending, cb, arg);
 }
 
 enum lb_err store_media_patient(struct store *s, const char *id,

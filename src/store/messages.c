@@ -45,6 +45,8 @@ enum lb_err db_row_message(struct dbc *c, struct dbst *st, int col,
   db_text(st, col + 16, m->route_reason, sizeof m->route_reason);
   m->purpose = strcmp(db_str(st, col + 17), "consent") == 0 ? PURPOSE_CONSENT
                                                             : PURPOSE_NORMAL;
+  db_text(st, col + 18, m->metadata, sizeof m->metadata);
+  db_text(st, col + 19, m->client_reference, sizeof m->client_reference);
 
   ms = DB_Q(c, media_sql, DB_TEXT(m->id));
   while (db_next(ms))
@@ -86,8 +88,8 @@ static enum lb_err insert_message(struct dbc *c, const struct message *m,
       "INSERT INTO messages(id, conversation_id, direction, from_e164, "
       "to_e164, body, status, provider, provider_message_id, error_code, "
       "error_text, error_retryable, attempts, next_attempt_at, created_at, "
-      "updated_at, route, route_reason, purpose) VALUES "
-      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+      "updated_at, route, route_reason, purpose, metadata, client_reference) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
       "ON CONFLICT (provider, provider_message_id) DO NOTHING RETURNING id";
   struct dbst *st = DB_Q(
       c, sql, DB_TEXT(m->id), DB_TEXT(conv_id),
@@ -99,7 +101,8 @@ static enum lb_err insert_message(struct dbc *c, const struct message *m,
       DB_INT(m->next_attempt_at), DB_INT(m->created_at), DB_INT(m->updated_at),
       DB_TEXT(m->route == ROUTE_NONE ? NULL : route_plan_name(m->route)),
       DB_TEXT0(m->route_reason),
-      DB_TEXT(m->purpose == PURPOSE_CONSENT ? "consent" : NULL));
+      DB_TEXT(m->purpose == PURPOSE_CONSENT ? "consent" : NULL),
+      DB_TEXT0(m->metadata), DB_TEXT0(m->client_reference));
   *inserted = db_next(st);
   return db_end(st);
 }
@@ -250,6 +253,15 @@ static enum lb_err claim_tx(struct store_tx *tx, void *arg)
     a->n++;
   }
   return LB_OK;
+}
+
+enum lb_err store_tx_outbox_claim(struct store_tx *tx, int64_t now,
+                                  struct message *out, size_t max, size_t *n)
+{
+  struct claim_arg a = {now, out, max, 0};
+  enum lb_err rc = claim_tx(tx, &a);
+  *n = a.n;
+  return rc;
 }
 
 enum lb_err store_outbox_claim(struct store *s, int64_t now,
@@ -467,7 +479,8 @@ static enum lb_err receipt_message(struct dbc *c, const char *provider,
 enum lb_err store_tx_status_apply(struct store_tx *tx, const char *provider,
                                   const char *pmid, const char *ref,
                                   enum msg_status status, const char *code,
-                                  const char *text, char msg_id[LB_ID_SIZE])
+                                  const char *text, char msg_id[LB_ID_SIZE],
+                                  int *moved)
 {
   static const char upd[] =
       "UPDATE messages SET status = ?, error_code = COALESCE(?, error_code), "
@@ -483,6 +496,8 @@ enum lb_err store_tx_status_apply(struct store_tx *tx, const char *provider,
   int delivered = status == ST_DELIVERED;
   enum lb_err rc;
 
+  if (moved)
+    *moved = 0;
   if ((rc = receipt_message(c, provider, pmid, ref, msg_id)) ||
       (rc = current_status(c, msg_id, &cur)) ||
       (rc = set_provider_id(c, msg_id, pmid)))
@@ -503,6 +518,8 @@ enum lb_err store_tx_status_apply(struct store_tx *tx, const char *provider,
                     DB_TEXT(msg_id))) ||
       (rc = DB_EXEC(c, clear_unconfirmed, DB_TEXT(msg_id))))
     return rc;
+  if (moved)
+    *moved = 1;
   return db_history_add(c, msg_id, status_name(status), detail, now);
 }
 

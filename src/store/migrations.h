@@ -189,6 +189,71 @@ static const char *const migrations[] = {
     " hash TEXT NOT NULL);"
     "CREATE INDEX audit_log_patient ON audit_log(patient_e164, seq);"
     "CREATE INDEX audit_log_at ON audit_log(at);",
+    /* 8: the clinic's app as a first-class client: scoped API keys, the
+     * event log (written in the transaction of each change: the changes
+     * feed, the live stream's resume point and the webhooks' outbox),
+     * webhook endpoints with their cursor and retry state, every delivery
+     * attempt, and a message's own data from the app */
+    "CREATE TABLE api_keys ("
+    " id TEXT PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " prefix TEXT NOT NULL UNIQUE,"
+    " key_sha256 TEXT NOT NULL,"
+    " scopes TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " created_by TEXT,"
+    " last_used_at BIGINT,"
+    " revoked_at BIGINT);"
+    "CREATE TABLE events ("
+    " seq BIGINT PRIMARY KEY,"
+    " id TEXT NOT NULL UNIQUE,"
+    " type TEXT NOT NULL,"
+    " patient_e164 TEXT,"
+    " message_id TEXT,"
+    " subject TEXT,"
+    " endpoint_id TEXT,"
+    " payload TEXT,"
+    " at BIGINT NOT NULL);"
+    "CREATE INDEX events_at ON events(at);"
+    /* One row: the last seq given. Taken in the transaction that writes
+     * the event, so seq order is commit order on every backend. */
+    "CREATE TABLE event_counter (n BIGINT NOT NULL);"
+    "INSERT INTO event_counter(n) VALUES (0);"
+    "CREATE TABLE webhook_endpoints ("
+    " id TEXT PRIMARY KEY,"
+    " url TEXT NOT NULL,"
+    " description TEXT,"
+    " events TEXT NOT NULL,"
+    " enabled INTEGER NOT NULL DEFAULT 1,"
+    " disabled_reason TEXT,"
+    " secret TEXT NOT NULL,"
+    " old_secret TEXT,"
+    " old_secret_until BIGINT,"
+    " cursor_seq BIGINT NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_at BIGINT NOT NULL DEFAULT 0,"
+    " failing_since BIGINT,"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL,"
+    " removed_at BIGINT);"
+    "CREATE TABLE webhook_attempts ("
+    " id TEXT PRIMARY KEY,"
+    " endpoint_id TEXT NOT NULL,"
+    " event_id TEXT NOT NULL,"
+    " event_type TEXT NOT NULL,"
+    " attempt INTEGER NOT NULL,"
+    " at BIGINT NOT NULL,"
+    " status INTEGER,"
+    " error TEXT,"
+    " duration_ms INTEGER NOT NULL,"
+    " outcome TEXT NOT NULL);"
+    "CREATE INDEX webhook_attempts_endpoint ON webhook_attempts(endpoint_id, "
+    "id);"
+    "ALTER TABLE messages ADD COLUMN metadata TEXT;"
+    "ALTER TABLE messages ADD COLUMN client_reference TEXT;"
+    /* The seq of the message's latest event: the changes feed. */
+    "ALTER TABLE messages ADD COLUMN change_seq BIGINT;"
+    "CREATE INDEX messages_change_seq ON messages(change_seq);",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

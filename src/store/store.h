@@ -143,7 +143,10 @@ enum lb_err store_message_events(struct store *s, const char *id,
                                  store_event_cb cb, void *arg);
 
 /* Outbox. Claims up to 'max' due queued messages (status -> sending,
- * attempts + 1); *n is how many. */
+ * attempts + 1); *n is how many. The caller releases out[0..*n) -- in
+ * the tx form also when the transaction later fails. */
+enum lb_err store_tx_outbox_claim(struct store_tx *tx, int64_t now,
+                                  struct message *out, size_t max, size_t *n);
 enum lb_err store_outbox_claim(struct store *s, int64_t now,
                                struct message *out, size_t max, size_t *n);
 /* Records a send attempt's result: m->status, provider id, error fields,
@@ -166,13 +169,14 @@ enum lb_err store_outbox_recover(struct store *s,
 
 /* Applies a delivery receipt. Finds the message by our id ('ref') or by
  * (provider, provider_msg_id). LB_ENOTFOUND if neither matches. A move the
- * lifecycle forbids is recorded in history only. *msg_id receives our id. */
+ * lifecycle forbids is recorded in history only. *msg_id receives our id;
+ * *moved (may be NULL) is 1 when the status changed. */
 enum lb_err store_tx_status_apply(struct store_tx *tx, const char *provider,
                                   const char *provider_msg_id, const char *ref,
                                   enum msg_status status,
                                   const char *error_code,
                                   const char *error_text,
-                                  char msg_id[LB_ID_SIZE]);
+                                  char msg_id[LB_ID_SIZE], int *moved);
 
 /* ---- conversations (conversations.c) ------------------------------------ */
 
@@ -214,6 +218,8 @@ enum lb_err store_tx_conversation_read(struct store_tx *tx, const char *number,
 
 enum lb_err store_media_put(struct store *s, const struct media *m);
 enum lb_err store_media_get(struct store *s, const char *id, struct media *out);
+enum lb_err store_tx_media_get(struct store_tx *tx, const char *id,
+                               struct media *out);
 /* The patient of the first message that carries media 'id' ("" when none:
  * uploaded, not sent yet). */
 enum lb_err store_media_patient(struct store *s, const char *id,
@@ -257,6 +263,11 @@ enum lb_err
 store_message_fetches(struct store *s, const char *message_id, int *pending,
                       enum lb_err (*cb)(void *arg, const char *error),
                       void *arg);
+enum lb_err
+store_tx_message_fetches(struct store_tx *tx, const char *message_id,
+                         int *pending,
+                         enum lb_err (*cb)(void *arg, const char *error),
+                         void *arg);
 
 /* ---- the audit log (audit.c) ----------------------------------------------
  */
@@ -403,6 +414,8 @@ enum lb_err store_link_by_token(struct store *s, const char *token_hash,
 /* The newest link made for a message. */
 enum lb_err store_link_of_message(struct store *s, const char *message_id,
                                   struct link *out);
+enum lb_err store_tx_link_of_message(struct store_tx *tx,
+                                     const char *message_id, struct link *out);
 
 /* One attempt to see a link's image, recorded in its audit:
  * LINK_VIEWED counts a view; LINK_WRONG counts a failure and locks the link
@@ -420,6 +433,10 @@ enum lb_err store_link_attempt(struct store *s, const char *id,
                                enum link_outcome o, int max_failures,
                                const char *ip, const char *ua,
                                struct link *after);
+enum lb_err store_tx_link_attempt(struct store_tx *tx, const char *id,
+                                  enum link_outcome o, int max_failures,
+                                  const char *ip, const char *ua,
+                                  struct link *after);
 /* Records a new one-time code for a link (its hash replaces the last one),
  * unless one was sent less than 'gap_ms' ago or 'max_codes' have been
  * sent: then LB_ECONFLICT and nothing changes. */
@@ -434,5 +451,165 @@ typedef enum lb_err (*store_view_cb)(void *arg, int64_t at, const char *ip,
                                      const char *ua, const char *outcome);
 enum lb_err store_link_views(struct store *s, const char *id, store_view_cb cb,
                              void *arg);
+
+/* ---- the event log (eventlog.c) -------------------------------------------
+ *
+ * Every change the clinic's app may hear about, written in the
+ * transaction that makes the change: the changes feed, the live stream's
+ * resume point and the webhooks' outbox. seq gives commit order (a
+ * counter row taken in the transaction); id ("evt_" + a sortable id) is
+ * what receivers dedupe on. */
+
+#define LB_EVENT_ID_SIZE 32
+#define LB_EVENT_TYPE_MAX 32
+
+struct event_row {
+  long long seq;
+  char id[LB_EVENT_ID_SIZE];
+  char type[LB_EVENT_TYPE_MAX];
+  char patient[LB_E164_SIZE];   /* "" when none */
+  char message_id[LB_ID_SIZE];  /* "" when none */
+  char subject[64];             /* a status, a link id: for lists */
+  char *payload;                /* the event's data, compact JSON (owned) */
+  int64_t at;
+};
+
+void event_row_release(struct event_row *e);
+
+/* Appends e: gives it the next seq (and an id when e->id is empty, and
+ * the time when e->at is 0), and marks its message changed at that seq
+ * (the feed). e->payload is only read. */
+enum lb_err store_tx_event_append(struct store_tx *tx, struct event_row *e);
+typedef enum lb_err (*store_event_row_cb)(void *arg, const struct event_row *e);
+/* Up to 'limit' events after seq 'after', in seq order; e is valid during
+ * the call only. */
+enum lb_err store_events_after(struct store *s, long long after, int limit,
+                               store_event_row_cb cb, void *arg);
+/* The last seq given (0 before any). */
+enum lb_err store_event_last_seq(struct store *s, long long *out);
+/* The seq just before the first event at or after 'at' (ms): replaying
+ * from it gives every event since. */
+enum lb_err store_event_seq_before(struct store *s, int64_t at,
+                                   long long *out);
+/* Deletes up to 'limit' events older than 'before' (ms); *n says how many. */
+enum lb_err store_events_prune(struct store *s, int64_t before, int limit,
+                               int *n);
+typedef enum lb_err (*store_change_cb)(void *arg, const struct message *m,
+                                       long long change_seq);
+/* Messages whose latest change is after 'after', oldest change first, up
+ * to 'limit': the changes feed. */
+enum lb_err store_messages_changed(struct store *s, long long after, int limit,
+                                   store_change_cb cb, void *arg);
+
+/* ---- webhook endpoints (webhooks.c) ---------------------------------------
+ *
+ * An endpoint's delivery state is its cursor: the seq of the last event it
+ * is done with (delivered, dead-lettered or not wanted), plus the attempts
+ * made on the next one. */
+
+#define LB_WEBHOOK_ID_SIZE 32 /* "we_" + 26 */
+#define LB_WEBHOOK_URL_MAX 2048
+#define LB_WEBHOOK_EVENTS_MAX 512
+#define LB_WEBHOOK_SECRET_MAX 96
+
+struct webhook_endpoint {
+  char id[LB_WEBHOOK_ID_SIZE];
+  char url[LB_WEBHOOK_URL_MAX];
+  char description[256];
+  char events[LB_WEBHOOK_EVENTS_MAX]; /* "*", or types joined by ',' */
+  int enabled;
+  char disabled_reason[256];
+  char secret[LB_WEBHOOK_SECRET_MAX];     /* "whsec_..." */
+  char old_secret[LB_WEBHOOK_SECRET_MAX]; /* "" when none */
+  int64_t old_secret_until;               /* ms; 0 when none */
+  long long cursor;
+  int attempts;          /* on the event after the cursor */
+  int64_t next_at;       /* ms: not before */
+  int64_t failing_since; /* ms: every delivery since has failed; 0 */
+  int64_t created_at, updated_at;
+};
+
+enum lb_err store_webhook_add(struct store *s, const struct webhook_endpoint *e);
+/* LB_ENOTFOUND for an unknown or removed endpoint. */
+enum lb_err store_webhook_get(struct store *s, const char *id,
+                              struct webhook_endpoint *out);
+typedef enum lb_err (*store_webhook_cb)(void *arg,
+                                        const struct webhook_endpoint *e);
+/* Every endpoint not removed, oldest first. */
+enum lb_err store_webhook_list(struct store *s, store_webhook_cb cb, void *arg);
+/* Saves what people change: url, description, events, enabled and
+ * disabled_reason (enabling clears the failure state, so it starts
+ * afresh). */
+enum lb_err store_webhook_update(struct store *s,
+                                 const struct webhook_endpoint *e);
+/* The new secret; the old one signs too until old_until (ms). */
+enum lb_err store_webhook_rotate(struct store *s, const char *id,
+                                 const char *secret, int64_t old_until);
+enum lb_err store_webhook_remove(struct store *s, const char *id, int64_t at);
+/* Moves the cursor back to 'seq' (never forward): the events after it are
+ * sent again, with their ids. */
+enum lb_err store_webhook_rewind(struct store *s, const char *id,
+                                 long long seq);
+
+struct webhook_attempt {
+  char id[LB_ID_SIZE];
+  char endpoint_id[LB_WEBHOOK_ID_SIZE];
+  char event_id[LB_EVENT_ID_SIZE];
+  char event_type[LB_EVENT_TYPE_MAX];
+  int attempt;
+  int64_t at;
+  int status; /* HTTP status; 0 when there was no answer */
+  char error[256];
+  int duration_ms;
+  char outcome[16]; /* delivered, retrying, dead, disabled */
+};
+
+/* The worker's record of one attempt (a->id is filled in; NULL: none, the
+ * cursor only moves past events the endpoint does not want) and the
+ * endpoint's state after it, in one transaction -- applied only while the
+ * endpoint's cursor is still 'expect_cursor' (a replay or an edit since
+ * wins: LB_ECONFLICT, and only the attempt is kept). A disable comes with
+ * its reason (NULL: stays enabled). */
+struct webhook_progress {
+  long long expect_cursor, cursor;
+  int attempts;
+  int64_t next_at, failing_since;
+  const char *disable_reason;
+};
+enum lb_err store_webhook_record(struct store *s, struct webhook_attempt *a,
+                                 const char *endpoint_id,
+                                 const struct webhook_progress *p);
+typedef enum lb_err (*store_attempt_cb)(void *arg,
+                                        const struct webhook_attempt *a);
+/* The endpoint's newest 'limit' attempts, newest first. */
+enum lb_err store_webhook_attempts(struct store *s, const char *endpoint_id,
+                                   int limit, store_attempt_cb cb, void *arg);
+
+/* ---- API keys (keys.c) ------------------------------------------------------ */
+
+#define LB_KEY_ID_SIZE 32 /* "key_" + 26 */
+#define LB_KEY_PREFIX_MAX 16
+
+struct api_key {
+  char id[LB_KEY_ID_SIZE];
+  char name[128];
+  char prefix[LB_KEY_PREFIX_MAX]; /* the visible part, for lookups */
+  char sha256[65];                /* hex, of the whole key */
+  char scopes[256];               /* names joined by ',' */
+  char created_by[72];
+  int64_t created_at, last_used_at, revoked_at; /* 0 when not */
+};
+
+enum lb_err store_key_add(struct store *s, const struct api_key *k);
+/* LB_ENOTFOUND when no key (revoked or not) has that prefix. */
+enum lb_err store_key_by_prefix(struct store *s, const char *prefix,
+                                struct api_key *out);
+enum lb_err store_key_get(struct store *s, const char *id, struct api_key *out);
+typedef enum lb_err (*store_key_cb)(void *arg, const struct api_key *k);
+/* Every key, revoked ones too, oldest first. */
+enum lb_err store_key_list(struct store *s, store_key_cb cb, void *arg);
+/* LB_ENOTFOUND for an unknown key; revoking twice keeps the first time. */
+enum lb_err store_key_revoke(struct store *s, const char *id, int64_t at);
+enum lb_err store_key_touch(struct store *s, const char *id, int64_t at);
 
 #endif

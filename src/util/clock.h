@@ -15,4 +15,8 @@ void clock_iso8601(int64_t ms, char *out, size_t outlen);
 
 #define LB_ISO8601_LEN 25
 
+/* Unix ms of "2026-12-03T04:05:06Z" (milliseconds and "+00:00" allowed)
+ * or of a date "2026-12-03" (midnight UTC); *ok 0 for anything else. */
+int64_t clock_parse_iso8601(const char *s, int *ok);
+
 #endif

@@ -1,5 +1,6 @@
 #include "util/netaddr.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -217,4 +218,32 @@ enum lb_err netaddr_hosts_split(const char *setting, char **text_out,
     list[n++] = tok;
   list[n] = NULL;
   return LB_OK;
+}
+
+int netaddr_literal_private(const char *host)
+{
+  struct sockaddr_in in;
+  struct sockaddr_in6 in6;
+  char bare[64];
+  size_t n = host ? strlen(host) : 0;
+
+  /* "[::1]" as a URL writes it. */
+  if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof bare) {
+    memcpy(bare, host + 1, n - 2);
+    bare[n - 2] = '\0';
+    host = bare;
+  }
+  if (!host)
+    return 0;
+  memset(&in, 0, sizeof in);
+  memset(&in6, 0, sizeof in6);
+  if (inet_pton(AF_INET, host, &in.sin_addr) == 1) {
+    in.sin_family = AF_INET;
+    return !netaddr_is_public((const struct sockaddr *)&in);
+  }
+  if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1) {
+    in6.sin6_family = AF_INET6;
+    return !netaddr_is_public((const struct sockaddr *)&in6);
+  }
+  return 0;
 }

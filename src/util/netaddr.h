@@ -28,6 +28,10 @@ int netaddr_is_public(const struct sockaddr *sa);
  * 'host': 0. */
 int netaddr_host_allowed(const char *host, const char *const *allow);
 
+/* 1 if 'host' (as in a URL: "10.0.0.1", "::1" or "[::1]") is a literal
+ * address that is not public; 0 for a public one and for a name. */
+int netaddr_literal_private(const char *host);
+
 /* Splits a setting such as "api.twilio.com .twiliocdn.com" (names
  * separated by spaces or commas) into a NULL-terminated list for
  * netaddr_host_allowed(). *text_out holds the names, *list_out points

@@ -170,9 +170,12 @@ def test_opt_out_events_reach_the_live_stream(server):
         server.handset_send(PRIYA, "STOP")
         deadline = time.monotonic() + 8
         for line in r.iter_lines(decode_unicode=True):
-            if line.startswith("data:") and '"consent"' in line:
+            if line.startswith("event:") and "patient.opted_out" in line:
+                events.append(line)
+                continue
+            if events and line.startswith("data:") and '"consent"' in line:
                 events.append(line)
                 break
             if time.monotonic() > deadline:
                 break
-    assert events and "opted_out" in events[0], events
+    assert len(events) == 2 and '"opted_out"' in events[1], events

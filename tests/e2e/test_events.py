@@ -22,10 +22,11 @@ class EventStream:
     """GET /api/v1/events over a plain socket, so that every wait has a
     deadline: a stream that stalls fails the test instead of hanging it."""
 
-    def __init__(self, server, headers=None, timeout=10):
+    def __init__(self, server, headers=None, timeout=10,
+                 path="/api/v1/events"):
         self.sock = socket.create_connection(("127.0.0.1", server.port),
                                              timeout=timeout)
-        lines = ["GET /api/v1/events HTTP/1.1",
+        lines = ["GET %s HTTP/1.1" % path,
                  "Host: 127.0.0.1:%d" % server.port,
                  "Accept: text/event-stream"]
         lines += ["%s: %s" % kv for kv in (headers or {}).items()]
@@ -181,9 +182,14 @@ def rename(server, patient, name):
     assert r.status_code == 200, r.text
 
 
-def conversation_event(patient):
-    return lambda ev: (ev["event"] == "conversation"
+def conversation_event(patient, kind=None):
+    kinds = (kind,) if kind else ("conversation.updated", "conversation.read")
+    return lambda ev: (ev["event"] in kinds
                        and ev["data"] == {"patient": patient})
+
+
+def is_message(ev):
+    return (ev["event"] or "").startswith("message.")
 
 
 def test_events_need_sign_in_and_start_with_retry(server):
@@ -212,21 +218,26 @@ def test_an_outbound_message_and_its_status_changes_are_streamed(server):
     with open_stream(server) as s:
         text = unique("streamed outbound")
         m = server.send_ok(JORDAN, text)
-        seen = s.until(lambda ev: ev["event"] == "message"
+        seen = s.until(lambda ev: is_message(ev)
                        and ev["data"]["message"]["id"] == m["id"]
                        and ev["data"]["message"]["status"] == "delivered",
                        desc="message %s delivered on the stream" % m["id"])
-    mine = [ev for ev in seen if ev["event"] == "message"
+    mine = [ev for ev in seen if is_message(ev)
             and ev["data"]["message"]["id"] == m["id"]]
     for ev in mine:
         assert ev["id"], ev
+        # An outbound message's changes are message.status events, each
+        # saying its status, why, and whether it is final.
+        assert ev["event"] == "message.status", ev
+        assert ev["data"]["status"] == ev["data"]["message"]["status"], ev
+        assert ev["data"]["final"] == (ev["data"]["status"] == "delivered"), ev
         assert ev["data"]["patient"] == JORDAN, ev
         msg = ev["data"]["message"]
         assert msg["direction"] == "outbound" and msg["text"] == text, ev
         assert msg["to"] == JORDAN, ev
     st = [ev["data"]["message"]["status"] for ev in mine]
-    # Stored first (queued), then each status change.
-    assert st[0] in ("queued", "sending"), st
+    # Stored first (queued), then each status change, in order.
+    assert st[0] == "queued" and st[1] == "sending", st
     assert "sent" in st and st[-1] == "delivered", st
     assert st.index("sent") < st.index("delivered"), st
 
@@ -235,10 +246,11 @@ def test_a_patient_reply_is_streamed(server):
     with open_stream(server) as s:
         text = unique("streamed reply")
         server.handset_send(PRIYA, text)
-        seen = s.until(lambda ev: ev["event"] == "message"
+        seen = s.until(lambda ev: is_message(ev)
                        and ev["data"]["message"]["text"] == text,
                        desc="the reply on the stream")
     ev = seen[-1]
+    assert ev["event"] == "message.received", ev
     assert ev["data"]["patient"] == PRIYA, ev
     msg = ev["data"]["message"]
     assert msg["direction"] == "inbound", msg
@@ -249,10 +261,11 @@ def test_a_patient_reply_is_streamed(server):
 def test_rename_and_read_are_streamed_as_conversation_events(server):
     with open_stream(server) as s:
         rename(server, "0491570156", "Jordan Lee-Smith")
-        s.until(conversation_event(JORDAN), desc="the rename")
+        s.until(conversation_event(JORDAN, "conversation.updated"),
+                desc="the rename")
         r = server.api("POST", "/api/v1/conversations/0491570157/read")
         assert r.status_code == 200, r.text
-        s.until(conversation_event(PRIYA), desc="the read")
+        s.until(conversation_event(PRIYA, "conversation.read"), desc="the read")
 
 
 def test_reconnecting_with_last_event_id_replays_what_was_missed(server):
@@ -278,22 +291,50 @@ def test_reconnecting_with_last_event_id_replays_what_was_missed(server):
     with open_stream(server, {"Last-Event-ID": ids[2]}) as s:
         rename(server, "0491570157", "Priya Sharma")
         ev = s.event()
-        assert ev["event"] == "conversation" and ev["id"] not in ids, ev
+        assert ev["event"] == "conversation.updated" and ev["id"] not in ids, ev
+        ids.append(ev["id"])
 
-    # An id this process never gave out: start over with a reset.
-    for bogus in ("nonsense", "1-1", ids[0].split("-")[0] + "-999999"):
+    # An id that is not one of this log's: start over with a reset.
+    for bogus in ("nonsense", "1-1", "99999999"):
         with open_stream(server, {"Last-Event-ID": bogus}) as s:
             ev = s.event()
             assert ev["event"] == "reset" and ev["data"] == {}, (bogus, ev)
             rename(server, "0491570156", "After reset")
             ev = s.event()
-            assert ev["event"] == "conversation", (bogus, ev)
+            assert ev["event"] == "conversation.updated", (bogus, ev)
+            ids.append(ev["id"])
 
-    # The same after a restart: the old ids mean nothing to the new process.
+    # Ids are places in the durable event log: after a restart, a client
+    # that was away still gets exactly what it missed.
     server.restart()
-    with open_stream(server, {"Last-Event-ID": ids[1]}) as s:
+    rename(server, "0491570157", "Missed while away")
+    with open_stream(server, {"Last-Event-ID": ids[-1]}) as s:
         ev = s.event()
-        assert ev["event"] == "reset", ev
+        assert ev["event"] == "conversation.updated", ev
+        assert ev["data"] == {"patient": PRIYA} and ev["id"] not in ids, ev
+
+
+def test_a_cursor_resumes_the_stream_like_last_event_id(server):
+    """The changes feed's cursor works on the stream too: an app moves from
+    one to the other without a gap."""
+    feed = server.api("GET", "/api/v1/messages", params={"limit": 500})
+    assert feed.status_code == 200, feed.text
+    cursor = feed.json()["cursor"]
+    text = unique("after the cursor")
+    server.handset_send(PRIYA, text)
+    s = EventStream(server, KEY, path="/api/v1/events?cursor=" + cursor)
+    try:
+        assert s.status == 200, s.body()
+        seen = s.until(lambda ev: is_message(ev)
+                       and ev["data"]["message"]["text"] == text,
+                       desc="the reply after the cursor")
+        assert seen[-1]["event"] == "message.received", seen[-1]
+        assert int(seen[-1]["id"]) > int(cursor), (seen[-1], cursor)
+    finally:
+        s.close()
+    r = server.api("GET", "/api/v1/events", params={"cursor": "abc"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "invalid_cursor"
 
 
 def test_the_server_stops_promptly_with_a_stream_open(server):
