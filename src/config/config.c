@@ -671,9 +671,9 @@ enum lb_err config_validate(struct config *c, struct config_errors *errs)
               "must be a duration such as 24h, 90m or 3600s, not '%s'",
               c->events_rotation_overlap);
   if (duration_parse(c->events_disable_after, &c->events_disable_after_ms) ||
-      c->events_disable_after_ms < 60 * 1000)
+      c->events_disable_after_ms < 1000)
     add_error(errs, 0, "[events] disable_after",
-              "must be a duration of at least a minute, such as 5d, not '%s'",
+              "must be a duration of at least a second, such as 5d, not '%s'",
               c->events_disable_after);
   if (duration_parse_list(c->events_retry_schedule, c->events_retry_ms,
                           sizeof c->events_retry_ms /
