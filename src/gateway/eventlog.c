@@ -31,6 +31,11 @@ static json_t *message_data(struct gateway *gw, struct store_tx *tx,
     json_object_set_new(d, "reason",
                         reason && *reason ? json_string(reason) : json_null());
     json_object_set_new(d, "final", json_boolean(status_is_final(m->status)));
+  } else if (d && ev->change == CHANGE_UPDATED) {
+    /* What changed: "media fetched", "link revoked", ... */
+    json_object_set_new(d, "reason", ev->detail && *ev->detail
+                                         ? json_string(ev->detail)
+                                         : json_null());
   }
   return d;
 }

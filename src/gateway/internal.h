@@ -51,6 +51,10 @@ int gw_opted_out_result(struct gateway *gw, const struct message *m,
 enum lb_err gw_maintenance_start(struct gateway *gw, struct maintenance **out);
 void gw_maintenance_stop(struct maintenance *mt);
 
+/* Deletes a batch of events and delivery attempts older than [events]
+ * keep_days (the maintenance thread, every tick). */
+void gw_events_prune(struct gateway *gw);
+
 /* Wakes the outbox: something was queued. */
 void gw_outbox_wake(struct gateway *gw);
 

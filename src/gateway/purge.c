@@ -184,6 +184,26 @@ struct maintenance {
   int stop;
 };
 
+#define PRUNE_BATCH 1000
+
+void gw_events_prune(struct gateway *gw)
+{
+  int64_t before =
+      clock_now_ms() - (int64_t)gw->cfg->events_keep_days * 86400 * 1000;
+  int n = 0, m = 0;
+  enum lb_err rc = store_events_prune(gw->store, before, PRUNE_BATCH, &n);
+  if (!rc)
+    rc = store_webhook_attempts_prune(gw->store, before, PRUNE_BATCH, &m);
+  if (rc)
+    log_warn("events.prune", "cannot prune the event log: %s",
+             lb_strerror(rc));
+  else if (n || m)
+    log_info("events.prune",
+             "removed %d events and %d delivery attempts older than %d "
+             "days ([events] keep_days)",
+             n, m, gw->cfg->events_keep_days);
+}
+
 static void *run(void *arg)
 {
   struct maintenance *mt = arg;
@@ -215,6 +235,7 @@ static void *run(void *arg)
       hc = NULL;
     if (hc)
       gw_redact_due(gw, hc, &done);
+    gw_events_prune(gw);
     if (gw->cfg->purge_daily && clock_mono_ms() >= next_purge) {
       struct gw_purge_report rep;
       gw_purge(gw, 0, &who, &rep);

@@ -136,6 +136,8 @@ static enum lb_err drop_message(struct dbc *c, const char *id,
   static const char conv[] = "UPDATE conversations SET last_message_id = NULL "
                              "WHERE last_message_id = ?";
   static const char msg[] = "DELETE FROM messages WHERE id = ?";
+  /* The event log holds the message's text too (the webhooks' payloads). */
+  static const char logged[] = "DELETE FROM events WHERE message_id = ?";
   char media[LB_MEDIA_MAX][LB_ID_SIZE];
   size_t n = 0;
   struct dbst *st = DB_Q(c, media_sql, DB_TEXT(id));
@@ -154,6 +156,7 @@ static enum lb_err drop_message(struct dbc *c, const char *id,
       (rc = DB_EXEC(c, idem, DB_TEXT(id))) ||
       (rc = DB_EXEC(c, mm, DB_TEXT(id))) ||
       (rc = DB_EXEC(c, conv, DB_TEXT(id))) ||
+      (rc = DB_EXEC(c, logged, DB_TEXT(id))) ||
       (rc = DB_EXEC(c, msg, DB_TEXT(id))))
     return rc;
   b->counts.messages += db_changes(c);

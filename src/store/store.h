@@ -585,6 +585,10 @@ typedef enum lb_err (*store_attempt_cb)(void *arg,
 enum lb_err store_webhook_attempts(struct store *s, const char *endpoint_id,
                                    int limit, store_attempt_cb cb, void *arg);
 
+/* Deletes up to 'limit' attempts older than 'before' (ms). */
+enum lb_err store_webhook_attempts_prune(struct store *s, int64_t before,
+                                         int limit, int *n);
+
 /* ---- API keys (keys.c) ------------------------------------------------------ */
 
 #define LB_KEY_ID_SIZE 32 /* "key_" + 26 */

@@ -274,3 +274,29 @@ enum lb_err store_webhook_attempts(struct store *s, const char *endpoint_id,
   end = db_end(st);
   return rc ? rc : end;
 }
+
+struct prune_arg {
+  int64_t before;
+  int limit, n;
+};
+
+static enum lb_err prune_tx(struct store_tx *tx, void *arg)
+{
+  static const char sql[] =
+      "DELETE FROM webhook_attempts WHERE id IN (SELECT id FROM "
+      "webhook_attempts WHERE at < ? ORDER BY id LIMIT ?)";
+  struct prune_arg *a = arg;
+  enum lb_err rc =
+      DB_EXEC(tx_conn(tx), sql, DB_INT(a->before), DB_INT(a->limit));
+  a->n = rc ? 0 : (int)db_changes(tx_conn(tx));
+  return rc;
+}
+
+enum lb_err store_webhook_attempts_prune(struct store *s, int64_t before,
+                                         int limit, int *n)
+{
+  struct prune_arg a = {before, limit, 0};
+  enum lb_err rc = db_write(s, prune_tx, &a);
+  *n = a.n;
+  return rc;
+}
