@@ -190,6 +190,63 @@ static void add_bucket(struct outbox *o, const struct provider *p)
   o->n_buckets++;
 }
 
+#define RECOVER_BATCH 64
+
+struct recover_tx {
+  const struct outbox_options *opt;
+  const struct outbox_stuck *m;
+  int resend, changed;
+  struct message after;
+  struct event ev;
+};
+
+static enum lb_err recover_in_tx(struct store_tx *tx, void *arg)
+{
+  struct recover_tx *r = arg;
+  enum lb_err rc =
+      store_tx_outbox_recover_one(tx, r->m->id, r->resend, &r->changed);
+  if (rc || !r->changed || !r->opt->sink)
+    return rc;
+  if ((rc = store_tx_message_get(tx, r->m->id, &r->after)))
+    return rc;
+  r->ev = event_of_message(&r->after, r->resend ? CHANGE_STATUS
+                                                : CHANGE_UPDATED,
+                           r->resend ? "requeued after a restart"
+                                     : "unconfirmed after a restart");
+  return event_sink_in_tx(r->opt->sink, tx, &r->ev);
+}
+
+/* What a crash left in "sending", settled one message at a time (each
+ * change emitted like any other). */
+static enum lb_err recover(const struct outbox_options *opt, int *requeued,
+                           int *unconfirmed)
+{
+  struct outbox_stuck *stuck = calloc(RECOVER_BATCH, sizeof *stuck);
+  enum lb_err rc = stuck ? LB_OK : LB_ENOMEM;
+  size_t n = 0;
+  while (!rc && !(rc = store_outbox_stuck(opt->store, stuck, RECOVER_BATCH,
+                                          &n)) &&
+         n) {
+    for (size_t i = 0; i < n && !rc; i++) {
+      struct recover_tx r = {.opt = opt, .m = &stuck[i]};
+      message_init(&r.after);
+      r.resend = provider_dedupes((void *)opt->providers, stuck[i].provider);
+      rc = store_write(opt->store, recover_in_tx, &r);
+      if (!rc && r.changed) {
+        if (r.resend)
+          (*requeued)++;
+        else
+          (*unconfirmed)++;
+        if (opt->sink)
+          event_sink_committed(opt->sink, &r.ev);
+      }
+      message_release(&r.after);
+    }
+  }
+  free(stuck);
+  return rc;
+}
+
 enum lb_err outbox_start(const struct outbox_options *opt, struct outbox **out)
 {
   struct outbox *o;
@@ -197,9 +254,7 @@ enum lb_err outbox_start(const struct outbox_options *opt, struct outbox **out)
   enum lb_err rc;
 
   *out = NULL;
-  if ((rc = store_outbox_recover(opt->store, provider_dedupes,
-                                 (void *)opt->providers, &requeued,
-                                 &unconfirmed)))
+  if ((rc = recover(opt, &requeued, &unconfirmed)))
     return rc;
   if (requeued || unconfirmed)
     log_warn("outbox.recover",

@@ -343,83 +343,54 @@ enum lb_err store_outbox_next_due(struct store *s, int64_t *at)
   return db_end(st);
 }
 
-#define RECOVER_MAX 1000
-
-struct recover_arg {
-  int (*dedupes)(void *arg, const char *provider);
-  void *dedupes_arg;
-  int requeued, unconfirmed;
-  char ids[RECOVER_MAX][LB_ID_SIZE];
-  char provs[RECOVER_MAX][LB_PROVIDER_MAX];
-};
-
-static enum lb_err recover_tx(struct store_tx *tx, void *arg)
+enum lb_err store_outbox_stuck(struct store *s, struct outbox_stuck *out,
+                               size_t max, size_t *n)
 {
-  static const char list_sql[] =
+  static const char sql[] =
       "SELECT id, provider FROM messages WHERE status = 'sending' "
-      "AND (error_code IS NULL OR error_code <> 'unconfirmed') LIMIT 1000";
+      "AND (error_code IS NULL OR error_code <> 'unconfirmed') ORDER BY id "
+      "LIMIT ?";
+  struct dbst *st = DB_Q(db_reader(s), sql, DB_INT(max));
+  *n = 0;
+  while (db_next(st))
+    if (*n < max) {
+      db_text(st, 0, out[*n].id, sizeof out[*n].id);
+      db_text(st, 1, out[*n].provider, sizeof out[*n].provider);
+      (*n)++;
+    }
+  return db_end(st);
+}
+
+enum lb_err store_tx_outbox_recover_one(struct store_tx *tx, const char *id,
+                                        int resend, int *changed)
+{
   static const char requeue_sql[] =
       "UPDATE messages SET status = 'queued', next_attempt_at = ?, "
-      "updated_at = ? WHERE id = ?";
+      "updated_at = ? WHERE id = ? AND status = 'sending'";
   static const char unconf_sql[] =
       "UPDATE messages SET error_code = 'unconfirmed', error_text = ?, "
-      "error_retryable = 0, updated_at = ? WHERE id = ?";
+      "error_retryable = 0, updated_at = ? WHERE id = ? AND status = "
+      "'sending'";
   static const char unconf_text[] =
       "lyrebird stopped while sending this message, so the provider may "
       "have it. It is not resent automatically (this provider cannot "
       "recognise a resend); its delivery receipt will settle it.";
-  struct recover_arg *a = arg;
   struct dbc *c = tx_conn(tx);
   int64_t now = clock_now_ms();
-  struct dbst *st = DB_Q0(c, list_sql);
-  size_t n = 0;
-  enum lb_err rc;
-  while (db_next(st))
-    if (n < RECOVER_MAX) {
-      db_text(st, 0, a->ids[n], LB_ID_SIZE);
-      db_text(st, 1, a->provs[n], LB_PROVIDER_MAX);
-      n++;
-    }
-  if ((rc = db_end(st)))
+  enum lb_err rc = resend ? DB_EXEC(c, requeue_sql, DB_INT(now), DB_INT(now),
+                                    DB_TEXT(id))
+                          : DB_EXEC(c, unconf_sql, DB_TEXT(unconf_text),
+                                    DB_INT(now), DB_TEXT(id));
+  *changed = 0;
+  if (rc || !db_changes(c))
     return rc;
-  for (size_t i = 0; i < n; i++) {
-    int dd = a->dedupes(a->dedupes_arg, a->provs[i]);
-    rc = dd ? DB_EXEC(c, requeue_sql, DB_INT(now), DB_INT(now),
-                      DB_TEXT(a->ids[i]))
-            : DB_EXEC(c, unconf_sql, DB_TEXT(unconf_text), DB_INT(now),
-                      DB_TEXT(a->ids[i]));
-    if (rc ||
-        (rc = db_history_add(c, a->ids[i], dd ? "queued" : "sending",
-                             dd ? "requeued after a restart: the provider "
-                                  "recognises a resend by our reference"
-                                : "unconfirmed after a restart; waiting for "
-                                  "a receipt",
-                             now)))
-      return rc;
-    if (dd)
-      a->requeued++;
-    else
-      a->unconfirmed++;
-  }
-  return LB_OK;
-}
-
-enum lb_err store_outbox_recover(struct store *s,
-                                 int (*dedupes)(void *arg,
-                                                const char *provider),
-                                 void *arg, int *requeued, int *unconfirmed)
-{
-  struct recover_arg *a = calloc(1, sizeof *a);
-  enum lb_err rc;
-  if (!a)
-    return LB_ENOMEM;
-  a->dedupes = dedupes;
-  a->dedupes_arg = arg;
-  rc = db_write(s, recover_tx, a);
-  *requeued = rc ? 0 : a->requeued;
-  *unconfirmed = rc ? 0 : a->unconfirmed;
-  free(a);
-  return rc;
+  *changed = 1;
+  return db_history_add(c, id, resend ? "queued" : "sending",
+                        resend ? "requeued after a restart: the provider "
+                                 "recognises a resend by our reference"
+                               : "unconfirmed after a restart; waiting for "
+                                 "a receipt",
+                        now);
 }
 
 /* ---- delivery receipts ------------------------------------------------------

@@ -158,14 +158,19 @@ enum lb_err store_tx_outbox_result(struct store_tx *tx, const struct message *m,
                                    const char *detail, int *ignored);
 /* Earliest next_attempt_at among queued messages, or -1 if none. */
 enum lb_err store_outbox_next_due(struct store *s, int64_t *at);
-/* After a restart: messages left in "sending". Those whose provider
- * dedupes by our reference (dedupes(arg, provider) returns 1) go back to
- * queued; the others stay in sending, marked unconfirmed, for a receipt to
- * settle. */
-enum lb_err store_outbox_recover(struct store *s,
-                                 int (*dedupes)(void *arg,
-                                                const char *provider),
-                                 void *arg, int *requeued, int *unconfirmed);
+/* After a restart: up to 'max' messages left in "sending" (not already
+ * marked unconfirmed). */
+struct outbox_stuck {
+  char id[LB_ID_SIZE];
+  char provider[LB_PROVIDER_MAX];
+};
+enum lb_err store_outbox_stuck(struct store *s, struct outbox_stuck *out,
+                               size_t max, size_t *n);
+/* Settles one: with 'resend' (its provider dedupes by our reference) back
+ * to queued, else left in sending, marked unconfirmed, for a receipt to
+ * settle. *changed 0 when it was no longer in sending. */
+enum lb_err store_tx_outbox_recover_one(struct store_tx *tx, const char *id,
+                                        int resend, int *changed);
 
 /* Applies a delivery receipt. Finds the message by our id ('ref') or by
  * (provider, provider_msg_id). LB_ENOTFOUND if neither matches. A move the
