@@ -58,9 +58,11 @@ bad:
 
 void h_keys_create(void *cls, struct http_req *r)
 {
-  static const char *const fields[] = {"name", "scopes", NULL};
+  static const char *const fields[] = {"name", "scopes", "expires_at", NULL};
   struct api *a = cls;
-  json_t *body = api_json_object(r, fields), *name;
+  json_t *body = api_json_object(r, fields), *name, *exp;
+  int64_t expires_at = 0;
+  int ok = 1;
   char secret[GW_KEY_SECRET_MAX];
   struct gw_actor who;
   struct api_key k;
@@ -80,10 +82,26 @@ void h_keys_create(void *cls, struct http_req *r)
   }
   if (scopes_json(r, json_object_get(body, "scopes"), &scopes))
     goto out;
+  exp = json_object_get(body, "expires_at");
+  if (exp && !json_is_null(exp))
+    expires_at = json_is_string(exp)
+                     ? api_parse_time(json_string_value(exp), &ok)
+                     : (ok = 0);
+  if (!ok) {
+    http_reply_error(r, 400, "invalid_request",
+                     "'expires_at' is an RFC 3339 time such as "
+                     "\"2027-06-30T00:00:00Z\", or null for a key that works "
+                     "until revoked");
+    goto out;
+  }
   api_actor(r, &who);
-  if ((rc = gw_key_create(a->gw, &who, json_string_value(name), scopes, &k,
-                          secret))) {
-    api_store_error(r, rc);
+  if ((rc = gw_key_create(a->gw, &who, json_string_value(name), scopes,
+                          expires_at, &k, secret))) {
+    if (rc == LB_ETIMEOUT)
+      http_reply_error(r, 400, "invalid_request",
+                       "'expires_at' is in the past");
+    else
+      api_store_error(r, rc);
     goto out;
   }
   http_reply_json(r, 201,

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/records.h"
 #include "core/scope.h"
+#include "util/clock.h"
 #include "util/err.h"
 
 static void usage(FILE *f)
@@ -14,7 +15,8 @@ static void usage(FILE *f)
   char all[SCOPE_LIST_MAX];
   scope_format(SCOPE_ALL, all, sizeof all);
   fprintf(f,
-          "usage: lyrebird key create --name NAME --scopes a,b\n"
+          "usage: lyrebird key create --name NAME --scopes a,b [--expires "
+          "TIME]\n"
           "       lyrebird key list\n"
           "       lyrebird key revoke ID\n"
           "  each with (--config FILE | --data DIR)\n\n"
@@ -26,6 +28,8 @@ static void usage(FILE *f)
           "  -d, --data DIR      a demo's data directory instead\n"
           "  -n, --name NAME     (create) what the key is for\n"
           "  -s, --scopes LIST   (create) comma-separated scopes\n"
+          "  -e, --expires TIME  (create) when it stops working (RFC 3339,\n"
+          "                      or a date); default: until revoked\n"
           "  -h, --help          show this help\n",
           all);
 }
@@ -41,6 +45,10 @@ static void print_key(const struct api_key *k)
   if (k->last_used_at) {
     cli_local_time(k->last_used_at, t, sizeof t);
     printf("  used     %s\n", t);
+  }
+  if (k->expires_at) {
+    cli_local_time(k->expires_at, t, sizeof t);
+    printf("  expires  %s\n", t);
   }
   if (k->revoked_at) {
     cli_local_time(k->revoked_at, t, sizeof t);
@@ -61,10 +69,13 @@ int cmd_key(int argc, char **argv)
                                      {"data", required_argument, 0, 'd'},
                                      {"name", required_argument, 0, 'n'},
                                      {"scopes", required_argument, 0, 's'},
+                                     {"expires", required_argument, 0, 'e'},
                                      {"help", no_argument, 0, 'h'},
                                      {0, 0, 0, 0}};
   struct record_opts o;
-  const char *verb, *id = NULL, *name = NULL, *scopes = NULL;
+  const char *verb, *id = NULL, *name = NULL, *scopes = NULL,
+             *expires = NULL;
+  int64_t expires_at = 0;
   char secret[GW_KEY_SECRET_MAX], who_name[64], bad[72];
   struct config cfg;
   struct gateway gw;
@@ -100,7 +111,7 @@ int cmd_key(int argc, char **argv)
   optind = 1;
   argc -= shift;
   argv += shift;
-  while ((c = getopt_long(argc, argv, "c:d:n:s:h", lo, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:d:n:s:e:h", lo, NULL)) != -1) {
     switch (c) {
     case 'c':
       o.config = optarg;
@@ -113,6 +124,9 @@ int cmd_key(int argc, char **argv)
       break;
     case 's':
       scopes = optarg;
+      break;
+    case 'e':
+      expires = optarg;
       break;
     case 'h':
       usage(stdout);
@@ -128,6 +142,15 @@ int cmd_key(int argc, char **argv)
                       "required\n");
       return 2;
     }
+    if (expires) {
+      int ok = 0;
+      expires_at = clock_parse_iso8601(expires, &ok);
+      if (!ok || expires_at <= clock_now_ms()) {
+        fprintf(stderr, "lyrebird key create: --expires must be a time to "
+                        "come, such as 2027-06-30 or 2027-06-30T00:00:00Z\n");
+        return 2;
+      }
+    }
     if (scope_parse(scopes, &mask, bad, sizeof bad)) {
       char all[SCOPE_LIST_MAX];
       scope_format(SCOPE_ALL, all, sizeof all);
@@ -142,7 +165,8 @@ int cmd_key(int argc, char **argv)
   cli_actor(&who, who_name, sizeof who_name);
   rc = 1;
   if (!strcmp(verb, "create")) {
-    if (!(err = gw_key_create(&gw, &who, name, mask, &k, secret))) {
+    if (!(err = gw_key_create(&gw, &who, name, mask, expires_at, &k,
+                              secret))) {
       print_key(&k);
       printf("\nthe key (shown once; send it as 'Authorization: Bearer "
              "<key>'):\n%s\n",

@@ -344,21 +344,26 @@ enum lb_err gw_redact_due(struct gateway *gw, struct http_client *hc,
 
 #define GW_KEY_SECRET_MAX 64 /* "lb_" + 8 + "_" + 32 + NUL, rounded */
 
-/* A new key named 'name' with 'scopes': out is its row, secret the key
- * itself (shown once, never stored). LB_EINVAL for a bad name. */
+/* A new key named 'name' with 'scopes', working until expires_at (ms; 0:
+ * until revoked): out is its row, secret the key itself (shown once, never
+ * stored). LB_EINVAL for a bad name, LB_ETIMEOUT for an expiry in the
+ * past. */
 enum lb_err gw_key_create(struct gateway *gw, const struct gw_actor *who,
                           const char *name, unsigned scopes,
-                          struct api_key *out, char secret[GW_KEY_SECRET_MAX]);
+                          int64_t expires_at, struct api_key *out,
+                          char secret[GW_KEY_SECRET_MAX]);
 /* LB_ENOTFOUND for an unknown key; revoking twice is fine. */
 enum lb_err gw_key_revoke(struct gateway *gw, const struct gw_actor *who,
                           const char *id, struct api_key *out);
 /* 1 when 'token' is a key that may be used (the [api] key of the
  * configuration too, with every scope): out and *scopes filled. 0 with
- * why otherwise (unknown, revoked). Records when a key was last used. */
+ * why otherwise (unknown, revoked, expired). Records when a key was last
+ * used. */
 int gw_key_check(struct gateway *gw, const char *token, struct api_key *out,
                  unsigned *scopes, char *why, size_t n);
 /* As the API shows it: {"id", "name", "scopes", "prefix", "created_at",
- * "created_by", "last_used_at", "revoked_at"}; never the hash. */
+ * "created_by", "last_used_at", "revoked_at", "expires_at"}; never the
+ * hash. */
 json_t *gw_key_json(const struct api_key *k);
 
 /* ---- the live stream (live.c) ------------------------------------------- */

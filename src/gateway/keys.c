@@ -26,7 +26,8 @@ static void key_hash(const char *key, char out[LB_SHA256_HEX])
 
 enum lb_err gw_key_create(struct gateway *gw, const struct gw_actor *who,
                           const char *name, unsigned scopes,
-                          struct api_key *out, char secret[GW_KEY_SECRET_MAX])
+                          int64_t expires_at, struct api_key *out,
+                          char secret[GW_KEY_SECRET_MAX])
 {
   unsigned char raw[PREFIX_HEX / 2];
   char prefix[PREFIX_HEX + 1], tail[48], id[LB_ID_SIZE];
@@ -57,6 +58,9 @@ enum lb_err gw_key_create(struct gateway *gw, const struct gw_actor *who,
   str_copy(out->created_by, sizeof out->created_by,
            who && who->name ? who->name : "");
   out->created_at = clock_now_ms();
+  if (expires_at && expires_at <= out->created_at)
+    return LB_ETIMEOUT;
+  out->expires_at = expires_at;
   if ((rc = store_key_add(gw->store, out)))
     return rc;
   d = json_pack("{s:s, s:s, s:s}", "name", out->name, "prefix", out->prefix,
@@ -118,6 +122,13 @@ int gw_key_check(struct gateway *gw, const char *token, struct api_key *out,
              out->name, out->prefix, t);
     return 0;
   }
+  if (out->expires_at && clock_now_ms() >= out->expires_at) {
+    char t[LB_ISO8601_LEN];
+    clock_iso8601(out->expires_at, t, sizeof t);
+    snprintf(why, n, "this API key (%s, lb_%s_...) expired at %s", out->name,
+             out->prefix, t);
+    return 0;
+  }
   if (scope_parse(out->scopes, scopes, NULL, 0))
     *scopes = 0;
   if (clock_now_ms() - out->last_used_at >= TOUCH_MS)
@@ -154,6 +165,12 @@ json_t *gw_key_json(const struct api_key *k)
     json_object_set_new(o, "revoked_at", json_string(t));
   } else {
     json_object_set_new(o, "revoked_at", json_null());
+  }
+  if (k->expires_at) {
+    clock_iso8601(k->expires_at, t, sizeof t);
+    json_object_set_new(o, "expires_at", json_string(t));
+  } else {
+    json_object_set_new(o, "expires_at", json_null());
   }
   return o;
 }

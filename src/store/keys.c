@@ -6,7 +6,7 @@
 
 #define KEY_COLS                                                               \
   "id, name, prefix, key_sha256, scopes, created_by, created_at, "             \
-  "last_used_at, revoked_at"
+  "last_used_at, revoked_at, expires_at"
 
 static void row_key(struct dbst *st, struct api_key *k)
 {
@@ -20,17 +20,19 @@ static void row_key(struct dbst *st, struct api_key *k)
   k->created_at = db_int(st, 6);
   k->last_used_at = db_int(st, 7);
   k->revoked_at = db_int(st, 8);
+  k->expires_at = db_int(st, 9);
 }
 
 static enum lb_err add_tx(struct store_tx *tx, void *arg)
 {
   static const char sql[] =
       "INSERT INTO api_keys(" KEY_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, NULL, "
-      "NULL)";
+      "NULL, ?)";
   const struct api_key *k = arg;
   return DB_EXEC(tx_conn(tx), sql, DB_TEXT(k->id), DB_TEXT(k->name),
                  DB_TEXT(k->prefix), DB_TEXT(k->sha256), DB_TEXT(k->scopes),
-                 DB_TEXT0(k->created_by), DB_INT(k->created_at));
+                 DB_TEXT0(k->created_by), DB_INT(k->created_at),
+                 k->expires_at ? DB_INT(k->expires_at) : DB_NULL);
 }
 
 enum lb_err store_key_add(struct store *s, const struct api_key *k)

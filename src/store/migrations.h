@@ -203,6 +203,7 @@ static const char *const migrations[] = {
     " created_at BIGINT NOT NULL,"
     " created_by TEXT,"
     " last_used_at BIGINT,"
+    " expires_at BIGINT,"
     " revoked_at BIGINT);"
     "CREATE TABLE events ("
     " seq BIGINT PRIMARY KEY,"

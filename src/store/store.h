@@ -607,6 +607,7 @@ struct api_key {
   char scopes[256];               /* names joined by ',' */
   char created_by[72];
   int64_t created_at, last_used_at, revoked_at; /* 0 when not */
+  int64_t expires_at;                           /* 0: never */
 };
 
 enum lb_err store_key_add(struct store *s, const struct api_key *k);

@@ -186,3 +186,22 @@ def test_the_cli_makes_lists_and_revokes_keys(server, run_cli):
     audit = server.api("GET", "/api/v1/audit").json()["entries"]
     actions = [e["action"] for e in audit]
     assert "key.created" in actions and "key.revoked" in actions, actions
+
+
+def test_an_expired_key_gets_401(server):
+    import time
+    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+    r = server.api("POST", "/api/v1/keys", json={
+        "name": "short-lived", "scopes": ["messages:read"], "expires_at": soon})
+    assert r.status_code == 201, r.text
+    key, secret = r.json()["key"], r.json()["secret"]
+    assert key["expires_at"].startswith(soon[:19]), key
+    assert as_key(server, secret, "GET", "/api/v1/messages?limit=1").status_code == 200
+    time.sleep(2.2)
+    r = as_key(server, secret, "GET", "/api/v1/messages?limit=1")
+    assert r.status_code == 401, r.text
+    assert "expired" in r.json()["error"]["message"]
+    for bad in ("2020-01-01T00:00:00Z", "next week", 5):
+        r = server.api("POST", "/api/v1/keys", json={
+            "name": "x", "scopes": ["messages:read"], "expires_at": bad})
+        assert r.status_code == 400, (bad, r.text)
