@@ -18,8 +18,13 @@ import urllib.parse
 import pytest
 import requests
 
+import openapi_check
 from e2e_helpers import (API_KEY, BIN, SANITIZER_MARKERS, SIM_SECRET, sign,
                          wait_for)
+
+# Every answer from a lyrebird under test is checked against
+# docs/openapi.json (openapi_check.py).
+openapi_check.install()
 
 STARTUP_TIMEOUT = 20
 STOP_TIMEOUT = 15
@@ -280,11 +285,37 @@ def _env_for(request):
     return {k: str(v) for k, v in env.items()}
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    openapi_check.reset()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
+    if rep.when == "call" and openapi_check.violations:
+        text = "\n\n".join(openapi_check.violations)
+        if rep.passed:
+            # A mismatch the test caught (or one met on another thread)
+            # still fails it.
+            rep.outcome = "failed"
+            rep.longrepr = text
+        else:
+            rep.sections.append(("OpenAPI mismatches", text))
     setattr(item, "rep_" + rep.when, rep)
+
+
+def pytest_terminal_summary(terminalreporter):
+    got, every, missing = openapi_check.coverage()
+    terminalreporter.write_line(
+        "openapi: %d answers checked against docs/openapi.json; %d of its %d "
+        "(route, status) pairs seen" % (openapi_check.checked[0], got, every))
+    out = os.environ.get("LYREBIRD_OPENAPI_UNSEEN")
+    if out:  # a file to list the pairs no test met
+        with open(out, "w") as f:
+            f.writelines("%s %s %s\n" % (m.upper(), p, s)
+                         for p, m, s in missing)
 
 
 def _finish(srv, request):

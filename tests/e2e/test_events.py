@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+import openapi_check
 from e2e_helpers import (API_KEY, DEMO_PASSWORD, JORDAN, PRIYA, SESSION_COOKIE,
                          sign_in, unique)
 
@@ -24,6 +25,7 @@ class EventStream:
 
     def __init__(self, server, headers=None, timeout=10,
                  path="/api/v1/events"):
+        self.url = "http://127.0.0.1:%d%s" % (server.port, path)
         self.sock = socket.create_connection(("127.0.0.1", server.port),
                                              timeout=timeout)
         lines = ["GET %s HTTP/1.1" % path,
@@ -49,6 +51,9 @@ class EventStream:
         self.chunked = "chunked" in self.headers.get("transfer-encoding", "")
         self.clen = (int(self.headers["content-length"])
                      if "content-length" in self.headers else None)
+        # Not through requests: checked against docs/openapi.json here (the
+        # body, when there is one to read, in body()).
+        openapi_check.check("GET", self.url, self.status, self.headers, None)
 
     def close(self):
         try:
@@ -98,6 +103,8 @@ class EventStream:
         while True:
             self._unframe()
             if self.eof or (self.clen is not None and len(self.data) >= self.clen):
+                openapi_check.check("GET", self.url, self.status,
+                                    self.headers, self.data)
                 return self.data
             self._recv(deadline)
 
@@ -145,6 +152,8 @@ class EventStream:
             if not pings and ev["comments"] and not data and not ev["event"] \
                     and ev["retry"] is None:
                 continue
+            if ev["event"] is not None:
+                openapi_check.check_event(ev["event"], ev["data"])
             return ev
 
     def until(self, pred, timeout=10, desc="an event"):
@@ -158,6 +167,8 @@ class EventStream:
                                      % (desc, [e["text"] for e in seen]))
             try:
                 ev = self.event(timeout=left)
+            except openapi_check.OpenAPIViolation:
+                raise
             except AssertionError:
                 raise AssertionError("timed out waiting for %s; saw %r"
                                      % (desc, [e["text"] for e in seen]))
