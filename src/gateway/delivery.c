@@ -138,6 +138,12 @@ enum lb_err gw_webhook_request(struct gateway *gw,
       (rc = wire_request_header(req, "webhook-timestamp", ts)) ||
       (rc = wire_request_header(req, "webhook-signature", hdr)))
     return rc;
+  if (e->seq > 0) { /* the feed's and the stream's cursor (not ping's) */
+    char cur[24];
+    snprintf(cur, sizeof cur, "%lld", e->seq);
+    if ((rc = wire_request_header(req, "lyrebird-cursor", cur)))
+      return rc;
+  }
   sodium_memzero(sig, sizeof sig);
   sodium_memzero(old, sizeof old);
   return LB_OK;
