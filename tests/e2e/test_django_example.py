@@ -261,9 +261,9 @@ def test_django_example(server, app, tmp_path, run_cli):
     # 4. The app is down while two replies come in; lyrebird retries each
     # until it is back, and each is stored once.
     app.stop()
-    later = [unique("Still sore"), unique("Photo from today")]
+    later, late_photo = [unique("Still sore"), unique("Photo from today")], make_png(6, 6)
     server.handset_send(JORDAN, later[0])
-    server.handset_send(JORDAN, later[1], media=[("image/png", make_png(6, 6))])
+    server.handset_send(JORDAN, later[1], media=[("image/png", late_photo)])
 
     def failed_attempt():
         return [d for d in deliveries(server, app.endpoint)
@@ -289,7 +289,23 @@ def test_django_example(server, app, tmp_path, run_cli):
     assert first[0] == "retrying" and first[-1] == "delivered", first
     page = app.get("/patients/%s/" % JORDAN).text
     assert all(t in page for t in later)
-    assert len(re.findall(r'<img src="/attachments/\d+"', page)) == 2
+    img = re.findall(r'<img src="/attachments/(\d+)"', page)
+    assert len(img) == 2, page
+
+    # Looked at after its download_url expired, the photo comes from the
+    # API with the key (media:read) instead.
+    db = sqlite3.connect(app.db_path, timeout=10)
+    with db:
+        db.execute("UPDATE messaging_attachment SET download_expires_at = "
+                   "'2000-01-01 00:00:00' WHERE id = ?", (img[1],))
+    db.close()
+    api_get = '"method":"GET","route":"/api/v1/media/{id}","status":200'
+    n = server.stderr().count(api_get)
+    r = app.get("/attachments/" + img[1])
+    assert r.status_code == 200, r.text
+    assert same_png(r.content, late_photo)
+    wait_for(lambda: server.stderr().count(api_get) == n + 1, timeout=5,
+             desc="lyrebird's access log to show GET /api/v1/media/{id}")
     log = tail(app.log_path, 10 ** 7)
     assert not re.search(r'" 5\d\d \d', log), "the app answered 5xx:\n" + log[-6000:]
 
