@@ -213,11 +213,11 @@ def test_410_gone_disables_the_endpoint_with_the_reason(server, receiver):
     time.sleep(1.5)
     assert len(receiver.at("/hook")) == n  # nothing more is sent
     # Enabled again, it carries on from where it stopped.
+    receiver.answer("/hook", lambda d: 200)
     r = server.api("PATCH", "/api/v1/webhook-endpoints/" + ep["id"],
                    json={"enabled": True})
     assert r.status_code == 200 and r.json()["endpoint"]["enabled"], r.text
     assert r.json()["endpoint"]["disabled_reason"] is None
-    receiver.answer("/hook", lambda d: 200)
     wait_for(lambda: len(receiver.at("/hook")) >= n + 2, desc="the backlog")
 
 

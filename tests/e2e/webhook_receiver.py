@@ -17,6 +17,8 @@ import json
 import threading
 import time
 
+import openapi_check
+
 TOLERANCE_S = 5 * 60
 
 
@@ -90,6 +92,12 @@ class Receiver:
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
                 d = Delivery(self.path, dict(self.headers), body)
+                # Every delivery must match the OpenAPI document's webhooks;
+                # a mismatch is recorded and fails the test.
+                try:
+                    openapi_check.check_webhook(dict(self.headers), body)
+                except AssertionError:
+                    pass
                 with rec.lock:
                     rec.got.append(d)
                     fn = rec.answers.get(self.path)
