@@ -5,7 +5,9 @@
  *   POST /ep/N         a delivery for endpoint N (0..7): answered 200 "{}"
  *                      once the whole body is in
  *   PUT  /_secret/N    body: endpoint N's signing secret (whsec_...)
- *   GET  /_stats       {"received":..,"bad_signature":..,"connections":..}
+ *   GET  /_stats       {"received":..,"dropped":..,"bad_signature":..,
+ *                      "connections":..}: connections is how many
+ *                      connections carried deliveries (lyrebird's reuse)
  *   GET  /_dump?from=K the records from the K-th on, one a line:
  *                      EP RECV_US EVENT_AT_MS CREATED_AT_MS SIG_OK WEBHOOK_ID
  *   GET  /healthz      200
@@ -166,9 +168,16 @@ static void record(struct MHD_Connection *conn, int ep, struct req *rq)
       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "webhook-timestamp");
   const char *sig =
       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "webhook-signature");
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  int *seen = ci ? ci->socket_context : NULL;
   int ok = verify(ep, id, ts, sig, rq);
   size_t k = atomic_fetch_add(&n_recv, 1);
   struct record *r;
+  if (seen && !*seen) { /* the first delivery on this connection */
+    *seen = 1;
+    atomic_fetch_add(&n_conn, 1);
+  }
   if (ok == 0)
     atomic_fetch_add(&n_bad_sig, 1);
   if (k >= records_max) {
@@ -356,14 +365,19 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
   }
 }
 
+/* Each connection's flag: has it carried a delivery (a connection is
+ * served by one thread at a time). */
 static void connected(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                       enum MHD_ConnectionNotificationCode toe)
 {
   (void)cls;
   (void)conn;
-  (void)socket_ctx;
-  if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-    atomic_fetch_add(&n_conn, 1);
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    *socket_ctx = calloc(1, sizeof(int));
+  } else {
+    free(*socket_ctx);
+    *socket_ctx = NULL;
+  }
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
