@@ -1,6 +1,6 @@
 -- wrk script for bench/webhooks: bench/ingest.lua's requests, at a set rate.
 --
---   wrk -t THREADS -c CONNS ... -s bench/webhooks.lua URL -- PREFIX RATE THREADS
+--   wrk -t THREADS ... -s bench/webhooks.lua URL -- PREFIX RATE THREADS
 --
 -- PREFIX.<k> are the files of bench/gen_requests.py --threads THREADS, as
 -- for bench/ingest.lua. RATE is the total requests per second over all
