@@ -5,9 +5,10 @@
  *
  * An endpoint's state is in the store (its cursor, the attempts on the
  * next event, when to try again, since when it fails); the worker keeps
- * a copy and a read-ahead of the log for each, and writes every attempt
- * with the state after it in one transaction -- only while the cursor is
- * still what it read, so a replay or an edit made meanwhile wins.
+ * a copy and a read-ahead of the log for each. It writes attempts with
+ * the state after them in batches, off its own thread (see "writing
+ * progress" below) -- a state only while the endpoint's rewinds count is
+ * still the one it read, so a replay made meanwhile wins.
  *
  * An attempt: the envelope {"type", "timestamp", "data"} with short-lived
  * signed URLs for the media, signed as Standard Webhooks v1 with the
@@ -36,14 +37,24 @@
 #define RELOAD_MS 1000    /* endpoints re-read (other processes edit them) */
 #define POLL_MS 1000      /* the log re-read (other processes append) */
 #define BODY_MAX (512u * 1024)
+#define BATCH_MAX 1024 /* attempts written in one transaction */
+#define FLUSH_MS 50    /* delivered attempts wait at most this long */
 #define RESPONSE_MAX 4096 /* bytes of a receiver's answer read */
+#define STOP_WAIT_MS 2000 /* a clean stop waits this long for answers */
+
+struct job;
 
 struct ep_run {
   int used;  /* the slot holds an endpoint */
   int seen;  /* in the latest list */
   int busy;  /* an attempt is in flight */
   int idle;  /* caught up: nothing to send until new events */
-  struct webhook_endpoint ep;
+  int dirty; /* its progress is not written yet */
+  int gone;  /* removed while in flight */
+  int has_later;
+  char disabling[256]; /* why it was disabled: written with the progress */
+  long long disable_job; /* the job that writes it */
+  struct webhook_endpoint ep, later; /* later: edited while in flight */
   struct event_row cur; /* in flight: payload owned */
   int64_t started;      /* ms */
   struct event_row ahead[AHEAD];
@@ -56,7 +67,13 @@ struct webhooks {
   atomic_int stop, events, edits;
   struct http_multi *hm;
   struct ep_run eps[GW_WEBHOOKS_MAX];
-  int64_t reloaded_at, polled_at;
+  int64_t reloaded_at, polled_at, flushed_at;
+  struct job *pending; /* attempts not yet sent to the store */
+  pthread_mutex_t mu;            /* in_flight */
+  pthread_cond_t cv;
+  int in_flight; /* batches sent, not yet committed */
+  long long jobs; /* batches sent (the worker's) */
+  atomic_llong committed; /* the last batch committed */
 };
 
 /* ---- one attempt's request (also lyrebird webhook test) ---------------- */
@@ -183,6 +200,28 @@ static enum lb_err on_ahead(void *arg, const struct event_row *e)
   return LB_OK;
 }
 
+/* Takes what people change from the stored row; the delivery state only
+ * when it was replayed (rewinds moved) or enabled again. The worker's own
+ * progress may be ahead of the row (it is written in batches). */
+static void adopt(struct webhooks *w, struct ep_run *r,
+                  const struct webhook_endpoint *e)
+{
+  struct webhook_endpoint keep = r->ep;
+  int enabled_again = e->enabled && !keep.enabled;
+  if (enabled_again && r->disable_job > atomic_load(&w->committed))
+    return; /* our own disabling is not written yet: the row is behind */
+  r->ep = *e;
+  if (e->rewinds == keep.rewinds && !enabled_again) {
+    r->ep.cursor = keep.cursor;
+    r->ep.attempts = keep.attempts;
+    r->ep.next_at = keep.next_at;
+    r->ep.failing_since = keep.failing_since;
+  } else {
+    ahead_drop(r);
+  }
+  r->idle = 0;
+}
+
 static enum lb_err reload_one(void *arg, const struct webhook_endpoint *e)
 {
   struct webhooks *w = arg;
@@ -200,12 +239,12 @@ static enum lb_err reload_one(void *arg, const struct webhook_endpoint *e)
     r->ep = *e;
   }
   r->seen = 1;
-  if (r->busy)
-    return LB_OK; /* its result will be written against the cursor read */
-  if (e->cursor != r->ep.cursor)
-    ahead_drop(r); /* replayed, or moved by another node */
-  r->ep = *e;
-  r->idle = 0;
+  if (r->busy) { /* taken when its attempt ends */
+    r->later = *e;
+    r->has_later = 1;
+    return LB_OK;
+  }
+  adopt(w, r, e);
   return LB_OK;
 }
 
@@ -220,8 +259,168 @@ static void reload(struct webhooks *w)
     return;
   }
   for (int i = 0; i < GW_WEBHOOKS_MAX; i++)
-    if (w->eps[i].used && !w->eps[i].seen && !w->eps[i].busy)
-      run_release(&w->eps[i]); /* removed */
+    if (w->eps[i].used && !w->eps[i].seen) {
+      if (w->eps[i].busy)
+        w->eps[i].gone = 1; /* removed: dropped when its attempt ends */
+      else
+        run_release(&w->eps[i]);
+    }
+}
+
+/* ---- writing progress --------------------------------------------------
+ *
+ * Delivered events are written in batches, without waiting for the commit:
+ * the next event goes at once, and one transaction carries many attempts.
+ * After a crash the stored cursor may lag by a batch: those events are sent
+ * again, with their ids (receivers dedupe on webhook-id). Failures and
+ * disablings are written at once, and in order behind the batches. */
+
+static void progress_of(const struct ep_run *r, struct webhook_progress *p)
+{
+  memset(p, 0, sizeof *p);
+  str_copy(p->endpoint_id, sizeof p->endpoint_id, r->ep.id);
+  p->rewinds = r->ep.rewinds;
+  p->cursor = r->ep.cursor;
+  p->attempts = r->ep.attempts;
+  p->next_at = r->ep.next_at;
+  p->failing_since = r->ep.failing_since;
+}
+
+/* A batch on its way to the store. */
+struct job {
+  struct webhook_batch b;
+  struct webhooks *w;
+  long long seq; /* jobs commit in the order they are sent */
+};
+
+static enum lb_err batch_tx(struct store_tx *tx, void *arg)
+{
+  struct job *j = arg;
+  return store_tx_webhook_batch(tx, &j->b);
+}
+
+static void job_free(struct job *j)
+{
+  free(j->b.attempts);
+  free(j->b.progress);
+  free(j);
+}
+
+static void batch_done(void *arg, enum lb_err rc)
+{
+  struct job *j = arg;
+  struct webhooks *w = j->w;
+  if (rc)
+    log_error("webhook.record",
+              "cannot record %zu delivery attempts: %s; their events may be "
+              "sent again after a restart",
+              j->b.n_attempts, lb_strerror(rc));
+  if (rc || j->b.stale)
+    atomic_store(&w->edits, 1); /* read the endpoints again */
+  atomic_store(&w->committed, j->seq);
+  job_free(j);
+  pthread_mutex_lock(&w->mu);
+  w->in_flight--;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+  http_multi_wakeup(w->hm);
+}
+
+/* The batch being filled, made when there is none. NULL: out of memory. */
+static struct job *pending(struct webhooks *w)
+{
+  struct job *j = w->pending;
+  if (j)
+    return j;
+  if (!(j = calloc(1, sizeof *j)) ||
+      !(j->b.attempts = calloc(BATCH_MAX, sizeof *j->b.attempts)) ||
+      !(j->b.progress = calloc(GW_WEBHOOKS_MAX, sizeof *j->b.progress))) {
+    if (j)
+      job_free(j);
+    log_error("webhook.record", "out of memory: attempts go unrecorded");
+    return NULL;
+  }
+  j->w = w;
+  w->pending = j;
+  return j;
+}
+
+static void flush(struct webhooks *w, int wait);
+
+/* Queues attempt a for the next batch (a full batch is sent first). */
+static void note_attempt(struct webhooks *w, const struct webhook_attempt *a)
+{
+  struct job *j = pending(w);
+  if (j && j->b.n_attempts == BATCH_MAX) {
+    flush(w, 0);
+    j = pending(w);
+  }
+  if (j)
+    j->b.attempts[j->b.n_attempts++] = *a;
+}
+
+/* A batch that never reached the store: its endpoints' state is written
+ * with the next one (the attempts themselves are lost, and logged). */
+static void unsent(struct webhooks *w, const struct job *j)
+{
+  for (size_t k = 0; k < j->b.n_progress; k++) {
+    const struct webhook_progress *p = &j->b.progress[k];
+    for (int i = 0; i < GW_WEBHOOKS_MAX; i++) {
+      struct ep_run *r = &w->eps[i];
+      if (!r->used || strcmp(r->ep.id, p->endpoint_id) != 0)
+        continue;
+      r->dirty = 1;
+      if (p->disable_reason[0] && !r->disabling[0])
+        str_copy(r->disabling, sizeof r->disabling, p->disable_reason);
+    }
+  }
+}
+
+/* Sends the pending batch: the attempts, and the state of every endpoint
+ * whose progress is not yet written (with its disabling, if any). 'wait':
+ * until everything sent so far has committed. */
+static void flush(struct webhooks *w, int wait)
+{
+  struct job *j = w->pending;
+  enum lb_err rc;
+  for (int i = 0; i < GW_WEBHOOKS_MAX; i++) {
+    struct ep_run *r = &w->eps[i];
+    struct webhook_progress *p;
+    if (!r->used || !r->dirty || (!j && !(j = pending(w))))
+      continue;
+    p = &j->b.progress[j->b.n_progress++];
+    progress_of(r, p);
+    str_copy(p->disable_reason, sizeof p->disable_reason, r->disabling);
+    if (r->disabling[0])
+      r->disable_job = w->jobs + 1; /* this job, numbered below */
+    r->disabling[0] = '\0';
+    r->dirty = 0;
+  }
+  if (j) {
+    j->seq = ++w->jobs;
+    w->pending = NULL;
+    pthread_mutex_lock(&w->mu);
+    w->in_flight++;
+    pthread_mutex_unlock(&w->mu);
+    if ((rc = store_write_async(w->gw->store, batch_tx, j, batch_done, j))) {
+      log_error("webhook.record",
+                "cannot record %zu delivery attempts: %s; their events may "
+                "be sent again after a restart",
+                j->b.n_attempts, lb_strerror(rc));
+      unsent(w, j);
+      job_free(j);
+      pthread_mutex_lock(&w->mu);
+      w->in_flight--;
+      pthread_mutex_unlock(&w->mu);
+    }
+  }
+  w->flushed_at = clock_mono_ms();
+  if (wait) {
+    pthread_mutex_lock(&w->mu);
+    while (w->in_flight)
+      pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+  }
 }
 
 /* The next event r wants: 1 with *out (borrowed from the read-ahead); 0
@@ -230,7 +429,6 @@ static void reload(struct webhooks *w)
 static int next_event(struct webhooks *w, struct ep_run *r,
                       const struct event_row **out)
 {
-  long long skip_to = 0;
   int more = 0;
   for (int round = 0; round < 4; round++) {
     while (r->pos < r->n_ahead) {
@@ -243,14 +441,14 @@ static int next_event(struct webhooks *w, struct ep_run *r,
         *out = e;
         return 1;
       }
-      skip_to = e->seq;
+      r->ep.cursor = e->seq; /* not wanted: passed over */
+      r->dirty = 1;
       r->pos++;
     }
     ahead_drop(r);
     {
-      long long from = skip_to > r->ep.cursor ? skip_to : r->ep.cursor;
-      enum lb_err rc =
-          store_events_after(w->gw->store, from, AHEAD, on_ahead, r);
+      enum lb_err rc = store_events_after(w->gw->store, r->ep.cursor, AHEAD,
+                                          on_ahead, r);
       if (rc && rc != LB_ETOOBIG) {
         log_warn("webhook.read", "cannot read the event log: %s",
                  lb_strerror(rc));
@@ -261,13 +459,6 @@ static int next_event(struct webhooks *w, struct ep_run *r,
         break;
       more = r->n_ahead == AHEAD;
     }
-  }
-  if (skip_to > r->ep.cursor) {
-    struct webhook_progress p = {r->ep.cursor,    skip_to,
-                                 r->ep.attempts,  r->ep.next_at,
-                                 r->ep.failing_since, NULL};
-    if (store_webhook_record(w->gw->store, NULL, r->ep.id, &p) == LB_OK)
-      r->ep.cursor = skip_to;
   }
   return more ? -1 : 0;
 }
@@ -323,14 +514,12 @@ static void on_done(void *arg, const struct http_multi_result *res)
   struct ep_run *r = res->tag;
   const struct config *c = w->gw->cfg;
   struct webhook_attempt a;
-  struct webhook_progress p;
-  char reason[256], t[LB_ISO8601_LEN];
+  char reason[256] = "", t[LB_ISO8601_LEN];
   int64_t now = clock_now_ms();
   int ok = res->err == LB_OK && res->status >= 200 && res->status < 300;
-  enum lb_err rc;
 
   memset(&a, 0, sizeof a);
-  memset(&p, 0, sizeof p);
+  str_copy(a.endpoint_id, sizeof a.endpoint_id, r->ep.id);
   str_copy(a.event_id, sizeof a.event_id, r->cur.id);
   str_copy(a.event_type, sizeof a.event_type, r->cur.type);
   a.attempt = r->ep.attempts + 1;
@@ -345,11 +534,13 @@ static void on_done(void *arg, const struct http_multi_result *res)
                  ? ": redirects are not followed; set the endpoint's url to "
                    "where it points"
                  : "");
-  p.expect_cursor = r->ep.cursor;
-  p.cursor = r->ep.cursor;
+  r->busy = 0;
   if (ok) {
     str_copy(a.outcome, sizeof a.outcome, "delivered");
-    p.cursor = r->cur.seq;
+    r->ep.cursor = r->cur.seq;
+    r->ep.attempts = 0;
+    r->ep.next_at = 0;
+    r->ep.failing_since = 0;
   } else if (res->err == LB_OK && res->status == 410) {
     str_copy(a.outcome, sizeof a.outcome, "disabled");
     clock_iso8601(now, t, sizeof t);
@@ -357,52 +548,49 @@ static void on_done(void *arg, const struct http_multi_result *res)
              "the receiver answered 410 Gone at %s: it asked for no more "
              "events",
              t);
-    p.attempts = r->ep.attempts;
-    p.next_at = r->ep.next_at;
-    p.failing_since = r->ep.failing_since ? r->ep.failing_since : now;
-    p.disable_reason = reason;
+    if (!r->ep.failing_since)
+      r->ep.failing_since = now;
   } else {
     int failed = r->ep.attempts + 1;
-    p.failing_since = r->ep.failing_since ? r->ep.failing_since : r->started;
-    if (now - p.failing_since >= c->events_disable_after_ms) {
-      clock_iso8601(p.failing_since, t, sizeof t);
+    if (!r->ep.failing_since)
+      r->ep.failing_since = r->started;
+    if (now - r->ep.failing_since >= c->events_disable_after_ms) {
+      clock_iso8601(r->ep.failing_since, t, sizeof t);
       snprintf(reason, sizeof reason,
                "every delivery has failed since %s (the last: %.120s)", t,
                a.error);
       str_copy(a.outcome, sizeof a.outcome, "disabled");
-      p.attempts = failed;
-      p.next_at = now;
-      p.disable_reason = reason;
+      r->ep.attempts = failed;
+      r->ep.next_at = now;
     } else if ((size_t)failed > c->events_retry_n) {
       str_copy(a.outcome, sizeof a.outcome, "dead");
-      p.cursor = r->cur.seq; /* dead-lettered: the next one goes */
-      p.next_at = now;
+      r->ep.cursor = r->cur.seq; /* dead-lettered: the next one goes */
+      r->ep.attempts = 0;
+      r->ep.next_at = now;
     } else {
       str_copy(a.outcome, sizeof a.outcome, "retrying");
-      p.attempts = failed;
-      p.next_at = now + backoff(c, failed, res->retry_after_s);
+      r->ep.attempts = failed;
+      r->ep.next_at = now + backoff(c, failed, res->retry_after_s);
     }
   }
   if (!ok)
     log_warn("webhook.attempt", "event %s to endpoint %s: %s (%s)",
              r->cur.id, r->ep.id, a.error, a.outcome);
-  rc = store_webhook_record(w->gw->store, &a, r->ep.id, &p);
-  r->busy = 0;
-  if (rc == LB_OK) {
-    r->ep.cursor = p.cursor;
-    r->ep.attempts = p.attempts;
-    r->ep.next_at = p.next_at;
-    r->ep.failing_since = p.failing_since;
-    if (p.disable_reason) {
-      r->ep.enabled = 0;
-      log_warn("webhook.disabled", "endpoint %s: %s", r->ep.id, reason);
-    }
-  } else {
-    if (rc != LB_ECONFLICT)
-      log_error("webhook.record", "cannot record a delivery to %s: %s",
-                r->ep.id, lb_strerror(rc));
-    atomic_store(&w->edits, 1); /* read it again */
+  note_attempt(w, &a);
+  r->dirty = 1;
+  if (reason[0]) {
+    r->ep.enabled = 0;
+    str_copy(r->disabling, sizeof r->disabling, reason);
+    log_warn("webhook.disabled", "endpoint %s: %s", r->ep.id, reason);
   }
+  if (!ok)
+    flush(w, 0); /* failures are rare: written at once, in order */
+  if (r->has_later) { /* edited while in flight */
+    r->has_later = 0;
+    adopt(w, r, &r->later);
+  }
+  if (r->gone)
+    run_release(r);
 }
 
 static void *worker_main(void *arg)
@@ -436,11 +624,38 @@ static void *worker_main(void *arg)
           wait = 0; /* more of the log to look at */
       }
     }
+    if (w->pending && (w->pending->b.n_attempts >= BATCH_MAX / 2 ||
+                       clock_mono_ms() - w->flushed_at >= FLUSH_MS))
+      flush(w, 0);
+    else if (w->pending && wait > FLUSH_MS)
+      wait = FLUSH_MS;
+    if (!w->pending) {
+      int dirty = 0;
+      for (int i = 0; i < GW_WEBHOOKS_MAX && !dirty; i++)
+        dirty = w->eps[i].used && w->eps[i].dirty;
+      if (dirty && clock_mono_ms() - w->flushed_at >= FLUSH_MS)
+        flush(w, 0);
+      else if (dirty && wait > FLUSH_MS)
+        wait = FLUSH_MS;
+    }
     if (atomic_load(&w->events) || atomic_load(&w->edits))
       wait = 0;
     if (http_multi_run(w->hm, (int)(wait > 0 ? wait : 0), on_done, w))
       log_warn("webhook.poll", "the transfer loop failed; going on");
   }
+  /* A clean stop lets the attempts in flight finish (briefly), so their
+   * events are not sent again after the restart, and writes what was
+   * delivered before the store closes. */
+  for (int64_t until = clock_mono_ms() + STOP_WAIT_MS;
+       clock_mono_ms() < until;) {
+    int busy = 0;
+    for (int i = 0; i < GW_WEBHOOKS_MAX && !busy; i++)
+      busy = w->eps[i].used && w->eps[i].busy;
+    if (!busy ||
+        http_multi_run(w->hm, (int)(until - clock_mono_ms()), on_done, w))
+      break;
+  }
+  flush(w, 1);
   return NULL;
 }
 
@@ -457,6 +672,9 @@ enum lb_err gw_webhooks_start(struct gateway *gw)
   atomic_init(&w->stop, 0);
   atomic_init(&w->events, 1);
   atomic_init(&w->edits, 1);
+  atomic_init(&w->committed, 0);
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->cv, NULL);
   if ((rc = http_multi_new(&mo, &w->hm))) {
     free(w);
     return rc;
@@ -501,6 +719,8 @@ void gw_webhooks_stop(struct gateway *gw)
   http_multi_free(w->hm);
   for (int i = 0; i < GW_WEBHOOKS_MAX; i++)
     run_release(&w->eps[i]);
+  pthread_cond_destroy(&w->cv);
+  pthread_mutex_destroy(&w->mu);
   free(w);
   gw->webhooks = NULL;
 }
@@ -517,6 +737,11 @@ static void test_done(void *arg, const struct http_multi_result *res)
   struct test_wait *t = arg;
   t->res = *res;
   t->done = 1;
+}
+
+static enum lb_err test_record_tx(struct store_tx *tx, void *arg)
+{
+  return store_tx_webhook_batch(tx, arg);
 }
 
 enum lb_err gw_webhook_test(struct gateway *gw, const char *id,
@@ -574,7 +799,11 @@ enum lb_err gw_webhook_test(struct gateway *gw, const char *id,
   str_copy(out->outcome, sizeof out->outcome,
            out->error[0] ? "failed" : "delivered");
   /* On the endpoint's record; its cursor and state do not move. */
-  rc = store_webhook_record(gw->store, out, ep.id, NULL);
+  str_copy(out->endpoint_id, sizeof out->endpoint_id, ep.id);
+  {
+    struct webhook_batch b = {out, 1, NULL, 0, 0};
+    rc = store_write(gw->store, test_record_tx, &b);
+  }
 out:
   http_multi_free(hm);
   wire_request_release(&req);

@@ -255,6 +255,11 @@ static const char *const migrations[] = {
     /* The seq of the message's latest event: the changes feed. */
     "ALTER TABLE messages ADD COLUMN change_seq BIGINT;"
     "CREATE INDEX messages_change_seq ON messages(change_seq);",
+
+    /* 9: a replay's fence. The webhook worker writes an endpoint's progress
+     * only while this is still the count it read. */
+    "ALTER TABLE webhook_endpoints ADD COLUMN rewinds INTEGER NOT NULL "
+    "DEFAULT 0;",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -531,6 +531,7 @@ struct webhook_endpoint {
   int attempts;          /* on the event after the cursor */
   int64_t next_at;       /* ms: not before */
   int64_t failing_since; /* ms: every delivery since has failed; 0 */
+  int rewinds;           /* replays so far: the worker's fence */
   int64_t created_at, updated_at;
 };
 
@@ -569,21 +570,28 @@ struct webhook_attempt {
   char outcome[16]; /* delivered, retrying, dead, disabled */
 };
 
-/* The worker's record of one attempt (a->id is filled in; NULL: none, the
- * cursor only moves past events the endpoint does not want) and the
- * endpoint's state after it, in one transaction -- applied only while the
- * endpoint's cursor is still 'expect_cursor' (a replay or an edit since
- * wins: LB_ECONFLICT, and only the attempt is kept). A disable comes with
- * its reason (NULL: stays enabled). */
+/* What the worker writes: attempts, and endpoints' state after them. A
+ * state is applied only while the endpoint's rewinds count is still the
+ * one the worker read (a replay since wins), and never to a removed
+ * endpoint; b->stale says some was not. A disable comes with its reason
+ * ("" stays as it is). */
 struct webhook_progress {
-  long long expect_cursor, cursor;
+  char endpoint_id[LB_WEBHOOK_ID_SIZE];
+  int rewinds;
+  long long cursor;
   int attempts;
   int64_t next_at, failing_since;
-  const char *disable_reason;
+  char disable_reason[256];
 };
-enum lb_err store_webhook_record(struct store *s, struct webhook_attempt *a,
-                                 const char *endpoint_id,
-                                 const struct webhook_progress *p);
+struct webhook_batch {
+  struct webhook_attempt *attempts; /* a->id is filled in */
+  size_t n_attempts;
+  struct webhook_progress *progress;
+  size_t n_progress;
+  int stale; /* out */
+};
+enum lb_err store_tx_webhook_batch(struct store_tx *tx,
+                                   struct webhook_batch *b);
 typedef enum lb_err (*store_attempt_cb)(void *arg,
                                         const struct webhook_attempt *a);
 /* The endpoint's newest 'limit' attempts, newest first. */

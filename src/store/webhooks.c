@@ -9,7 +9,7 @@
 #define EP_COLS                                                                \
   "id, url, description, events, enabled, disabled_reason, secret, "           \
   "old_secret, old_secret_until, cursor_seq, attempts, next_at, "              \
-  "failing_since, created_at, updated_at"
+  "failing_since, created_at, updated_at, rewinds"
 
 static void row_endpoint(struct dbst *st, struct webhook_endpoint *e)
 {
@@ -29,13 +29,14 @@ static void row_endpoint(struct dbst *st, struct webhook_endpoint *e)
   e->failing_since = db_int(st, 12);
   e->created_at = db_int(st, 13);
   e->updated_at = db_int(st, 14);
+  e->rewinds = (int)db_int(st, 15);
 }
 
 static enum lb_err add_tx(struct store_tx *tx, void *arg)
 {
   static const char sql[] =
       "INSERT INTO webhook_endpoints(" EP_COLS ") VALUES "
-      "(?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, 0, 0, NULL, ?, ?)";
+      "(?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, 0, 0, NULL, ?, ?, 0)";
   static const char last[] = "SELECT n FROM event_counter";
   const struct webhook_endpoint *e = arg;
   struct dbc *c = tx_conn(tx);
@@ -173,7 +174,8 @@ static enum lb_err rewind_tx(struct store_tx *tx, void *arg)
       "UPDATE webhook_endpoints SET attempts = CASE WHEN cursor_seq > ? THEN "
       "0 ELSE attempts END, next_at = CASE WHEN cursor_seq > ? THEN 0 ELSE "
       "next_at END, cursor_seq = CASE WHEN cursor_seq > ? THEN ? ELSE "
-      "cursor_seq END, updated_at = ? WHERE id = ? AND removed_at IS NULL";
+      "cursor_seq END, rewinds = rewinds + 1, updated_at = ? WHERE id = ? "
+      "AND removed_at IS NULL";
   struct remove_arg *a = arg;
   struct dbc *c = tx_conn(tx);
   return changed_one(c, DB_EXEC(c, sql, DB_INT(a->seq), DB_INT(a->seq),
@@ -188,14 +190,8 @@ enum lb_err store_webhook_rewind(struct store *s, const char *id,
   return db_write(s, rewind_tx, &a);
 }
 
-struct record_arg {
-  struct webhook_attempt *a;
-  const char *endpoint_id;
-  const struct webhook_progress *p;
-  int applied;
-};
-
-static enum lb_err record_tx(struct store_tx *tx, void *arg)
+enum lb_err store_tx_webhook_batch(struct store_tx *tx,
+                                   struct webhook_batch *b)
 {
   static const char ins[] =
       "INSERT INTO webhook_attempts(id, endpoint_id, event_id, event_type, "
@@ -203,47 +199,38 @@ static enum lb_err record_tx(struct store_tx *tx, void *arg)
       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   static const char upd[] =
       "UPDATE webhook_endpoints SET cursor_seq = ?, attempts = ?, next_at = "
-      "?, failing_since = ?, enabled = CASE WHEN ? = 1 THEN 0 ELSE enabled "
-      "END, disabled_reason = CASE WHEN ? = 1 THEN ? ELSE disabled_reason "
-      "END, updated_at = ? WHERE id = ? AND cursor_seq = ? AND removed_at IS "
-      "NULL";
-  struct record_arg *r = arg;
-  struct webhook_attempt *a = r->a;
-  const struct webhook_progress *p = r->p;
+      "?, failing_since = ?, updated_at = ? WHERE id = ? AND rewinds = ? AND "
+      "removed_at IS NULL";
+  static const char off[] =
+      "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, "
+      "updated_at = ? WHERE id = ? AND removed_at IS NULL";
   struct dbc *c = tx_conn(tx);
-  int disable = p && p->disable_reason;
-  enum lb_err rc;
-  if (a) {
+  int64_t now = clock_now_ms();
+  enum lb_err rc = LB_OK;
+  b->stale = 0;
+  for (size_t i = 0; i < b->n_attempts && !rc; i++) {
+    struct webhook_attempt *a = &b->attempts[i];
     id_new(a->id);
-    if ((rc = DB_EXEC(c, ins, DB_TEXT(a->id), DB_TEXT(r->endpoint_id),
-                      DB_TEXT(a->event_id), DB_TEXT(a->event_type),
-                      DB_INT(a->attempt), DB_INT(a->at),
-                      a->status ? DB_INT(a->status) : DB_NULL,
-                      DB_TEXT0(a->error), DB_INT(a->duration_ms),
-                      DB_TEXT(a->outcome))))
-      return rc;
+    rc = DB_EXEC(c, ins, DB_TEXT(a->id), DB_TEXT(a->endpoint_id),
+                 DB_TEXT(a->event_id), DB_TEXT(a->event_type),
+                 DB_INT(a->attempt), DB_INT(a->at),
+                 a->status ? DB_INT(a->status) : DB_NULL, DB_TEXT0(a->error),
+                 DB_INT(a->duration_ms), DB_TEXT(a->outcome));
   }
-  if (!p)
-    return LB_OK;
-  if ((rc = DB_EXEC(c, upd, DB_INT(p->cursor), DB_INT(p->attempts),
-                    DB_INT(p->next_at),
-                    p->failing_since ? DB_INT(p->failing_since) : DB_NULL,
-                    DB_INT(disable), DB_INT(disable),
-                    DB_TEXT(p->disable_reason), DB_INT(clock_now_ms()),
-                    DB_TEXT(r->endpoint_id), DB_INT(p->expect_cursor))))
-    return rc;
-  r->applied = db_changes(c) > 0;
-  return LB_OK;
-}
-
-enum lb_err store_webhook_record(struct store *s, struct webhook_attempt *a,
-                                 const char *endpoint_id,
-                                 const struct webhook_progress *p)
-{
-  struct record_arg r = {a, endpoint_id, p, 0};
-  enum lb_err rc = db_write(s, record_tx, &r);
-  if (!rc && p && !r.applied)
-    return LB_ECONFLICT;
+  for (size_t i = 0; i < b->n_progress && !rc; i++) {
+    const struct webhook_progress *p = &b->progress[i];
+    if ((rc = DB_EXEC(c, upd, DB_INT(p->cursor), DB_INT(p->attempts),
+                      DB_INT(p->next_at),
+                      p->failing_since ? DB_INT(p->failing_since) : DB_NULL,
+                      DB_INT(now), DB_TEXT(p->endpoint_id),
+                      DB_INT(p->rewinds))))
+      break;
+    if (!db_changes(c))
+      b->stale = 1;
+    if (p->disable_reason[0])
+      rc = DB_EXEC(c, off, DB_TEXT(p->disable_reason), DB_INT(now),
+                   DB_TEXT(p->endpoint_id));
+  }
   return rc;
 }
 

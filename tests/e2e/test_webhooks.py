@@ -425,6 +425,51 @@ def test_events_survive_a_crash_after_the_commit(server, receiver):
     verify(secret, got[-1].headers, got[-1].body)
 
 
+def test_a_clean_restart_sends_no_delivered_event_again(server, receiver):
+    # Delivered events are recorded in batches; a clean stop writes the
+    # last one, so the receiver sees each event once across the restart.
+    add_endpoint(server, receiver.url(), events=["message.received"])
+    texts = [unique("batch %d" % i) for i in range(15)]
+    for t in texts:
+        server.handset_send(PRIYA, t)
+    wait_for(lambda: all(received_text(receiver, t) for t in texts),
+             desc="every reply delivered")
+    server.restart()
+    last = unique("after the restart")
+    server.handset_send(PRIYA, last)
+    wait_for(lambda: received_text(receiver, last), desc="the next reply")
+    time.sleep(0.5)
+    ids = [d.id for d in receiver.at("/hook", "message.received")]
+    assert len(ids) == len(set(ids)) == len(texts) + 1, ids
+
+
+def test_a_crash_after_deliveries_loses_none_and_resends_with_the_ids(
+        server, receiver):
+    ep, secret = add_endpoint(server, receiver.url(),
+                              events=["message.received"])
+    texts = [unique("crash %d" % i) for i in range(15)]
+    for t in texts:
+        server.handset_send(PRIYA, t)
+    wait_for(lambda: all(received_text(receiver, t) for t in texts),
+             desc="every reply delivered")
+    server._kill()  # the newest batch of attempts may not be written
+    server.start()
+    last = unique("after the crash")
+    server.handset_send(PRIYA, last)
+    wait_for(lambda: received_text(receiver, last), desc="the next reply")
+    for t in texts + [last]:
+        got = received_text(receiver, t)
+        # Sent again at most: the same id and the same signed body.
+        assert len({d.id for d in got}) == 1, got
+        assert len({d.body for d in got}) == 1, got
+        verify(secret, got[-1].headers, got[-1].body)
+    last_id = received_text(receiver, last)[0].id
+    wait_for(lambda: any(a["event_id"] == last_id and
+                         a["outcome"] == "delivered"
+                         for a in deliveries(server, ep["id"])),
+             desc="the delivery recorded (in its batch)")
+
+
 def test_a_duplicate_inbound_emits_nothing(server, receiver):
     add_endpoint(server, receiver.url(), events=["message.received"])
     text = unique("once")
