@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "gateway/team.h"
 #include "util/clock.h"
 #include "util/err.h"
 
@@ -37,6 +38,7 @@ static enum lb_err on_conv(void *arg, const struct conversation_row *row)
   } else {
     json_object_set_new(o, "opt_out", json_null());
   }
+  gw_team_json_set(o, row->state, row->assigned_to);
   json_object_set_new(o, "last_message",
                       row->has_last ? gw_message_json(l->a->gw, &row->last, 0)
                                     : json_null());
@@ -96,10 +98,49 @@ static enum lb_err search_param(struct http_req *r, char *out, size_t n)
   return LB_OK;
 }
 
+/* ?state=open|done|all (open when absent) and ?assigned=mine|unassigned|
+ * all (all when absent): replies 400 and returns LB_EINVAL when bad. "mine"
+ * is the signed-in staff member's; an API key has no "mine". */
+static enum lb_err team_filter(struct http_req *r, struct conv_filter *f)
+{
+  const char *state = http_query(r, "state");
+  const char *assigned = http_query(r, "assigned");
+  f->state = "open";
+  f->assigned = NULL;
+  if (state && strcmp(state, "all") == 0)
+    f->state = NULL;
+  else if (state && strcmp(state, "open") && strcmp(state, "done")) {
+    http_reply_error(r, 400, "invalid_request", "state is open, done or all");
+    return LB_EINVAL;
+  } else if (state)
+    f->state = state;
+  if (!assigned || strcmp(assigned, "all") == 0)
+    return LB_OK;
+  if (strcmp(assigned, "unassigned") == 0) {
+    f->assigned = "";
+    return LB_OK;
+  }
+  if (strcmp(assigned, "mine")) {
+    http_reply_error(r, 400, "invalid_request",
+                     "assigned is mine, unassigned or all");
+    return LB_EINVAL;
+  }
+  if (r->who.kind != PRINCIPAL_SESSION) {
+    http_reply_error(r, 400, "invalid_request",
+                     "assigned=mine needs a signed-in staff member; an API "
+                     "key is no one's, so ask for assigned=all or "
+                     "unassigned, or filter on assigned_to yourself");
+    return LB_EINVAL;
+  }
+  f->assigned = r->who.username;
+  return LB_OK;
+}
+
 void h_conversations_list(void *cls, struct http_req *r)
 {
   struct api *a = cls;
   struct list_ctx l = {a, json_array()};
+  struct conv_filter f;
   char q[101];
   int limit;
   enum lb_err rc, bad_limit = limit_param(r, 100, &limit);
@@ -114,7 +155,11 @@ void h_conversations_list(void *cls, struct http_req *r)
     http_reply_error(r, 400, "invalid_request", "limit must be 1 to 200");
     return;
   }
-  rc = store_conversations(a->store, a->cfg->number, q, limit, on_conv, &l);
+  if (team_filter(r, &f)) {
+    json_decref(l.arr);
+    return;
+  }
+  rc = store_conversations(a->store, a->cfg->number, q, &f, limit, on_conv, &l);
   if (rc) {
     json_decref(l.arr);
     api_store_error(r, rc);
@@ -131,11 +176,51 @@ static enum lb_err on_msg(void *arg, const struct message *m)
              : LB_OK;
 }
 
+/* Puts the notes written in the span of this page of messages among them,
+ * by id (both sort by time): after the page's oldest message when the page
+ * is full (earlier notes come with the earlier page), before 'before'. */
+static enum lb_err merge_notes(struct api *a, const char *patient,
+                               const char *before, int limit, json_t *msgs)
+{
+  size_t n = json_array_size(msgs), i = 0;
+  const char *after = NULL;
+  json_t *notes = json_array(), *merged = json_array();
+  enum lb_err rc;
+  if (!notes || !merged) {
+    json_decref(notes);
+    json_decref(merged);
+    return LB_ENOMEM;
+  }
+  if (n == (size_t)limit)
+    after = json_string_value(json_object_get(json_array_get(msgs, 0), "id"));
+  rc = api_thread_notes(a, patient, after, before, notes);
+  for (size_t k = 0; !rc && k < json_array_size(notes); k++) {
+    json_t *note = json_array_get(notes, k);
+    const char *nid = json_string_value(json_object_get(note, "id"));
+    for (; i < n; i++) {
+      json_t *m = json_array_get(msgs, i);
+      if (strcmp(json_string_value(json_object_get(m, "id")), nid) > 0)
+        break;
+      json_array_append(merged, m);
+    }
+    json_array_append(merged, note);
+  }
+  for (; !rc && i < n; i++)
+    json_array_append(merged, json_array_get(msgs, i));
+  if (!rc) {
+    json_array_clear(msgs);
+    json_array_extend(msgs, merged);
+  }
+  json_decref(notes);
+  json_decref(merged);
+  return rc;
+}
+
 void h_conversation_messages(void *cls, struct http_req *r)
 {
   struct api *a = cls;
   char patient[LB_E164_SIZE];
-  const char *before = http_query(r, "before");
+  const char *before = http_query(r, "before"), *include;
   struct list_ctx l = {a, NULL};
   int limit;
   enum lb_err rc, bad_limit = limit_param(r, 50, &limit);
@@ -150,9 +235,16 @@ void h_conversation_messages(void *cls, struct http_req *r)
     http_reply_error(r, 400, "invalid_request", "before must be a message id");
     return;
   }
+  include = http_query(r, "include");
+  if (include && strcmp(include, "notes")) {
+    http_reply_error(r, 400, "invalid_request", "include is notes (or absent)");
+    return;
+  }
   l.arr = json_array();
   rc = store_conversation_messages(a->store, a->cfg->number, patient, before,
                                    limit, on_msg, &l);
+  if (!rc && include)
+    rc = merge_notes(a, patient, before, limit, l.arr);
   if (rc == LB_ENOTFOUND) {
     json_decref(l.arr);
     http_reply_error(r, 404, "not_found", "no conversation with %s", patient);

@@ -11,6 +11,15 @@ void h_messages_feed(void *cls, struct http_req *r);
 void h_conversations_list(void *cls, struct http_req *r);
 void h_conversation_messages(void *cls, struct http_req *r);
 void h_conversation_read(void *cls, struct http_req *r);
+/* team.c */
+void h_conversation_update(void *cls, struct http_req *r);
+void h_notes_create(void *cls, struct http_req *r);
+void h_notes_list(void *cls, struct http_req *r);
+/* Appends to arr the patient's notes with after_id < id < before_id (either
+ * NULL), oldest first, at most 200. */
+enum lb_err api_thread_notes(struct api *a, const char *patient,
+                             const char *after_id, const char *before_id,
+                             json_t *arr);
 void h_media_create(void *cls, struct http_req *r);
 void h_media_get(void *cls, struct http_req *r);
 /* Replies with the bytes of blob 'key' (503 when unreadable). */

@@ -40,8 +40,8 @@ const char *message_patient(const struct message *m)
   return m->direction == DIR_OUTBOUND ? m->to : m->from;
 }
 
-struct event event_of_message(const struct message *m,
-                              enum event_change change, const char *detail)
+struct event event_of_message(const struct message *m, enum event_change change,
+                              const char *detail)
 {
   struct event ev;
   memset(&ev, 0, sizeof ev);
@@ -54,9 +54,18 @@ struct event event_of_message(const struct message *m,
 }
 
 const char *const event_type_names[] = {
-    "message.received",  "message.status",       "message.updated",
-    "conversation.read", "conversation.updated", "patient.opted_out",
-    "patient.opted_in",  "link.viewed",          "ping",
+    "message.received",
+    "message.status",
+    "message.updated",
+    "conversation.read",
+    "conversation.updated",
+    "patient.opted_out",
+    "patient.opted_in",
+    "link.viewed",
+    "conversation.assigned",
+    "conversation.state_changed",
+    "note.created",
+    "ping",
     NULL,
 };
 
@@ -80,6 +89,12 @@ const char *event_type_name(const struct event *ev)
     return "patient.opted_in";
   case EVENT_LINK_VIEWED:
     return "link.viewed";
+  case EVENT_CONVERSATION_ASSIGNED:
+    return "conversation.assigned";
+  case EVENT_CONVERSATION_STATE:
+    return "conversation.state_changed";
+  case EVENT_NOTE_CREATED:
+    return "note.created";
   }
   return "unknown";
 }

@@ -29,6 +29,7 @@
 
 #include "core/consent.h"
 #include "core/message.h"
+#include "core/team.h"
 #include "util/err.h"
 
 enum event_type {
@@ -37,7 +38,10 @@ enum event_type {
   EVENT_CONVERSATION_READ, /* staff read the conversation */
   EVENT_PATIENT_OPTED_OUT, /* the patient's consent changed */
   EVENT_PATIENT_OPTED_IN,
-  EVENT_LINK_VIEWED, /* a patient opened a secure image link */
+  EVENT_LINK_VIEWED,           /* a patient opened a secure image link */
+  EVENT_CONVERSATION_ASSIGNED, /* staff assigned it, or unassigned it */
+  EVENT_CONVERSATION_STATE,    /* marked done, or open again */
+  EVENT_NOTE_CREATED,          /* staff left an internal note */
 };
 
 struct link;
@@ -58,7 +62,9 @@ struct event {
   const struct message *message;       /* EVENT_MESSAGE: as committed */
   const struct consent_event *consent; /* EVENT_PATIENT_*: the change */
   const struct link *link;             /* EVENT_LINK_VIEWED: after it */
-  const char *detail; /* CHANGE_STATUS: why; may be NULL */
+  const struct conv_team *team;        /* EVENT_CONVERSATION_ASSIGNED, _STATE */
+  const struct note *note;             /* EVENT_NOTE_CREATED */
+  const char *detail;                  /* CHANGE_STATUS: why; may be NULL */
   /* Set by the event log inside the transaction: the event's place in
    * commit order (0 when no log subscribes) and its stable id. */
   long long seq;
@@ -102,7 +108,8 @@ const char *message_patient(const struct message *m);
 /* The name the clinic's app knows the event by: message.received,
  * message.status, message.updated, conversation.read,
  * conversation.updated, patient.opted_out, patient.opted_in,
- * link.viewed. */
+ * link.viewed, conversation.assigned, conversation.state_changed,
+ * note.created. */
 const char *event_type_name(const struct event *ev);
 /* Every name an endpoint may subscribe to (the above, and "ping"),
  * NULL-terminated. */
@@ -111,7 +118,7 @@ extern const char *const event_type_names[];
 int event_type_known(const char *name);
 
 /* An EVENT_MESSAGE event about m (borrowed), with detail (may be NULL). */
-struct event event_of_message(const struct message *m,
-                              enum event_change change, const char *detail);
+struct event event_of_message(const struct message *m, enum event_change change,
+                              const char *detail);
 
 #endif

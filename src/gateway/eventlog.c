@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gateway/internal.h"
+#include "gateway/team.h"
 #include "util/log.h"
 
 static json_t *message_data(struct gateway *gw, struct store_tx *tx,
@@ -33,9 +34,9 @@ static json_t *message_data(struct gateway *gw, struct store_tx *tx,
     json_object_set_new(d, "final", json_boolean(status_is_final(m->status)));
   } else if (d && ev->change == CHANGE_UPDATED) {
     /* What changed: "media fetched", "link revoked", ... */
-    json_object_set_new(d, "reason", ev->detail && *ev->detail
-                                         ? json_string(ev->detail)
-                                         : json_null());
+    json_object_set_new(d, "reason",
+                        ev->detail && *ev->detail ? json_string(ev->detail)
+                                                  : json_null());
   }
   return d;
 }
@@ -57,6 +58,19 @@ json_t *gw_event_data(struct gateway *gw, struct store_tx *tx,
   case EVENT_LINK_VIEWED:
     return json_pack("{s:s, s:o}", "patient", patient, "link",
                      gw_link_json(ev->link));
+  case EVENT_CONVERSATION_ASSIGNED:
+  case EVENT_CONVERSATION_STATE: {
+    json_t *d =
+        json_pack("{s:s, s:o}", "patient", patient, "by",
+                  ev->team->changed_by[0] ? json_string(ev->team->changed_by)
+                                          : json_null());
+    if (d)
+      gw_team_json_set(d, ev->team->state, ev->team->assigned_to);
+    return d;
+  }
+  case EVENT_NOTE_CREATED:
+    return json_pack("{s:s, s:o}", "patient", patient, "note",
+                     gw_note_json(ev->note));
   }
   return NULL;
 }
@@ -78,11 +92,12 @@ static enum lb_err log_in_tx(void *arg, struct store_tx *tx, struct event *ev)
   str_copy(row.patient, sizeof row.patient, ev->patient ? ev->patient : "");
   if (ev->type == EVENT_MESSAGE) {
     str_copy(row.message_id, sizeof row.message_id, ev->message->id);
-    str_copy(row.subject, sizeof row.subject,
-             status_name(ev->message->status));
+    str_copy(row.subject, sizeof row.subject, status_name(ev->message->status));
   } else if (ev->type == EVENT_LINK_VIEWED) {
     /* Not the message's change: the feed shows messages, not views. */
     str_copy(row.subject, sizeof row.subject, ev->link->id);
+  } else if (ev->type == EVENT_NOTE_CREATED) {
+    str_copy(row.subject, sizeof row.subject, ev->note->id);
   } else if (ev->consent) {
     str_copy(row.subject, sizeof row.subject, ev->consent->id);
   }

@@ -1,6 +1,7 @@
 /* A patient's thread for the clinical record: one ZIP (libarchive) with
  *
- *   thread.json   every message with its statuses, and the consent history
+ *   thread.json   every message with its statuses, the consent history, and
+ *                 the staff's internal notes (never sent to the patient)
  *   thread.html   the same, printable and self-contained: images inline, no
  *                 script, nothing fetched
  *   media/        the media files as stored (already stripped of metadata)
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "gateway/internal.h"
+#include "gateway/team.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -193,6 +195,57 @@ static enum lb_err on_consent(void *arg, const struct consent_event *e)
   return LB_OK;
 }
 
+/* The notes, oldest first, a page at a time. */
+struct collected_notes {
+  json_t *arr;
+  char last[LB_ID_SIZE];
+  size_t page;
+};
+
+static enum lb_err on_note(void *arg, const struct note *n)
+{
+  struct collected_notes *c = arg;
+  json_t *o = gw_note_json(n);
+  if (!o || json_array_append_new(c->arr, o))
+    return LB_ENOMEM;
+  str_copy(c->last, sizeof c->last, n->id);
+  c->page++;
+  return LB_OK;
+}
+
+static enum lb_err collect_notes(struct gateway *gw, const char *patient,
+                                 json_t *arr)
+{
+  struct collected_notes c = {arr, "", 0};
+  enum lb_err rc;
+  do {
+    c.page = 0;
+    rc = store_notes(gw->store, gw->cfg->number, patient,
+                     c.last[0] ? c.last : NULL, NULL, DB_PAGE, on_note, &c);
+  } while (!rc && c.page == DB_PAGE);
+  return rc;
+}
+
+static void html_notes(struct buf *html, json_t *notes)
+{
+  size_t i;
+  json_t *n;
+  if (!json_array_size(notes))
+    return;
+  buf_puts(html, "<h2>Internal notes</h2><p class=\"meta\">Written by the "
+                 "clinic's staff; never sent to the patient.</p>");
+  json_array_foreach(notes, i, n)
+  {
+    buf_puts(html, "<div class=\"msg note\"><div class=\"meta\">");
+    esc(html, json_string_value(json_object_get(n, "created_at")));
+    buf_puts(html, " · Internal note by ");
+    esc(html, json_string_value(json_object_get(n, "author")));
+    buf_puts(html, "</div><p>");
+    esc(html, json_string_value(json_object_get(n, "text")));
+    buf_puts(html, "</p></div>");
+  }
+}
+
 enum lb_err gw_export(struct gateway *gw, const char *patient,
                       const struct gw_actor *who, struct buf *zip,
                       struct gw_export_summary *sum)
@@ -206,7 +259,7 @@ enum lb_err gw_export(struct gateway *gw, const char *patient,
   struct patient_row pr;
   struct archive *a = NULL;
   struct buf html, file;
-  json_t *doc = NULL, *msgs, *cons;
+  json_t *doc = NULL, *msgs, *cons, *notes;
   char *text = NULL, when[64], iso[LB_ISO8601_LEN];
   int64_t now = clock_now_ms();
   enum lb_err rc;
@@ -238,6 +291,13 @@ enum lb_err gw_export(struct gateway *gw, const char *patient,
     rc = LB_ENOMEM;
     goto out;
   }
+  notes = json_array();
+  if (!notes || json_object_set_new(doc, "notes", notes)) {
+    rc = LB_ENOMEM;
+    goto out;
+  }
+  if ((rc = collect_notes(gw, patient, notes)))
+    goto out;
   for (size_t i = 0; i < consent.n; i++)
     json_array_append_new(cons, gw_consent_event_json(&consent.items[i]));
   for (size_t i = 0; i < all.n; i++)
@@ -258,7 +318,8 @@ enum lb_err gw_export(struct gateway *gw, const char *patient,
            "padding:.3em .5em;text-align:left;vertical-align:top}"
            ".msg{border:1px solid #ccc;border-radius:.4em;padding:.6em .8em;"
            "margin:.8em 0;break-inside:avoid}.in{background:#f4f6f8}"
-           ".out{background:#eef6ee}.meta{color:#444;font-size:.85em}"
+           ".out{background:#eef6ee}.note{background:#fff8e1}"
+           ".meta{color:#444;font-size:.85em}"
            "img{max-width:100%;height:auto;display:block;margin:.4em 0}"
            "</style></head><body><h1>Messages between ");
   esc(&html, c->clinic_name);
@@ -358,6 +419,7 @@ enum lb_err gw_export(struct gateway *gw, const char *patient,
     }
     buf_puts(&html, "</div>");
   }
+  html_notes(&html, notes);
   buf_puts(&html, "</body></html>");
   sum->messages = all.n;
   text = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
@@ -375,8 +437,9 @@ enum lb_err gw_export(struct gateway *gw, const char *patient,
     goto out;
   }
   {
-    json_t *d = json_pack("{s:I, s:I}", "messages", (json_int_t)sum->messages,
-                          "media", (json_int_t)sum->media);
+    json_t *d = json_pack(
+        "{s:I, s:I, s:I}", "messages", (json_int_t)sum->messages, "media",
+        (json_int_t)sum->media, "notes", (json_int_t)json_array_size(notes));
     gw_audit(gw, who, "export", patient, NULL, d);
     json_decref(d);
   }

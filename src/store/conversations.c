@@ -126,8 +126,10 @@ enum lb_err db_conversation_upsert(struct dbc *c, const char *number,
       "DO UPDATE SET last_message_id = COALESCE(excluded.last_message_id, "
       "conversations.last_message_id), last_message_at = "
       "COALESCE(excluded.last_message_at, conversations.last_message_at), "
-      "unread_count = conversations.unread_count + excluded.unread_count "
-      "RETURNING id";
+      "unread_count = conversations.unread_count + excluded.unread_count, "
+      /* The patient wrote: a conversation that was done is open again. */
+      "state = CASE WHEN excluded.unread_count > 0 THEN 'open' ELSE "
+      "conversations.state END RETURNING id";
   char id[LB_ID_SIZE];
   enum lb_err rc;
 
@@ -156,16 +158,18 @@ static void like_pattern(const char *q, char *out, size_t n)
 }
 
 enum lb_err store_conversations(struct store *s, const char *number,
-                                const char *query, int limit, store_conv_cb cb,
-                                void *arg)
+                                const char *query, const struct conv_filter *f,
+                                int limit, store_conv_cb cb, void *arg)
 {
   static const char sql[] =
       "SELECT c.number_e164, c.patient_e164, p.name, c.unread_count, "
-      "c.last_message_id, p.opted_out_at, p.opt_out_source FROM "
-      "conversations c JOIN patients p ON p.e164 = "
+      "c.last_message_id, p.opted_out_at, p.opt_out_source, c.state, "
+      "c.assigned_to FROM conversations c JOIN patients p ON p.e164 = "
       "c.patient_e164 WHERE c.number_e164 = ? AND (CAST(? AS TEXT) IS NULL OR "
       "lower(p.name) LIKE lower(?) ESCAPE '\\' OR c.patient_e164 LIKE ? "
-      "ESCAPE '\\') ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, "
+      "ESCAPE '\\') AND (CAST(? AS TEXT) IS NULL OR c.state = ?) AND "
+      "(CAST(? AS TEXT) IS NULL OR COALESCE(c.assigned_to, '') = ?) ORDER BY "
+      "COALESCE(c.last_message_at, c.created_at) DESC, "
       "c.id DESC LIMIT ?";
   char pat[300];
   struct dbc *c = db_reader(s);
@@ -188,6 +192,8 @@ enum lb_err store_conversations(struct store *s, const char *number,
     like_pattern(query, pat, sizeof pat);
   st = DB_Q(c, sql, DB_TEXT(number), DB_TEXT(has_q ? "1" : NULL),
             DB_TEXT(has_q ? pat : NULL), DB_TEXT(has_q ? pat : NULL),
+            DB_TEXT(f ? f->state : NULL), DB_TEXT(f ? f->state : NULL),
+            DB_TEXT(f ? f->assigned : NULL), DB_TEXT(f ? f->assigned : NULL),
             DB_INT(limit));
   while (db_next(st))
     if (n < limit) {
@@ -200,6 +206,13 @@ enum lb_err store_conversations(struct store *s, const char *number,
       db_text(st, 4, last_ids[n], LB_ID_SIZE);
       r->opted_out_at = db_is_null(st, 5) ? 0 : db_int(st, 5);
       db_text(st, 6, r->opt_out_words, sizeof r->opt_out_words);
+      {
+        char state[8];
+        db_text(st, 7, state, sizeof state);
+        if (conv_state_parse(state, &r->state))
+          r->state = CONV_OPEN;
+      }
+      db_text(st, 8, r->assigned_to, sizeof r->assigned_to);
       message_init(&r->last);
       n++;
     }

@@ -260,6 +260,27 @@ static const char *const migrations[] = {
      * only while this is still the count it read. */
     "ALTER TABLE webhook_endpoints ADD COLUMN rewinds INTEGER NOT NULL "
     "DEFAULT 0;",
+
+    /* 11: working as a team: a conversation's state (done hides it from
+     * the default list until the patient writes again) and the staff
+     * member it is assigned to; internal notes, which are never sent. */
+    "ALTER TABLE conversations ADD COLUMN state TEXT NOT NULL DEFAULT "
+    "'open' CHECK (state IN ('open', 'done'));"
+    "ALTER TABLE conversations ADD COLUMN assigned_to TEXT;"
+    "CREATE INDEX conversations_assigned ON conversations(number_e164, "
+    "assigned_to);"
+    "CREATE TABLE conversation_notes ("
+    " id TEXT PRIMARY KEY,"
+    " conversation_id TEXT NOT NULL,"
+    " patient_e164 TEXT NOT NULL,"
+    " author_kind TEXT NOT NULL,"
+    " author TEXT NOT NULL,"
+    " text TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL);"
+    "CREATE INDEX conversation_notes_conv ON conversation_notes("
+    "conversation_id, id);"
+    "CREATE INDEX conversation_notes_patient ON conversation_notes("
+    "patient_e164);",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -175,6 +175,11 @@ enum lb_err store_tx_purge_batch(struct store_tx *tx, const char *patient,
   static const char convs[] = "DELETE FROM conversations WHERE patient_e164 = "
                               "? AND NOT EXISTS (SELECT 1 FROM messages m "
                               "WHERE m.conversation_id = conversations.id)";
+  /* Notes, and the events that carry their text. */
+  static const char notes[] =
+      "DELETE FROM conversation_notes WHERE patient_e164 = ?";
+  static const char note_events[] = "DELETE FROM events WHERE patient_e164 = "
+                                    "? AND type = 'note.created'";
   static const char forget[] =
       "UPDATE patients SET name = NULL, dob = NULL, updated_at = ? WHERE "
       "e164 = ?";
@@ -205,8 +210,11 @@ enum lb_err store_tx_purge_batch(struct store_tx *tx, const char *patient,
   b->more = !rc && (int)n == max;
   if (rc || b->more)
     return rc;
-  /* The last batch: the empty conversations, and who the patient was. */
-  if ((rc = DB_EXEC(c, convs, DB_TEXT(patient))))
+  /* The last batch: the notes, the empty conversations, and who the
+   * patient was. */
+  if ((rc = DB_EXEC(c, notes, DB_TEXT(patient))) ||
+      (rc = DB_EXEC(c, note_events, DB_TEXT(patient))) ||
+      (rc = DB_EXEC(c, convs, DB_TEXT(patient))))
     return rc;
   rc = DB_EXEC(c, forget, DB_INT(clock_now_ms()), DB_TEXT(patient));
   if (!rc)

@@ -28,6 +28,7 @@
 #include "core/audit.h"
 #include "core/consent.h"
 #include "core/message.h"
+#include "core/team.h"
 #include "core/user.h"
 #include "util/err.h"
 #include "util/password.h"
@@ -195,17 +196,27 @@ struct conversation_row {
   char opt_out_words[400]; /* how, in words */
   int has_last;
   struct message last; /* valid when has_last */
+  enum conv_state state;
+  char assigned_to[LB_USERNAME_MAX]; /* "" when unassigned */
 };
 typedef enum lb_err (*store_conv_cb)(void *arg,
                                      const struct conversation_row *row);
 typedef enum lb_err (*store_msg_cb)(void *arg, const struct message *m);
 
+/* Which conversations a list shows (team.c's fields): 'state' NULL for
+ * every state; 'assigned' NULL for all, "" for the unassigned, else the
+ * username they are assigned to. */
+struct conv_filter {
+  const char *state;
+  const char *assigned;
+};
 /* Newest activity first. 'query' (NULL or "" for all) keeps those whose
  * patient name contains it (ASCII case-insensitive) or whose number
- * contains it; the caller normalises a number-like query to digits. */
+ * contains it; the caller normalises a number-like query to digits.
+ * 'f' may be NULL (every conversation). */
 enum lb_err store_conversations(struct store *s, const char *number,
-                                const char *query, int limit, store_conv_cb cb,
-                                void *arg);
+                                const char *query, const struct conv_filter *f,
+                                int limit, store_conv_cb cb, void *arg);
 /* The newest 'limit' messages before 'before_id' (NULL: the newest),
  * delivered to cb oldest first. LB_ENOTFOUND: no such conversation. */
 enum lb_err store_conversation_messages(struct store *s, const char *number,
@@ -218,6 +229,39 @@ enum lb_err store_conversation_open(struct store *s, const char *number,
 /* Marks the conversation read. LB_ENOTFOUND: no such conversation. */
 enum lb_err store_tx_conversation_read(struct store_tx *tx, const char *number,
                                        const char *patient);
+
+/* ---- working as a team (team.c) ------------------------------------------ */
+
+/* LB_ENOTFOUND: no such conversation. */
+enum lb_err store_conversation_team(struct store *s, const char *number,
+                                    const char *patient, struct conv_team *out);
+/* What to change: the state, the assignee (NULL unassigns), or both. */
+struct conv_team_change {
+  int set_state;
+  enum conv_state state;
+  int set_assignee;
+  const char *assignee;
+};
+/* Applies ch; *before and *after are the fields around it (changed_by is
+ * left ""). LB_ENOTFOUND: no such conversation. */
+enum lb_err store_tx_conversation_team_set(struct store_tx *tx,
+                                           const char *number,
+                                           const char *patient,
+                                           const struct conv_team_change *ch,
+                                           struct conv_team *before,
+                                           struct conv_team *after);
+/* Adds n (patient, author, author_kind and text set) to the patient's
+ * conversation; fills n->id and n->created_at. LB_ENOTFOUND: no such
+ * conversation. */
+enum lb_err store_tx_note_add(struct store_tx *tx, const char *number,
+                              struct note *n);
+typedef enum lb_err (*store_note_cb)(void *arg, const struct note *n);
+/* Up to 'limit' notes with after_id < id < before_id (either NULL for no
+ * bound), oldest first. */
+enum lb_err store_notes(struct store *s, const char *number,
+                        const char *patient, const char *after_id,
+                        const char *before_id, int limit, store_note_cb cb,
+                        void *arg);
 
 /* ---- media (media.c) ---------------------------------------------------- */
 
@@ -268,11 +312,9 @@ enum lb_err
 store_message_fetches(struct store *s, const char *message_id, int *pending,
                       enum lb_err (*cb)(void *arg, const char *error),
                       void *arg);
-enum lb_err
-store_tx_message_fetches(struct store_tx *tx, const char *message_id,
-                         int *pending,
-                         enum lb_err (*cb)(void *arg, const char *error),
-                         void *arg);
+enum lb_err store_tx_message_fetches(
+    struct store_tx *tx, const char *message_id, int *pending,
+    enum lb_err (*cb)(void *arg, const char *error), void *arg);
 
 /* ---- the audit log (audit.c) ----------------------------------------------
  */
@@ -472,10 +514,10 @@ struct event_row {
   long long seq;
   char id[LB_EVENT_ID_SIZE];
   char type[LB_EVENT_TYPE_MAX];
-  char patient[LB_E164_SIZE];   /* "" when none */
-  char message_id[LB_ID_SIZE];  /* "" when none */
-  char subject[64];             /* a status, a link id: for lists */
-  char *payload;                /* the event's data, compact JSON (owned) */
+  char patient[LB_E164_SIZE];  /* "" when none */
+  char message_id[LB_ID_SIZE]; /* "" when none */
+  char subject[64];            /* a status, a link id: for lists */
+  char *payload;               /* the event's data, compact JSON (owned) */
   int64_t at;
 };
 
@@ -494,8 +536,7 @@ enum lb_err store_events_after(struct store *s, long long after, int limit,
 enum lb_err store_event_last_seq(struct store *s, long long *out);
 /* The seq just before the first event at or after 'at' (ms): replaying
  * from it gives every event since. */
-enum lb_err store_event_seq_before(struct store *s, int64_t at,
-                                   long long *out);
+enum lb_err store_event_seq_before(struct store *s, int64_t at, long long *out);
 /* Deletes up to 'limit' events older than 'before' (ms); *n says how many. */
 enum lb_err store_events_prune(struct store *s, int64_t before, int limit,
                                int *n);
@@ -535,7 +576,8 @@ struct webhook_endpoint {
   int64_t created_at, updated_at;
 };
 
-enum lb_err store_webhook_add(struct store *s, const struct webhook_endpoint *e);
+enum lb_err store_webhook_add(struct store *s,
+                              const struct webhook_endpoint *e);
 /* LB_ENOTFOUND for an unknown or removed endpoint. */
 enum lb_err store_webhook_get(struct store *s, const char *id,
                               struct webhook_endpoint *out);
@@ -602,7 +644,8 @@ enum lb_err store_webhook_attempts(struct store *s, const char *endpoint_id,
 enum lb_err store_webhook_attempts_prune(struct store *s, int64_t before,
                                          int limit, int *n);
 
-/* ---- API keys (keys.c) ------------------------------------------------------ */
+/* ---- API keys (keys.c) ------------------------------------------------------
+ */
 
 #define LB_KEY_ID_SIZE 32 /* "key_" + 26 */
 #define LB_KEY_PREFIX_MAX 16
