@@ -372,6 +372,11 @@ def test_every_event_type_is_delivered_as_the_document_says(server):
         link = server.message(m["id"])["route"]["link"]
         assert server.api("DELETE", "/api/v1/links/" + link).status_code == 200
 
+        # Working as a team: assigned, done, a note.
+        conv = "/api/v1/conversations/" + PRIYA
+        server.api("PATCH", conv, json={"assigned_to": "reception",
+                                        "state": "done"})
+        server.api("POST", conv + "/notes", json={"text": "a note"})
         want = set(event_type_names())
         got = wait_for(lambda: want <= rec.types() and rec.types(),
                        timeout=20, desc="a delivery of every event type")

@@ -152,6 +152,9 @@ def test_the_purge_deletes_what_is_due_and_keeps_the_rest(request, tmp_path, clo
         recent = srv.send_ok(RECENT, unique("This week"), media=[srv.upload(make_png(5, 7)).json()["id"]])
         srv.wait_status(recent["id"], "delivered")
         files_before = media_files(srv)
+        # A staff note goes with the rest of the patient's record.
+        assert srv.api("POST", "/api/v1/conversations/%s/notes" % PRIYA,
+                       json={"text": "old note"}).status_code == 201
 
         env = dict(srv.env)
         env.pop("LYREBIRD_TEST_CLOCK_FILE", None)
@@ -166,6 +169,13 @@ def test_the_purge_deletes_what_is_due_and_keeps_the_rest(request, tmp_path, clo
 
         assert srv.api("GET", "/api/v1/messages/" + old["id"]).status_code == 404
         assert srv.api("GET", "/api/v1/conversations/%s/messages" % PRIYA).status_code == 404
+        import sqlite3 as _sq
+        with _sq.connect(os.path.join(srv.data, "lyrebird.db")) as db:
+            assert db.execute("SELECT COUNT(*) FROM conversation_notes WHERE "
+                              "patient_e164 = ?", (PRIYA,)).fetchone()[0] == 0
+            assert db.execute("SELECT COUNT(*) FROM events WHERE type = "
+                              "'note.created' AND patient_e164 = ?",
+                              (PRIYA,)).fetchone()[0] == 0
         assert srv.message(kid["id"])["status"] == "delivered"      # under 25
         assert srv.message(recent["id"])["status"] == "delivered"   # recent
         got = srv.api("GET", "/api/v1/media/" + recent["media"][0]["id"])
