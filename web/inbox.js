@@ -6,6 +6,7 @@ import { makeClock } from '/static/time.js';
 import { ConversationList, threadHash } from '/static/list.js';
 import { Thread } from '/static/thread.js';
 import { Compose } from '/static/compose.js';
+import { Team } from '/static/team.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -59,6 +60,7 @@ let clock = null;
 let list = null;
 let thread = null;
 let compose = null;
+let team = null;
 
 let openPatient = null; // number of the open conversation
 let threadSeq = 0; // bumps whenever another thread opens; stale answers are dropped
@@ -112,6 +114,16 @@ async function start() {
     onSent: messageSent,
     onInteract: interacted,
   });
+  team = new Team({
+    session,
+    listHead: els.conversations,
+    header: els.threadView.querySelector('.thread-header'),
+    compose: els.compose,
+    getPatient: () => openPatient,
+    onFilter: () => refreshList(),
+    onChanged: teamChanged,
+    onNote: noteAdded,
+  });
   wire();
   await refreshList();
   route();
@@ -126,7 +138,9 @@ let listSeq = 0;
 async function refreshList(background = false) {
   const seq = ++listSeq;
   const q = els.search.value.trim();
-  const url = q ? `/api/v1/conversations?q=${encodeURIComponent(q)}` : '/api/v1/conversations';
+  const params = new URLSearchParams(team.listParams());
+  if (q) params.set('q', q);
+  const url = params.size ? `/api/v1/conversations?${params}` : '/api/v1/conversations';
   try {
     const data = await api(url, { background });
     if (seq !== listSeq) return;
@@ -151,7 +165,7 @@ const searchSoon = debounce(refreshList, 150);
 // undefined when the gateway could not be asked.
 async function findConversation(patient, background = false) {
   try {
-    const data = await api(`/api/v1/conversations?q=${encodeURIComponent(patient)}`, { background });
+    const data = await api(`/api/v1/conversations?state=all&q=${encodeURIComponent(patient)}`, { background });
     const conv = ((data && data.conversations) || []).find((c) => c.patient === patient) || null;
     if (conv) known.set(patient, conv);
     return conv;
@@ -202,6 +216,7 @@ function updateHeading() {
   els.number.hidden = !name;
   document.title = `${name || openPatient} · Inbox`;
   showOptOut(conv && conv.opt_out);
+  team.showThread(conv);
 }
 
 // A patient who opted out: the banner says since when and how, and the
@@ -258,7 +273,7 @@ async function openThread(patient, { reload = false } = {}) {
   let failed = false;
   if (exists) {
     try {
-      const data = await api(`/api/v1/conversations/${pathNumber(patient)}/messages?limit=${PAGE}`);
+      const data = await api(`/api/v1/conversations/${pathNumber(patient)}/messages?limit=${PAGE}&include=notes`);
       messages = (data && data.messages) || [];
     } catch (err) {
       if (seq !== threadSeq) return;
@@ -310,7 +325,7 @@ async function refetchThread() {
   const seq = threadSeq;
   let data;
   try {
-    data = await api(`/api/v1/conversations/${pathNumber(patient)}/messages?limit=${PAGE}`, {
+    data = await api(`/api/v1/conversations/${pathNumber(patient)}/messages?limit=${PAGE}&include=notes`, {
       background: true,
     });
   } catch {
@@ -338,7 +353,7 @@ async function loadEarlier() {
   els.loadEarlier.disabled = true;
   try {
     const data = await api(
-      `/api/v1/conversations/${pathNumber(patient)}/messages?limit=${PAGE}&before=${encodeURIComponent(before)}`,
+      `/api/v1/conversations/${pathNumber(patient)}/messages?limit=${PAGE}&include=notes&before=${encodeURIComponent(before)}`,
     );
     if (seq !== threadSeq) return;
     const messages = (data && data.messages) || [];
@@ -443,6 +458,18 @@ function connectEvents() {
       refreshListSoon();
     });
   }
+  // Working as a team: an assignment or a state change redraws the list
+  // and the heading; a note appears in its thread.
+  for (const type of ['conversation.assigned', 'conversation.state_changed']) {
+    es.addEventListener(type, (e) => {
+      const data = parse(e.data);
+      if (data && data.patient) teamChanged(data);
+    });
+  }
+  es.addEventListener('note.created', (e) => {
+    const data = parse(e.data);
+    if (data && data.note && data.patient === openPatient) noteAdded(data.note);
+  });
   es.addEventListener('reset', () => {
     refreshList(true);
     reloadThread();
@@ -489,6 +516,25 @@ function onMessageEvent({ patient, message }) {
     }
   }
   refreshListSoon();
+}
+
+// A conversation's assignee or state changed (here, or live).
+function teamChanged({ patient, state, assigned_to: assignedTo }) {
+  const conv = known.get(patient);
+  if (conv) {
+    conv.state = state;
+    conv.assigned_to = assignedTo;
+  }
+  if (patient === openPatient) updateHeading();
+  refreshListSoon();
+}
+
+function noteAdded(note) {
+  const wasAtBottom = stick || atBottom();
+  if (thread.upsert(note) === 'added') {
+    setText(els.threadStatus, '');
+    if (wasAtBottom) scrollToBottom();
+  }
 }
 
 // Day headings say "Today"; fix them when the clinic's date changes.

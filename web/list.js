@@ -76,11 +76,12 @@ export class ConversationList {
     const previewText = document.createTextNode('');
     preview.append(previewText);
     const details = h('span', { class: 'conv-bottom' }, preview);
-    const link = h('a', { class: 'conv-link', href: threadHash(patient) }, h('span', { class: 'conv-top' }, name, time), details);
+    const assignee = h('span', { class: 'conv-assignee', hidden: true });
+    const link = h('a', { class: 'conv-link', href: threadHash(patient) }, h('span', { class: 'conv-top' }, name, time), details, assignee);
     const li = h('li', { class: 'conv' }, link);
     li.dataset.patient = patient;
     if (patient === this.selected) link.setAttribute('aria-current', 'page');
-    return { li, link, name, time, preview, previewText, failed, optedOut, details, badge: null, badgeWords: null, unread: 0 };
+    return { li, link, name, time, assignee, preview, previewText, failed, optedOut, details, badge: null, badgeWords: null, unread: 0 };
   }
 
   update(item, conv) {
@@ -100,6 +101,9 @@ export class ConversationList {
       item.time.removeAttribute('title');
     }
     this.setUnread(item, conv.unread || 0);
+    setText(item.assignee, conv.assigned_to ? `Assigned to ${conv.assigned_to}` : '');
+    item.assignee.hidden = !conv.assigned_to;
+    item.li.classList.toggle('is-done', conv.state === 'done');
   }
 
   // The badge exists only while there is something unread.

@@ -3,6 +3,7 @@
 
 import { h, icon, setText } from '/static/dom.js';
 import { RouteInfo } from '/static/links.js';
+import { upsertNote } from '/static/team.js';
 
 const STATUS = {
   queued: { words: 'Queued', icon: 'clock' },
@@ -70,6 +71,7 @@ export class Thread {
   // Adds a message, or updates the one with the same id. Returns "added",
   // "updated" or null (nothing changed).
   upsert(msg) {
+    if (msg.kind === 'note') return upsertNote(this.ol, msg, this.clock);
     const known = this.byId.get(msg.id);
     if (known) {
       if (!isNewer(msg, known.msg)) return null;
