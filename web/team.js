@@ -12,10 +12,10 @@ export const NOTE_LABEL = 'Internal note — not sent to the patient';
 // A note's <li> in the thread's <ol>, by id among the messages (both sort
 // by time). Returns "added", or null when it is there already.
 export function upsertNote(ol, note, clock) {
-  if (ol.querySelector(`li.note[data-id="${CSS.escape(note.id)}"]`)) return null;
+  if (ol.querySelector(`li.staff-note[data-id="${CSS.escape(note.id)}"]`)) return null;
   const time = h('time', { class: 'note-time', datetime: note.created_at, title: clock.full(note.created_at) },
     clock.listStamp(note.created_at));
-  const li = h('li', { class: 'note', 'aria-label': NOTE_LABEL },
+  const li = h('li', { class: 'staff-note' },
     h('div', { class: 'note-body' },
       h('p', { class: 'note-label' }, NOTE_LABEL),
       h('p', { class: 'note-text' }, note.text),
