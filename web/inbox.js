@@ -287,7 +287,7 @@ async function openThread(patient, { reload = false } = {}) {
   if (seq !== threadSeq) return;
   for (const m of messages) thread.upsert(m);
   threadExists = exists || thread.size > 0;
-  els.loadEarlier.hidden = messages.length < PAGE;
+  els.loadEarlier.hidden = messageCount(messages) < PAGE;
   threadLoading = false;
   setText(els.threadStatus, failed || thread.size ? '' : 'No messages yet. Write the first one below.');
   scrollToBottom();
@@ -362,7 +362,7 @@ async function loadEarlier() {
     const top = sc.scrollTop;
     for (const m of messages) thread.upsert(m);
     sc.scrollTop = top + (sc.scrollHeight - height);
-    if (messages.length < PAGE) {
+    if (messageCount(messages) < PAGE) {
       els.loadEarlier.hidden = true;
       els.title.focus();
     }
@@ -516,6 +516,11 @@ function onMessageEvent({ patient, message }) {
     }
   }
   refreshListSoon();
+}
+
+// How many of a page are messages (notes come with them, uncounted).
+function messageCount(items) {
+  return items.filter((m) => m.kind !== 'note').length;
 }
 
 // A conversation's assignee or state changed (here, or live).

@@ -369,7 +369,8 @@ enum lb_err store_purge_count(struct store *s, const char *patient,
 /* Deletes up to 'max' of the patient's messages with their history,
  * media links, links and link views, media fetches and idempotency keys,
  * and media (with variants) no other message uses; after the last batch,
- * the patient's empty conversations and their name and date of birth. */
+ * the patient's notes (and their note.created events), their empty
+ * conversations and their name and date of birth. */
 enum lb_err store_tx_purge_batch(struct store_tx *tx, const char *patient,
                                  int max, struct purge_batch *b);
 
