@@ -9,9 +9,11 @@ import { h, setText, showAlert } from '/static/dom.js';
 export const NOTE_MAX = 2000;
 export const NOTE_LABEL = 'Internal note — not sent to the patient';
 
-// A note's <li> in the thread's <ol>, by id among the messages (both sort
-// by time). Returns "added", or null when it is there already.
-export function upsertNote(ol, note, clock) {
+// A note's <li> in the thread (thread.js's Thread), by id among the
+// messages (both sort by time), with a day heading when it is the first of
+// its day. Returns "added", or null when it is there already.
+export function upsertNote(thread, note) {
+  const { ol, clock } = thread;
   if (ol.querySelector(`li.staff-note[data-id="${CSS.escape(note.id)}"]`)) return null;
   const time = h('time', { class: 'note-time', datetime: note.created_at, title: clock.full(note.created_at) },
     clock.listStamp(note.created_at));
@@ -26,7 +28,11 @@ export function upsertNote(ol, note, clock) {
     if (at.dataset.id < note.id) break;
     before = at;
   }
+  // Day headings as the thread draws them for its messages.
+  li.noteEntry = { msg: note, day: null };
   ol.insertBefore(li, before);
+  thread.fixDay(li);
+  if (li.nextElementSibling) thread.fixDay(li.nextElementSibling);
   return 'added';
 }
 

@@ -71,7 +71,7 @@ export class Thread {
   // Adds a message, or updates the one with the same id. Returns "added",
   // "updated" or null (nothing changed).
   upsert(msg) {
-    if (msg.kind === 'note') return upsertNote(this.ol, msg, this.clock);
+    if (msg.kind === 'note') return upsertNote(this, msg);
     const known = this.byId.get(msg.id);
     if (known) {
       if (!isNewer(msg, known.msg)) return null;
@@ -103,7 +103,7 @@ export class Thread {
 
   // Shows a day heading on the first message of each day, in the clinic's zone.
   fixDay(li) {
-    const entry = this.byId.get(li.dataset.id);
+    const entry = this.byId.get(li.dataset.id) || li.noteEntry; // a note: team.js
     if (!entry) return;
     const prev = li.previousElementSibling;
     const key = this.clock.dayKey(entry.msg.created_at);

@@ -145,4 +145,7 @@ h.test('a note shows in both inboxes as internal and never reaches the handset',
   await me.reload();
   await expectVisible(teamBar(me).notes.filter({ hasText: text }), 'the note after a reload');
   await waitFor(async () => (await teamBar(me).notes.count()) === 1, { what: 'one note' });
+  // One day heading for the note and the message after it, both today.
+  await expectVisible(inboxPage(me).msgWithText(after, 'outbound'), 'the message after the note, after a reload');
+  assert.equal(await inboxPage(me).thread.locator('.day').count(), 1, 'one "Today" heading');
 });
