@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 
 import {
+  PHONE,
   expectHidden,
   expectText,
   expectVisible,
@@ -148,4 +149,24 @@ h.test('a note shows in both inboxes as internal and never reaches the handset',
   // One day heading for the note and the message after it, both today.
   await expectVisible(inboxPage(me).msgWithText(after, 'outbound'), 'the message after the note, after a reload');
   assert.equal(await inboxPage(me).thread.locator('.day').count(), 1, 'one "Today" heading');
+});
+
+h.test('on a phone the team controls fit and a note can be written', async (t) => {
+  const ctx = await t.newContext({ viewport: PHONE, hasTouch: true, isMobile: true });
+  const page = await t.newPage(ctx, 'phone');
+  await signIn(page);
+  await openConversation(page, 'Jordan Lee');
+  const b = teamBar(page);
+  for (const [el, what] of [[b.done.or(b.reopen), 'Done'], [b.addNote, 'Add internal note'], [b.assign, 'Assign']]) {
+    await expectVisible(el, `"${what}" on a phone`);
+    const box = await el.first().boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width + 1, `"${what}" inside the screen (${JSON.stringify(box)})`);
+  }
+  await b.addNote.click();
+  await b.noteBox.fill('Written on a phone');
+  await b.saveNote.click();
+  await expectVisible(b.notes.filter({ hasText: 'Written on a phone' }), 'the note on a phone');
+  const m = await page.evaluate(() => ({ w: document.documentElement.scrollWidth, body: document.body.scrollWidth }));
+  assert.ok(m.w <= PHONE.width && m.body <= PHONE.width, `nothing scrolls sideways (${JSON.stringify(m)})`);
+  await screenshot(page, 'team-phone.png');
 });
