@@ -178,7 +178,9 @@ static enum lb_err on_msg(void *arg, const struct message *m)
 
 /* Puts the notes written in the span of this page of messages among them,
  * by id (both sort by time): after the page's oldest message when the page
- * is full (earlier notes come with the earlier page), before 'before'. */
+ * is full (earlier notes come with the earlier page), before 'before'; at
+ * most 200 notes a page. msgs is the caller's; on an error it may hold the
+ * page without its notes. */
 static enum lb_err merge_notes(struct api *a, const char *patient,
                                const char *before, int limit, json_t *msgs)
 {
@@ -197,20 +199,21 @@ static enum lb_err merge_notes(struct api *a, const char *patient,
   for (size_t k = 0; !rc && k < json_array_size(notes); k++) {
     json_t *note = json_array_get(notes, k);
     const char *nid = json_string_value(json_object_get(note, "id"));
-    for (; i < n; i++) {
+    for (; !rc && i < n; i++) {
       json_t *m = json_array_get(msgs, i);
       if (strcmp(json_string_value(json_object_get(m, "id")), nid) > 0)
         break;
-      json_array_append(merged, m);
+      if (json_array_append(merged, m))
+        rc = LB_ENOMEM;
     }
-    json_array_append(merged, note);
+    if (!rc && json_array_append(merged, note))
+      rc = LB_ENOMEM;
   }
   for (; !rc && i < n; i++)
-    json_array_append(merged, json_array_get(msgs, i));
-  if (!rc) {
-    json_array_clear(msgs);
-    json_array_extend(msgs, merged);
-  }
+    if (json_array_append(merged, json_array_get(msgs, i)))
+      rc = LB_ENOMEM;
+  if (!rc && (json_array_clear(msgs) || json_array_extend(msgs, merged)))
+    rc = LB_ENOMEM;
   json_decref(notes);
   json_decref(merged);
   return rc;

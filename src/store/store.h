@@ -257,7 +257,7 @@ enum lb_err store_tx_note_add(struct store_tx *tx, const char *number,
                               struct note *n);
 typedef enum lb_err (*store_note_cb)(void *arg, const struct note *n);
 /* Up to 'limit' notes with after_id < id < before_id (either NULL for no
- * bound), oldest first. */
+ * bound), oldest first; each is borrowed by cb for the call. */
 enum lb_err store_notes(struct store *s, const char *number,
                         const char *patient, const char *after_id,
                         const char *before_id, int limit, store_note_cb cb,

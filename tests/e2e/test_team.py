@@ -161,3 +161,33 @@ def test_team_changes_are_live_events(server):
         assert ev["data"]["note"] == r.json(), ev
         # A change to what already is emits nothing and records nothing.
         assert patch(server, JORDAN, state="done").status_code == 200
+
+
+def test_notes_come_once_each_with_the_page_they_were_written_in(server):
+    """Paging back through a thread with ?include=notes shows every note
+    once, between the messages it was written between."""
+    r = server.api("GET", "/api/v1/conversations/%s/messages" % JORDAN,
+                   params={"include": "everything"})
+    assert r.status_code == 400
+    order = []
+    for i in range(3):
+        order.append(server.send_ok(JORDAN, unique("m%d" % i))["id"])
+        n = server.api("POST", "/api/v1/conversations/%s/notes" % JORDAN,
+                       json={"text": "note %d" % i})
+        assert n.status_code == 201, n.text
+        order.append(n.json()["id"])
+    seen, before = [], None
+    while True:
+        params = {"include": "notes", "limit": 2}
+        if before:
+            params["before"] = before
+        page = server.conv_messages(JORDAN, **params)
+        if not page:
+            break
+        seen = [x["id"] for x in page] + seen
+        msgs = [x for x in page if x.get("kind") != "note"]
+        if len(msgs) < 2:
+            break
+        before = msgs[0]["id"]
+    mine = [x for x in seen if x in order]
+    assert mine == order, (mine, order)
