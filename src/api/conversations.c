@@ -28,8 +28,10 @@ static json_t *snippet_parts(const struct conversation_match *m)
   json_t *parts = json_array();
   const char *p = m->snippet;
   int hit = 0;
+  /* Unmarked (the text itself holds a marker byte): plain parts only, the
+   * marker bytes dropped. */
   while (parts && *p) {
-    size_t len = m->marked ? strcspn(p, "\x01\x02") : strlen(p);
+    size_t len = strcspn(p, "\x01\x02");
     if (len) {
       json_t *t = json_stringn(p, len);
       if (!t || json_array_append_new(
@@ -39,8 +41,10 @@ static json_t *snippet_parts(const struct conversation_match *m)
       }
     }
     p += len;
-    if (*p)
-      hit = *p++ == STORE_HIT_START;
+    if (*p) {
+      hit = m->marked && *p == STORE_HIT_START;
+      p++;
+    }
   }
   return parts;
 }

@@ -93,6 +93,15 @@ def test_what_a_receptionist_types_never_errors(server):
         assert PRIYA in [c["patient"] for c in got], (q, got)
         conv = [c for c in got if c["patient"] == PRIYA][0]
         assert conv["match"]["message_id"] == msg["id"], (q, conv)
+    # A text holding the bytes the store marks matches with: found, shown
+    # plainly, without them.
+    w = word("m")
+    odd = patient_writes(server, JORDAN, "bell\x01 %s \x02ring" % w)
+    got = search(server, w)
+    assert [c["patient"] for c in got] == [JORDAN], got
+    assert got[0]["match"]["message_id"] == odd["id"]
+    assert "".join(p["text"] for p in got[0]["match"]["snippet"]) == "bell %s ring" % w
+    assert not any(p["hit"] for p in got[0]["match"]["snippet"])
     # Accents and case do not matter.
     w = word("c")
     patient_writes(server, JORDAN, "Meet at the Café %s" % w)
