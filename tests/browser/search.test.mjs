@@ -4,8 +4,8 @@
 // older than the first page the thread loads.
 import assert from 'node:assert/strict';
 
-import { expectText, expectVisible, harness, inboxPage, screenshot, signIn, waitFor } from './lib/browser.mjs';
-import { JORDAN } from './lib/lyrebird.mjs';
+import { PHONE, expectText, expectVisible, harness, inboxPage, screenshot, signIn, waitFor } from './lib/browser.mjs';
+import { JORDAN, PRIYA } from './lib/lyrebird.mjs';
 
 const h = harness('search');
 
@@ -67,4 +67,27 @@ h.test('a word a patient wrote finds the message; clicking it shows it highlight
   await waitFor(async () => (await ib.links.count()) >= 2, { what: 'every conversation again' });
   assert.equal(await ib.nav.locator('.conv-match').count(), 0, 'no match shown without a search');
   assert.equal(await link.getAttribute('href'), `#/c/${encodeURIComponent(JORDAN)}`, 'the plain link again');
+});
+
+h.test('on a phone, a search result opens the thread at the message', async (t) => {
+  const text = 'The bandage came loose overnight, should I come in?';
+  await t.srv.handsetSend(PRIYA, text);
+  await waitFor(async () => (await t.srv.messagesWithText(PRIYA, text)).length === 1, { what: 'the message stored' });
+  const target = (await t.srv.messagesWithText(PRIYA, text))[0];
+  await t.srv.send(PRIYA, 'Yes, please come in at 3.');
+
+  const ctx = await t.newContext({ viewport: PHONE });
+  const page = await t.newPage(ctx, 'inbox (phone)');
+  await signIn(page);
+  const ib = inboxPage(page);
+  await ib.search.fill('bandage overni');
+  await waitFor(async () => (await ib.links.count()) === 1, { what: 'one conversation for the words' });
+  const marks = await ib.convItem('Priya Sharma').locator('.conv-match mark').allTextContents();
+  assert.deepEqual(marks, ['bandage', 'overnight'], 'both matched words marked');
+  await ib.link('Priya Sharma').click();
+  await expectText(ib.heading, 'Priya Sharma', { what: 'the thread heading' });
+  const bubble = ib.msg(target.id);
+  await expectVisible(bubble, 'the message in the thread');
+  await waitFor(async () => bubble.evaluate((el) => el.classList.contains('found')), { what: 'the message highlighted' });
+  await screenshot(page, 'search-jump-phone.png');
 });
