@@ -44,10 +44,14 @@ export function showMatch(item, match) {
     if (item.match) {
       item.match.remove();
       item.match = null;
+      item.matchKey = null;
       item.li.classList.remove('has-match');
     }
     return false;
   }
+  const key = JSON.stringify(match);
+  if (item.match && item.matchKey === key) return true; // as drawn
+  item.matchKey = key;
   const who = match.direction === 'outbound' ? 'You: ' : '';
   const more = match.count > 1 ? ` · ${match.count} messages match` : '';
   const el = h('span', { class: 'conv-match' }, who, snippetNodes(match.snippet), more);
