@@ -64,6 +64,8 @@ enum lb_err db_search_migrate(struct dbc *c)
     total = db_int(st, 0);
   if ((rc = db_end(st)))
     return rc;
+  if (!total)
+    return LB_OK; /* a new database: nothing to build, nothing to say */
   log_info("store.migrate",
            "building the search index over %lld messages (a line every %d)",
            (long long)total, BUILD_CHUNK);
