@@ -260,6 +260,13 @@ static const char *const migrations[] = {
      * only while this is still the count it read. */
     "ALTER TABLE webhook_endpoints ADD COLUMN rewinds INTEGER NOT NULL "
     "DEFAULT 0;",
+
+    /* 10: search in message text. Each message's key in the index (given
+     * on insert); the index itself, its triggers and the build over the
+     * existing messages are the backend's own: the C step db_search_migrate
+     * (store/search.c), run after this SQL (see migration_steps). */
+    "ALTER TABLE messages ADD COLUMN search_key BIGINT;"
+    "CREATE UNIQUE INDEX messages_search_key ON messages(search_key);",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
