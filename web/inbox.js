@@ -7,6 +7,7 @@ import { ConversationList, threadHash } from '/static/list.js';
 import { Thread } from '/static/thread.js';
 import { Compose } from '/static/compose.js';
 import { Team } from '/static/team.js';
+import { highlightMessage, parseHash, reachMessage } from '/static/search.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -181,21 +182,19 @@ async function lookupName(patient, background = false) {
 
 // ---- routing: #/c/<number> opens a thread ---------------------------------
 
+// #/c/<number>, or #/c/<number>/m/<message id> for a search result.
 function hashPatient() {
-  const m = /^#\/c\/(.+)$/.exec(location.hash);
-  if (!m) return null;
-  try {
-    return decodeURIComponent(m[1]);
-  } catch {
-    return null;
-  }
+  return parseHash(location.hash).patient;
 }
 
 function route() {
-  const patient = hashPatient();
+  const { patient, message } = parseHash(location.hash);
   if (patient) {
-    if (patient !== openPatient) openThread(patient);
-    else showPane('thread');
+    if (patient !== openPatient) openThread(patient, { target: message });
+    else {
+      showPane('thread');
+      if (message && !threadLoading) revealMessage(message);
+    }
   } else {
     closeThread();
   }
@@ -237,7 +236,7 @@ function showOptOut(optOut) {
   );
 }
 
-async function openThread(patient, { reload = false } = {}) {
+async function openThread(patient, { reload = false, target = null } = {}) {
   if (!reload) compose.switchTo(openPatient, patient);
   openPatient = patient;
   const seq = ++threadSeq;
@@ -292,6 +291,34 @@ async function openThread(patient, { reload = false } = {}) {
   setText(els.threadStatus, failed || thread.size ? '' : 'No messages yet. Write the first one below.');
   scrollToBottom();
   if (threadExists) markRead(patient);
+  if (target && threadExists) revealMessage(target);
+}
+
+// Brings a search result's message into the thread (loading older pages
+// when it is not among the newest), scrolls to it and highlights it.
+async function revealMessage(id) {
+  const patient = openPatient;
+  const seq = threadSeq;
+  const { li, more, changed } = await reachMessage(thread, id, async (before, limit) => {
+    const data = await api(
+      `/api/v1/conversations/${pathNumber(patient)}/messages?limit=${limit}&include=notes&before=${encodeURIComponent(before)}`,
+    ).catch((err) => {
+      if (seq === threadSeq) showAlert(els.threadError, err.message);
+      return null;
+    });
+    if (seq !== threadSeq || !data) return null;
+    const messages = data.messages || [];
+    for (const m of messages) thread.upsert(m);
+    return messageCount(messages);
+  });
+  if (changed || seq !== threadSeq) return;
+  if (!more) els.loadEarlier.hidden = true;
+  if (!li) {
+    setText(els.threadStatus, 'That message is no longer in this conversation.');
+    return;
+  }
+  highlightMessage(els.messages, li);
+  stick = false;
 }
 
 // After opening, the focus goes to the heading: a screen reader announces

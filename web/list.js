@@ -2,6 +2,7 @@
 // place, so a refresh never rebuilds the list or loses keyboard focus.
 
 import { h, setText } from '/static/dom.js';
+import { matchHash, showMatch } from '/static/search.js';
 
 export function threadHash(patient) {
   return '#/c/' + encodeURIComponent(patient);
@@ -87,7 +88,10 @@ export class ConversationList {
   update(item, conv) {
     setText(item.name, conv.name || conv.patient);
     const last = conv.last_message;
-    setText(item.previewText, previewOf(last));
+    // A search that found the conversation by its text shows that message.
+    const matched = showMatch(item, conv.match);
+    setText(item.previewText, matched ? '' : previewOf(last));
+    item.link.setAttribute('href', matched ? matchHash(conv.patient, conv.match.message_id) : threadHash(conv.patient));
     const failed = !!last && last.direction === 'outbound' && (last.status === 'undelivered' || last.status === 'failed');
     item.failed.hidden = !failed;
     item.optedOut.hidden = !conv.opt_out;

@@ -21,6 +21,50 @@ struct list_ctx {
   json_t *arr;
 };
 
+/* A search match's snippet as parts: [{"text": ..., "hit": bool}], the
+ * matched words as their own parts, so a client shows them marked without
+ * parsing markup. */
+static json_t *snippet_parts(const struct conversation_match *m)
+{
+  json_t *parts = json_array();
+  const char *p = m->snippet;
+  int hit = 0;
+  /* Unmarked (the text itself holds a marker byte): plain parts only, the
+   * marker bytes dropped. */
+  while (parts && *p) {
+    size_t len = strcspn(p, "\x01\x02");
+    if (len) {
+      json_t *t = json_stringn(p, len);
+      if (!t || json_array_append_new(
+                    parts, json_pack("{s:o, s:b}", "text", t, "hit", hit))) {
+        json_decref(parts);
+        return NULL;
+      }
+    }
+    p += len;
+    if (*p) {
+      hit = m->marked && *p == STORE_HIT_START;
+      p++;
+    }
+  }
+  return parts;
+}
+
+static json_t *match_json(const struct conversation_row *row)
+{
+  char at[LB_ISO8601_LEN];
+  json_t *parts;
+  if (!row->has_match)
+    return json_null();
+  if (!(parts = snippet_parts(&row->match)))
+    return NULL;
+  clock_iso8601(row->match.created_at, at, sizeof at);
+  return json_pack("{s:s, s:s, s:s, s:i, s:o}", "message_id",
+                   row->match.message_id, "direction", row->match.direction,
+                   "created_at", at, "count", row->match.count, "snippet",
+                   parts);
+}
+
 static enum lb_err on_conv(void *arg, const struct conversation_row *row)
 {
   struct list_ctx *l = arg;
@@ -42,6 +86,7 @@ static enum lb_err on_conv(void *arg, const struct conversation_row *row)
   json_object_set_new(o, "last_message",
                       row->has_last ? gw_message_json(l->a->gw, &row->last, 0)
                                     : json_null());
+  json_object_set_new(o, "match", match_json(row));
   json_array_append_new(l->arr, o);
   return LB_OK;
 }

@@ -319,11 +319,13 @@ static void batch_done(void *arg, enum lb_err rc)
     atomic_store(&w->edits, 1); /* read the endpoints again */
   atomic_store(&w->committed, j->seq);
   job_free(j);
+  http_multi_wakeup(w->hm);
+  /* The last touch of w: a stop waits for in_flight to reach 0, and then
+   * frees it. */
   pthread_mutex_lock(&w->mu);
   w->in_flight--;
   pthread_cond_broadcast(&w->cv);
   pthread_mutex_unlock(&w->mu);
-  http_multi_wakeup(w->hm);
 }
 
 /* The batch being filled, made when there is none. NULL: out of memory. */

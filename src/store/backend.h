@@ -200,6 +200,26 @@ enum lb_err db_media_put(struct dbc *c, const struct media *md);
 /* Inserts a link row. */
 enum lb_err db_link_insert(struct dbc *c, const struct link *l);
 
+/* ---- search in message text (search.c: the one place its SQL lives) --- */
+
+/* Migration 10's step: creates the index and the triggers that keep it,
+ * and indexes every message, logging its progress. */
+enum lb_err db_search_migrate(struct dbc *c);
+/* The index query for the words of q (at most DB_SEARCH_TERMS_MAX): each
+ * a literal term, the last a prefix. "" when q has no word.
+ * LB_ETOOBIG when out (size n) is too small. */
+#define DB_SEARCH_TERMS_MAX 16
+enum lb_err db_search_terms(const char *q, char *out, size_t n);
+/* The conversations list with text search: see search.c for its
+ * parameters and columns (the match from column 7, the state and the
+ * assignee from DB_SEARCH_TEAM_COL). */
+#define DB_SEARCH_TEAM_COL 12
+extern const char db_search_list_sql[];
+void db_search_row(struct dbst *st, int col, struct conversation_match *m);
+/* Fills m->snippet for m->key under the query fts. */
+enum lb_err db_search_snippet(struct dbc *c, const char *fts,
+                              struct conversation_match *m);
+
 #define DB_LIST_MAX 200
 
 #endif

@@ -171,7 +171,7 @@ enum lb_err store_conversations(struct store *s, const char *number,
       "(CAST(? AS TEXT) IS NULL OR COALESCE(c.assigned_to, '') = ?) ORDER BY "
       "COALESCE(c.last_message_at, c.created_at) DESC, "
       "c.id DESC LIMIT ?";
-  char pat[300];
+  char pat[300], fts[512] = "";
   struct dbc *c = db_reader(s);
   struct conversation_row *rows;
   char(*last_ids)[LB_ID_SIZE];
@@ -188,13 +188,21 @@ enum lb_err store_conversations(struct store *s, const char *number,
     free(last_ids);
     return LB_ENOMEM;
   }
-  if (has_q)
+  if (has_q) {
     like_pattern(query, pat, sizeof pat);
-  st = DB_Q(c, sql, DB_TEXT(number), DB_TEXT(has_q ? "1" : NULL),
-            DB_TEXT(has_q ? pat : NULL), DB_TEXT(has_q ? pat : NULL),
-            DB_TEXT(f ? f->state : NULL), DB_TEXT(f ? f->state : NULL),
-            DB_TEXT(f ? f->assigned : NULL), DB_TEXT(f ? f->assigned : NULL),
-            DB_INT(limit));
+    if (db_search_terms(query, fts, sizeof fts))
+      fts[0] = '\0'; /* too long to search the text: names only */
+  }
+  if (fts[0])
+    st = DB_Q(c, db_search_list_sql, DB_TEXT(number), DB_TEXT(pat),
+              DB_TEXT(fts), DB_INT(limit), DB_TEXT(f ? f->state : NULL),
+              DB_TEXT(f ? f->assigned : NULL));
+  else
+    st = DB_Q(c, sql, DB_TEXT(number), DB_TEXT(has_q ? "1" : NULL),
+              DB_TEXT(has_q ? pat : NULL), DB_TEXT(has_q ? pat : NULL),
+              DB_TEXT(f ? f->state : NULL), DB_TEXT(f ? f->state : NULL),
+              DB_TEXT(f ? f->assigned : NULL), DB_TEXT(f ? f->assigned : NULL),
+              DB_INT(limit));
   while (db_next(st))
     if (n < limit) {
       struct conversation_row *r = &rows[n];
@@ -207,13 +215,19 @@ enum lb_err store_conversations(struct store *s, const char *number,
       r->opted_out_at = db_is_null(st, 5) ? 0 : db_int(st, 5);
       db_text(st, 6, r->opt_out_words, sizeof r->opt_out_words);
       {
+        /* The team's columns: after the match's in a search. */
+        int tc = fts[0] ? DB_SEARCH_TEAM_COL : 7;
         char state[8];
-        db_text(st, 7, state, sizeof state);
+        db_text(st, tc, state, sizeof state);
         if (conv_state_parse(state, &r->state))
           r->state = CONV_OPEN;
+        db_text(st, tc + 1, r->assigned_to, sizeof r->assigned_to);
       }
-      db_text(st, 8, r->assigned_to, sizeof r->assigned_to);
       message_init(&r->last);
+      if (fts[0]) {
+        db_search_row(st, 7, &r->match);
+        r->has_match = r->match.message_id[0] != '\0';
+      }
       n++;
     }
   rc = db_end(st);
@@ -225,6 +239,8 @@ enum lb_err store_conversations(struct store *s, const char *number,
       if (rc == LB_ENOTFOUND)
         rc = LB_OK;
     }
+    if (!rc && rows[i].has_match)
+      rc = db_search_snippet(c, fts, &rows[i].match);
     if (!rc)
       rc = cb(arg, &rows[i]);
   }

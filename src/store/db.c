@@ -192,8 +192,26 @@ static enum lb_err version_of(struct dbc *c, int *v)
 }
 
 struct migrate_arg {
-  int from, to;
+  int from, to, target;
 };
+
+/* Migrations with a step in C after their SQL: work that is the backend's
+ * own, or that shows its progress. */
+static const struct {
+  int version;
+  enum lb_err (*step)(struct dbc *c);
+} migration_steps[] = {
+    {10, db_search_migrate},
+};
+
+static enum lb_err migration_step(struct dbc *c, int version)
+{
+  for (size_t i = 0; i < sizeof migration_steps / sizeof migration_steps[0];
+       i++)
+    if (migration_steps[i].version == version)
+      return migration_steps[i].step(c);
+  return LB_OK;
+}
 
 static enum lb_err migrate_tx(struct store_tx *tx, void *arg)
 {
@@ -214,17 +232,24 @@ static enum lb_err migrate_tx(struct store_tx *tx, void *arg)
               a->from, MIGRATIONS_COUNT);
     return LB_EDB;
   }
-  for (int v = a->from + 1; v <= MIGRATIONS_COUNT; v++)
-    if ((rc = db_script(c, migrations[v - 1])) ||
+  for (int v = a->from + 1; v <= a->target; v++)
+    if ((rc = db_script(c, migrations[v - 1])) || (rc = migration_step(c, v)) ||
         (rc = DB_EXEC(c, ins, DB_INT(v), DB_INT(clock_now_ms()))))
       return rc;
-  a->to = MIGRATIONS_COUNT;
+  a->to = a->from > a->target ? a->from : a->target;
   return LB_OK;
 }
 
 enum lb_err store_migrate(struct store *s, int *from, int *to)
 {
-  struct migrate_arg a = {0, 0};
+  return store_migrate_to(s, MIGRATIONS_COUNT, from, to);
+}
+
+enum lb_err store_migrate_to(struct store *s, int target, int *from, int *to)
+{
+  struct migrate_arg a = {0, 0, target};
+  if (target < 1 || target > MIGRATIONS_COUNT)
+    return LB_EINVAL;
   enum lb_err rc = db_write(s, migrate_tx, &a);
   if (from)
     *from = a.from;

@@ -261,6 +261,13 @@ static const char *const migrations[] = {
     "ALTER TABLE webhook_endpoints ADD COLUMN rewinds INTEGER NOT NULL "
     "DEFAULT 0;",
 
+    /* 10: search in message text. Each message's key in the index (given
+     * on insert); the index itself, its triggers and the build over the
+     * existing messages are the backend's own: the C step db_search_migrate
+     * (store/search.c), run after this SQL (see migration_steps). */
+    "ALTER TABLE messages ADD COLUMN search_key BIGINT;"
+    "CREATE UNIQUE INDEX messages_search_key ON messages(search_key);",
+
     /* 11: working as a team: a conversation's state (done hides it from
      * the default list until the patient writes again) and the staff
      * member it is assigned to; internal notes, which are never sent. */

@@ -47,6 +47,9 @@ enum lb_err store_open(const char *url, const struct store_options *opt,
 void store_free(struct store *s);
 /* Applies pending migrations; *from and *to are the versions. */
 enum lb_err store_migrate(struct store *s, int *from, int *to);
+/* Applies pending migrations up to version 'target' only (1 to the
+ * newest; LB_EINVAL otherwise): to stage an upgrade. */
+enum lb_err store_migrate_to(struct store *s, int target, int *from, int *to);
 enum lb_err store_schema_version(struct store *s, int *version);
 
 /* ---- composed transactions ---------------------------------------------- */
@@ -186,6 +189,22 @@ enum lb_err store_tx_status_apply(struct store_tx *tx, const char *provider,
 
 /* ---- conversations (conversations.c) ------------------------------------ */
 
+/* A conversation's messages that match a search: the newest of them, and
+ * how many. The snippet is a piece of its text with each matched word
+ * between STORE_HIT_START and STORE_HIT_END (when 'marked'; otherwise
+ * plain). */
+#define STORE_HIT_START '\x01'
+#define STORE_HIT_END '\x02'
+struct conversation_match {
+  char message_id[LB_ID_SIZE];
+  char direction[12];
+  int64_t created_at;
+  int64_t key; /* the store's own */
+  int count;
+  int marked;
+  char snippet[800];
+};
+
 struct conversation_row {
   char number[LB_E164_SIZE];
   char patient[LB_E164_SIZE];
@@ -196,6 +215,8 @@ struct conversation_row {
   char opt_out_words[400]; /* how, in words */
   int has_last;
   struct message last; /* valid when has_last */
+  int has_match;
+  struct conversation_match match; /* valid when has_match */
   enum conv_state state;
   char assigned_to[LB_USERNAME_MAX]; /* "" when unassigned */
 };
@@ -212,8 +233,11 @@ struct conv_filter {
 };
 /* Newest activity first. 'query' (NULL or "" for all) keeps those whose
  * patient name contains it (ASCII case-insensitive) or whose number
- * contains it; the caller normalises a number-like query to digits.
- * 'f' may be NULL (every conversation). */
+ * contains it; the caller normalises a number-like query to digits. The
+ * query's words also search the text of the messages (each word, the last
+ * as a prefix; none an operator): a conversation with a matching message
+ * is kept too, and its row carries the match. 'f' may be NULL (every
+ * conversation). */
 enum lb_err store_conversations(struct store *s, const char *number,
                                 const char *query, const struct conv_filter *f,
                                 int limit, store_conv_cb cb, void *arg);

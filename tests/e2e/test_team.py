@@ -191,3 +191,16 @@ def test_notes_come_once_each_with_the_page_they_were_written_in(server):
         before = msgs[0]["id"]
     mine = [x for x in seen if x in order]
     assert mine == order, (mine, order)
+
+
+def test_the_filters_apply_to_a_search_in_message_text(server):
+    word = unique("zebrafinch").replace("-", "")
+    server.handset_send(PRIYA, "about the %s appointment" % word)
+    wait_for(lambda: PRIYA in listed(server, q=word), desc="found by its text")
+    assert patch(server, PRIYA, state="done").status_code == 200
+    assert PRIYA not in listed(server, q=word)
+    assert PRIYA in listed(server, q=word, state="done")
+    assert PRIYA in listed(server, q=word, state="all", assigned="unassigned")
+    assert patch(server, PRIYA, assigned_to=DEMO_USER).status_code == 200
+    assert PRIYA not in listed(server, q=word, state="all",
+                               assigned="unassigned")
