@@ -61,6 +61,10 @@ struct gw_inbound {
   /* What the transaction emits: the message, the consent changes, the
    * reply; heard again after the commit. */
   struct event ev, consent_ev[2], reply_ev;
+  /* A conversation that was done is open again: the patient wrote. */
+  struct conv_team team;
+  struct event team_ev;
+  int reopened;
   enum lb_err rc; /* the commit's */
   void (*done)(void *arg);
   void *arg;
@@ -80,13 +84,26 @@ static enum lb_err receive_in_tx(struct store_tx *tx, void *arg)
   struct gw_inbound *x = arg;
   int answers = x->gw->providers.host.caps.answers_keywords;
   enum lb_err rc;
-  x->changed[0] = x->changed[1] = x->reply_queued = 0;
+  x->changed[0] = x->changed[1] = x->reply_queued = x->reopened = 0;
+  rc = store_tx_conversation_team(tx, x->m.to, x->m.from, &x->team);
+  if (rc && rc != LB_ENOTFOUND)
+    return rc;
+  x->reopened = !rc && x->team.state == CONV_DONE;
   if ((rc = store_tx_receive(tx, &x->m, x->md, x->n_md,
                              (const char *const *)x->urls, x->n_urls)))
     return rc; /* LB_EDUPLICATE too: the whole transaction is undone */
   x->ev = event_of_message(&x->m, CHANGE_CREATED, NULL);
   if ((rc = gw_emit_in_tx(x->gw, tx, &x->ev)))
     return rc;
+  if (x->reopened) { /* store_tx_receive opened it */
+    x->team.state = CONV_OPEN;
+    memset(&x->team_ev, 0, sizeof x->team_ev);
+    x->team_ev.type = EVENT_CONVERSATION_STATE;
+    x->team_ev.patient = x->m.from;
+    x->team_ev.team = &x->team;
+    if ((rc = gw_emit_in_tx(x->gw, tx, &x->team_ev)))
+      return rc;
+  }
   /* The provider's report first (its own opt-out webhook, or an error
    * it gave), then the keyword: a STOP that the provider also reports is
    * one opt-out, recorded as the provider's. */
@@ -129,6 +146,8 @@ void gw_receive_finish(struct gw_inbound *x, struct gw_received *res)
   snprintf(res->id, sizeof res->id, "%s", x->m.id);
   if (x->rc == LB_OK) {
     gw_emit_committed(x->gw, &x->ev);
+    if (x->reopened)
+      gw_emit_committed(x->gw, &x->team_ev);
     for (int i = 1; i >= 0; i--)
       if (x->changed[i])
         gw_emit_committed(x->gw, &x->consent_ev[i]);

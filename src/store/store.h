@@ -259,6 +259,10 @@ enum lb_err store_tx_conversation_read(struct store_tx *tx, const char *number,
 /* LB_ENOTFOUND: no such conversation. */
 enum lb_err store_conversation_team(struct store *s, const char *number,
                                     const char *patient, struct conv_team *out);
+/* The same, inside a transaction. */
+enum lb_err store_tx_conversation_team(struct store_tx *tx, const char *number,
+                                       const char *patient,
+                                       struct conv_team *out);
 /* What to change: the state, the assignee (NULL unassigns), or both. */
 struct conv_team_change {
   int set_state;

@@ -37,6 +37,14 @@ enum lb_err store_conversation_team(struct store *s, const char *number,
   return conv_load(db_reader(s), number, patient, id, out);
 }
 
+enum lb_err store_tx_conversation_team(struct store_tx *tx, const char *number,
+                                       const char *patient,
+                                       struct conv_team *out)
+{
+  char id[LB_ID_SIZE];
+  return conv_load(tx_conn(tx), number, patient, id, out);
+}
+
 enum lb_err store_tx_conversation_team_set(struct store_tx *tx,
                                            const char *number,
                                            const char *patient,

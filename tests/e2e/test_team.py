@@ -18,6 +18,15 @@ def patch(server, patient, **body):
     return server.api("PATCH", "/api/v1/conversations/" + patient, json=body)
 
 
+def wrote(server, patient, text):
+    """The patient's message, once it is stored (a seeded conversation is
+    listed before it arrives)."""
+    server.handset_send(patient, text)
+    wait_for(lambda: any(m.get("text") == text
+                         for m in server.conv_messages(patient)),
+             desc="the patient's message stored")
+
+
 def listed(server, **params):
     r = server.api("GET", "/api/v1/conversations", params=params)
     assert r.status_code == 200, r.text
@@ -25,8 +34,7 @@ def listed(server, **params):
 
 
 def test_done_hides_a_conversation_until_the_patient_writes(server):
-    server.handset_send(JORDAN, unique("hello"))
-    wait_for(lambda: JORDAN in listed(server))
+    wrote(server, JORDAN, unique("hello"))
     r = patch(server, JORDAN, state="done")
     assert r.status_code == 200, r.text
     assert r.json() == {"patient": JORDAN, "state": "done", "assigned_to": None}
@@ -47,9 +55,8 @@ def test_done_hides_a_conversation_until_the_patient_writes(server):
 
 def test_assignment_to_staff_and_the_filters(server):
     add_user(server, "sam.ng", "sam-password-0123456789")
-    server.handset_send(JORDAN, unique("hi"))
-    server.handset_send(PRIYA, unique("hi"))
-    wait_for(lambda: {JORDAN, PRIYA} <= set(listed(server)))
+    wrote(server, JORDAN, unique("hi"))
+    wrote(server, PRIYA, unique("hi"))
     r = patch(server, JORDAN, assigned_to=DEMO_USER)
     assert r.status_code == 200 and r.json()["assigned_to"] == DEMO_USER, r.text
     assert server.conversation(JORDAN)["assigned_to"] == DEMO_USER
@@ -142,8 +149,7 @@ def test_a_note_is_never_sent_and_is_kept_in_thread_export_and_audit(server):
 
 
 def test_team_changes_are_live_events(server):
-    server.handset_send(JORDAN, unique("hi"))
-    wait_for(lambda: JORDAN in listed(server))
+    wrote(server, JORDAN, unique("hi"))
     with open_stream(server) as s:
         assert patch(server, JORDAN, assigned_to=DEMO_USER).status_code == 200
         ev = s.until(lambda e: e["event"] == "conversation.assigned",
@@ -161,6 +167,16 @@ def test_team_changes_are_live_events(server):
         assert ev["data"]["note"] == r.json(), ev
         # A change to what already is emits nothing and records nothing.
         assert patch(server, JORDAN, state="done").status_code == 200
+        # The patient writes: open again, by no one, after the message.
+        server.handset_send(JORDAN, unique("still there?"))
+        seen = s.until(lambda e: e["event"] == "conversation.state_changed",
+                       desc="the reopening")
+        assert seen[-1]["data"] == {"patient": JORDAN, "state": "open",
+                                    "assigned_to": DEMO_USER, "by": None}
+        kinds = [e["event"] for e in seen]
+        assert "message.received" in kinds, kinds
+        # Nothing was done twice: the assignment and note were not repeated.
+        assert kinds.count("conversation.state_changed") == 1, kinds
 
 
 def test_notes_come_once_each_with_the_page_they_were_written_in(server):
