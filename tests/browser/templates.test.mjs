@@ -3,9 +3,11 @@
 // field is highlighted and Send refuses until it is filled in, and the
 // segment counter counts the filled-in text.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 
-import { expectText, expectVisible, harness, inboxPage, openConversation, signIn, waitFor } from './lib/browser.mjs';
-import { JORDAN } from './lib/lyrebird.mjs';
+import { expectHidden, expectText, expectVisible, harness, inboxPage, openConversation, signIn, waitFor } from './lib/browser.mjs';
+import { BIN, JORDAN, cleanEnv } from './lib/lyrebird.mjs';
 
 const h = harness('templates');
 
@@ -55,4 +57,57 @@ h.test('"/" picks a template, the missing {time} is highlighted, filled in, coun
   assert.equal(sent.length, 1);
   assert.equal(await ib.messageBox.inputValue(), '');
   assert.equal(await time.count(), 0, 'the fields go with the sent text');
+});
+
+const ADMIN = 'boss';
+const ADMIN_PASSWORD = 'admin-browser-password-1357';
+
+function addAdmin(srv) {
+  return new Promise((resolve, reject) => {
+    const args = ['user', 'add', ADMIN, '--role', 'admin', '--password-stdin', '--db', path.join(srv.data, 'lyrebird.db')];
+    const p = spawn(BIN, args, { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`user add exited ${code}: ${out}`))));
+    p.stdin.end(`${ADMIN_PASSWORD}\n`);
+  });
+}
+
+h.test('an admin adds, changes and deletes a template on the admin page, and a bad one says why', async (t) => {
+  await addAdmin(t.srv);
+  const page = await t.newPage(undefined, 'admin');
+  t.allowConsole(page, /status of 422 .*\/api\/v1\/templates/);
+  await signIn(page, { username: ADMIN, password: ADMIN_PASSWORD });
+  await page.goto('/admin');
+  const list = page.getByRole('list', { name: 'Templates' });
+  const form = page.getByRole('form', { name: 'Add a template' });
+  await expectVisible(form, 'the "Add a template" form');
+  await form.getByRole('textbox', { name: 'Name', exact: true }).fill('Recall');
+  await form.getByRole('textbox', { name: 'Text', exact: true }).fill('Hi {first_name, time for your check-up.');
+  await form.getByRole('button', { name: 'Add template', exact: true }).click();
+  await expectVisible(form.getByRole('alert').filter({ hasText: /\{\{/ }), 'the reason a stray brace is refused');
+
+  await form.getByRole('textbox', { name: 'Text', exact: true }).fill('Hi {first_name}, time for your check-up. Call {clinic_phone}.');
+  await form.getByRole('button', { name: 'Add template', exact: true }).click();
+  await expectVisible(list.getByRole('heading', { name: 'Recall', exact: true }), 'the new template in the list');
+  // The server is shared with the other test: look for ours by name.
+  const names = async () => (await t.srv.apiOk('GET', '/api/v1/templates')).templates;
+  const recall = (await names()).find((x) => x.name === 'Recall');
+  assert.deepEqual(recall.fields, ['first_name', 'clinic_phone']);
+
+  await list.getByRole('button', { name: 'Edit Recall', exact: true }).click();
+  const edit = page.getByRole('form', { name: 'Change "Recall"' });
+  await edit.getByRole('textbox', { name: 'Name', exact: true }).fill('Annual recall');
+  await edit.getByRole('button', { name: 'Save template', exact: true }).click();
+  await expectVisible(list.getByRole('heading', { name: 'Annual recall', exact: true }), 'the renamed template');
+  const renamed = (await names()).filter((x) => x.id === recall.id);
+  assert.deepEqual(renamed.map((x) => x.name), ['Annual recall']);
+
+  await list.getByRole('button', { name: 'Delete Annual recall', exact: true }).click();
+  await expectHidden(list.getByRole('heading', { name: 'Annual recall', exact: true }), 'the deleted template');
+  assert.equal((await names()).filter((x) => x.id === recall.id).length, 0);
+  const audit = (await t.srv.apiOk('GET', '/api/v1/audit')).entries.map((e) => e.action);
+  for (const a of ['template.created', 'template.updated', 'template.deleted']) assert.ok(audit.includes(a), `${a} in ${audit}`);
 });
