@@ -4,7 +4,7 @@
 // a corrected text as a new message.
 import assert from 'node:assert/strict';
 
-import { expectHidden, expectVisible, harness, inboxPage, openConversation, signIn } from './lib/browser.mjs';
+import { axeViolations, expectHidden, expectVisible, harness, inboxPage, openConversation, signIn } from './lib/browser.mjs';
 import { JORDAN } from './lib/lyrebird.mjs';
 
 const h = harness('retry');
@@ -36,6 +36,8 @@ h.test('a failed message shows the plain sentence, Retry delivers it, and its hi
   assert.equal(await code.isVisible(), false, 'the code is folded away');
   await failure.getByText('Details', { exact: true }).click();
   await expectVisible(code.filter({ hasText: 'absent_subscriber' }), 'the code under Details');
+
+  assert.deepEqual(await axeViolations(inbox, 'the inbox with a failed message'), []);
 
   const id = await bubble.getAttribute('data-id');
   await phoneOff(t, false);

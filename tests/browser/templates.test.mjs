@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
-import { expectHidden, expectText, expectVisible, harness, inboxPage, openConversation, signIn, waitFor } from './lib/browser.mjs';
+import { axeViolations, expectHidden, expectText, expectVisible, harness, inboxPage, openConversation, signIn, waitFor } from './lib/browser.mjs';
 import { BIN, JORDAN, cleanEnv } from './lib/lyrebird.mjs';
 
 const h = harness('templates');
@@ -27,6 +27,7 @@ h.test('"/" picks a template, the missing {time} is highlighted, filled in, coun
   await ib.messageBox.pressSequentially('remind');
   await waitFor(async () => (await list.getByRole('option').count()) === 1, { what: 'one template matching "remind"' });
   await expectText(list.getByRole('option').first(), /Appointment reminder/);
+  assert.deepEqual(await axeViolations(inbox, 'the inbox with the template list open'), []);
   await ib.messageBox.press('Enter');
 
   const time = ib.form.getByRole('textbox', { name: 'Time', exact: true });
@@ -37,6 +38,7 @@ h.test('"/" picks a template, the missing {time} is highlighted, filled in, coun
   const filledIn = await ib.messageBox.inputValue();
   assert.equal(filledIn, 'Hi Jordan, see you at {time} at WalkEasy Nexus Clinic.');
 
+  assert.deepEqual(await axeViolations(inbox, 'the inbox with a template field to fill in'), []);
   // Send refuses, and says why.
   await ib.send.click();
   await expectVisible(ib.form.getByRole('alert').filter({ hasText: /Fill in Time/ }), 'the refusal');
