@@ -202,7 +202,8 @@ static const struct config_key keys[] = {
       "cursor and the live stream can reach."),
     S("log", "level", log_level, "info", "debug, info, warn or error."),
     B("log", "access", access_log, "true",
-      "One JSON line per HTTP request on stderr."),
+      "One JSON line per HTTP request on stderr (lyrebird demo writes\n"
+      "them to access.log in its data directory instead)."),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
