@@ -847,7 +847,8 @@ void config_errors_print(FILE *f, const struct config *c,
   }
 }
 
-/* Values the example shows instead of the defaults. */
+/* Values the example shows instead of the defaults: a production starting
+ * point on the clinic's current provider, with the simulated carrier off. */
 static const struct {
   const char *section, *name, *value;
 } example_values[] = {
@@ -855,8 +856,12 @@ static const struct {
     {"api", "key_file", "/etc/lyrebird/api-key"},
     {"clinic", "name", "WalkEasy Nexus Clinic"},
     {"clinic", "number", "+61488868772"},
-    {"clinic", "host", "sim"},
-    {"sim", "enabled", "true"},
+    {"clinic", "host", "smsbroadcast"},
+    {"clinic", "phone", "(02) 5550 1234"},
+    {"links", "secret_file", "/etc/lyrebird/link-secret"},
+    {"smsbroadcast", "password_file", "/etc/lyrebird/smsbroadcast-password"},
+    {"smsbroadcast", "webhook_secret_file",
+     "/etc/lyrebird/smsbroadcast-webhook-secret"},
     {"sim", "secret_file", "/etc/lyrebird/sim-secret"},
 };
 
@@ -933,11 +938,17 @@ void config_write_example(FILE *f)
   size_t t;
 
   buf_init(&help, 8192);
-  fprintf(f,
-          "; lyrebird configuration. Every key can also be set in the\n"
-          "; environment as LYREBIRD_<SECTION>_<KEY>, e.g. [api] key is\n"
-          "; LYREBIRD_API_KEY. Secrets can be given as <key>_file = <path>.\n"
-          "; Check a file with: lyrebird check-config --config FILE\n");
+  fprintf(
+      f,
+      "; lyrebird configuration. Every key can also be set in the\n"
+      "; environment as LYREBIRD_<SECTION>_<KEY>, e.g. [api] key is\n"
+      "; LYREBIRD_API_KEY. Secrets can be given as <key>_file = <path>.\n"
+      "; Check a file with: lyrebird check-config --config FILE\n"
+      ";\n"
+      "; A starting point for production: the clinic's number hosted by\n"
+      "; SMS Broadcast, the secrets in files under /etc/lyrebird (uncomment\n"
+      "; their lines), the simulated carrier off. To try lyrebird without\n"
+      "; a provider, run 'lyrebird demo', or see [sim] below.\n");
   for (size_t i = 0; (k = key_at(i, &t)) != NULL; i++) {
     const char *h = k->help;
     buf_reset(&help);
