@@ -18,12 +18,16 @@ int cmd_serve(int argc, char **argv)
 {
   const char *path;
   struct config cfg;
+  struct config_errors errs = {0};
   int rc;
   if (cli_config_only("serve", argc, argv, usage, &path, &rc))
     return rc;
   if (cli_load_config(path, &cfg))
     rc = 1;
-  else {
+  else if (cli_check_paths(&cfg, &errs)) {
+    config_errors_print(stderr, &cfg, &errs);
+    rc = 1;
+  } else {
     cli_setup_logging(&cfg);
     if (sim_settings(&cfg)->enabled)
       log_warn("config.sim_enabled",

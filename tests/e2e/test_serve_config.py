@@ -256,3 +256,70 @@ def test_routes_explains_each_direction_and_the_four_setups(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Links    off" in r.stdout
     assert "cannot send images yet" in r.stdout
+
+
+def test_check_config_wants_a_database_directory_that_exists(tmp_path):
+    cfg = write_config(tmp_path, 8080)
+    missing = tmp_path / "var" / "lib" / "lyrebird"
+    r = run(["check-config", "--config", str(cfg)],
+            env={"LYREBIRD_STORE_PATH": str(missing / "lyrebird.db")})
+    assert r.returncode == 1, r.stdout
+    assert "ok." not in r.stdout
+    assert "[store] path: the database's directory, %s, does not exist" % missing \
+        in r.stderr, r.stderr
+    # ... and says how to make it.
+    assert "mkdir -p %s && sudo chown lyrebird: %s" % (missing, missing) in r.stderr
+
+    # serve refuses it the same way, before it opens anything.
+    r = run(["serve", "--config", str(cfg)],
+            env={"LYREBIRD_STORE_PATH": str(missing / "lyrebird.db")})
+    assert r.returncode == 1
+    assert "mkdir -p %s" % missing in r.stderr, r.stderr
+    assert not missing.exists()
+
+
+def test_check_config_refuses_directories_it_cannot_write(tmp_path):
+    # A path under a regular file cannot be written, even by root.
+    (tmp_path / "a-file").write_text("not a directory\n")
+    cfg = write_config(tmp_path, 8080)
+    r = run(["check-config", "--config", str(cfg)],
+            env={"LYREBIRD_STORE_PATH": str(tmp_path / "a-file" / "lyrebird.db"),
+                 "LYREBIRD_MEDIA_DIR": str(tmp_path / "a-file" / "media")})
+    assert r.returncode == 1, r.stdout
+    assert "[store] path: the database's directory, %s, is not a directory" % (
+        tmp_path / "a-file") in r.stderr, r.stderr
+    assert "[media] dir: the media directory, %s, cannot be a directory" % (
+        tmp_path / "a-file" / "media") in r.stderr, r.stderr
+    assert "2 configuration errors" in r.stderr
+
+
+def test_check_config_refuses_a_read_only_directory(tmp_path):
+    if os.geteuid() == 0:
+        import pytest
+        pytest.skip("root writes in a read-only directory; the path-under-a-file "
+                    "case covers a directory that cannot be written")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        cfg = write_config(tmp_path, 8080)
+        r = run(["check-config", "--config", str(cfg)],
+                env={"LYREBIRD_STORE_PATH": str(ro / "lyrebird.db"),
+                     "LYREBIRD_MEDIA_DIR": str(ro / "media")})
+        assert r.returncode == 1, r.stdout
+        assert "cannot write in the database's directory, %s" % ro in r.stderr
+        assert "sudo chown lyrebird: %s" % ro in r.stderr
+        assert "[media] dir: the media directory, %s, does not exist and " \
+            "cannot be created in %s" % (ro / "media", ro) in r.stderr, r.stderr
+    finally:
+        ro.chmod(0o700)
+
+
+def test_check_config_accepts_a_media_directory_it_will_make(tmp_path):
+    cfg = write_config(tmp_path, 8080)
+    media = tmp_path / "new" / "media"
+    r = run(["check-config", "--config", str(cfg)],
+            env={"LYREBIRD_MEDIA_DIR": str(media)})
+    assert r.returncode == 0, r.stderr
+    assert "ok." in r.stdout
+    assert not media.exists(), "check-config must not create anything"
