@@ -94,8 +94,8 @@ static const struct config_key keys[] = {
     S("clinic", "region", region, "AU",
       "Region for numbers written without a country code (ISO 3166)."),
     S("clinic", "phone", clinic_phone, "",
-      "A number patients can call (e.g. the landline), shown on expired or "
-      "locked image pages."),
+      "A number patients can call (e.g. the landline), shown on the image\n"
+      "link pages, and on HELP replies as {phone}."),
     S("clinic", "timezone", timezone, "Australia/Sydney",
       "Time zone for times shown to staff."),
     I("outbox", "workers", workers, "2", 1, 64, "Send worker threads."),
