@@ -33,7 +33,8 @@ static const struct config_key keys[] = {
     SECRET("api", "key", api_key, "",
            "Bearer token for /api/v1 (at least 24 characters). Or key_file."),
     S("store", "path", db_path, "/var/lib/lyrebird/lyrebird.db",
-      "SQLite database file. It runs in WAL mode."),
+      "SQLite database file. It runs in WAL mode. Its directory must exist\n"
+      "and be writable by the account that runs lyrebird."),
     S("store", "synchronous", synchronous, "full",
       "full: every acknowledged write survives power loss (default).\n"
       "normal: survives a crash of lyrebird, not of the machine; faster."),
