@@ -219,21 +219,28 @@ int cli_demo_config(const char *cmd, const char *dir, const char *port,
   return 0;
 }
 
-/* DIR/access.log opened for appending (mode 0600), for the caller to
- * fclose; NULL (said on stderr) when it cannot be. */
-static FILE *open_access_log(const char *dir)
+/* Opens DIR/access.log for appending (made 0600) into *out, which the
+ * caller then owns and fcloses. LB_EIO (said on stderr) when it cannot. */
+static enum lb_err open_access_log(const char *dir, FILE **out)
 {
   char path[1100];
-  FILE *f = NULL;
+  enum lb_err rc = LB_EIO;
   int fd;
+  *out = NULL;
   snprintf(path, sizeof path, "%s/" DEMO_ACCESS_LOG, dir);
   fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd >= 0 && !(f = fdopen(fd, "a")))
+  if (fd < 0)
+    goto out;
+  if (!(*out = fdopen(fd, "a"))) {
     close(fd);
-  if (!f)
+    goto out;
+  }
+  rc = LB_OK;
+out:
+  if (rc)
     fprintf(stderr, "lyrebird demo: cannot write %s: %s\n", path,
             strerror(errno));
-  return f;
+  return rc;
 }
 
 int cmd_demo(int argc, char **argv)
@@ -281,7 +288,7 @@ int cmd_demo(int argc, char **argv)
   }
   if (cli_demo_config("demo", dir, port, &cfg))
     return 1;
-  if (cfg.access_log && !(access = open_access_log(dir))) {
+  if (cfg.access_log && open_access_log(dir, &access)) {
     config_release(&cfg);
     return 1;
   }

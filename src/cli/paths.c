@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/err.h"
 
 #define FIX_MKDIR                                                              \
   "create it for the account that runs lyrebird, e.g. 'sudo mkdir -p %s && "   \
@@ -102,7 +103,7 @@ static void check_dir(const char *where, const char *what, const char *dir,
         dir, up, dir, dir);
 }
 
-int cli_check_paths(const struct config *c, struct config_errors *errs)
+enum lb_err cli_check_paths(const struct config *c, struct config_errors *errs)
 {
   char dir[PATH_MAX];
   struct stat st;
@@ -123,5 +124,5 @@ int cli_check_paths(const struct config *c, struct config_errors *errs)
   }
   if (!strcmp(c->media_store, "fs"))
     check_dir("[media] dir", "the media directory", c->media_dir, 1, errs);
-  return errs->n > before;
+  return errs->n > before ? LB_ECONFIG : LB_OK;
 }
