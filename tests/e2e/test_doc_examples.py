@@ -5,7 +5,7 @@ comment naming the request that gives it:
 
     <!-- response: GET /healthz -->
     ```json
-    {"status": "ok", "version": "0.1.0", "schema": 9}
+    {"status": "ok", "version": "0.1.0", "schema": 10}
     ```
 
 This test makes each named request against a demo (REQUESTS below says
