@@ -57,7 +57,11 @@ struct sim_priv {
 #define CONFIG_KEYS_OF struct sim_settings
 static const struct config_key sim_keys[] = {
     B("sim", "enabled", enabled, "false",
-      "Mount the simulated carrier under /sim/ (demo and tests only)."),
+      "Mount the simulated carrier under /sim/ (demo and tests only):\n"
+      "anyone who reaches /sim/ can read the messages it carries and play\n"
+      "a patient. Off in production. To try lyrebird without a provider,\n"
+      "set enabled = true, a secret (or secret_file) and [clinic] host =\n"
+      "sim; or run 'lyrebird demo', which does all of that."),
     S("sim", "base_url", base_url, "",
       "Where lyrebird sends to the simulated carrier. Empty: this server."),
     SECRET("sim", "secret", secret, "",
