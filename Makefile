@@ -16,10 +16,10 @@ build:
 deps:
 	@scripts/install-deps
 
-# The demo needs only the build dependencies (not Chromium and the test
-# tools).
+# The demo needs the build dependencies and what the README's tour runs
+# beside it (curl, python3), not Chromium and the test tools.
 demo:
-	@scripts/install-deps --build
+	@scripts/install-deps --demo
 	@$(MAKE) --no-print-directory build
 	$(BUILD)/lyrebird demo $(DEMO_ARGS)
 

@@ -3,6 +3,7 @@
 
 import { api, onUnauthorized, setCsrfToken } from '/static/api.js';
 import { h, formatBytes, setText, showAlert } from '/static/dom.js';
+import { TemplatesAdmin } from '/static/admin-templates.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -225,7 +226,7 @@ async function start() {
     return;
   }
   els.admin.hidden = false;
-  await Promise.all([loadUsers(), loadSettings()]);
+  await Promise.all([loadUsers(), loadSettings(), new TemplatesAdmin().load()]);
 }
 
 // ---- the accounts table ------------------------------------------------------

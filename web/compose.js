@@ -3,6 +3,7 @@
 import { api, newUuid } from '/static/api.js';
 import { showAlert } from '/static/dom.js';
 import { smsSegments } from '/static/segments.js';
+import { TemplatePicker } from '/static/templates.js';
 
 export const MAX_CHARS = 1600;
 const ACCEPTED = /^(image\/|application\/pdf$)/;
@@ -66,7 +67,13 @@ export class Compose {
       this.detach();
       this.textarea.focus();
     });
+    // "/" at the start: the clinic's templates (templates.js).
+    this.templates = new TemplatePicker({ compose: this });
     this.update();
+  }
+
+  showError(msg) {
+    showAlert(this.errorBox, msg);
   }
 
   attach(file) {
@@ -114,6 +121,7 @@ export class Compose {
     }
     this.detach();
     this.attempt = null;
+    this.templates.reset();
     showAlert(this.errorBox, '');
     this.textarea.value = (newPatient && this.drafts.get(newPatient)) || '';
     this.update();
@@ -163,6 +171,12 @@ export class Compose {
     const file = this.file;
     if (!patient || (!text && !file)) return;
     if ([...text].length > MAX_CHARS) return;
+    // A template's field still empty: say so, and send nothing.
+    const unfilled = this.templates.blocking();
+    if (unfilled) {
+      showAlert(this.errorBox, unfilled);
+      return;
+    }
     const delivery = file && !this.sendAsRow.hidden ? this.sendAs.value : null;
 
     // One idempotency key per attempt at this exact message: a retry after a
@@ -201,6 +215,7 @@ export class Compose {
       this.attempt = null;
       if (this.getPatient() === patient) {
         this.textarea.value = '';
+        this.templates.reset();
         this.detach();
         this.drafts.delete(patient);
       }

@@ -3,6 +3,7 @@
 
 import { h, icon, setText } from '/static/dom.js';
 import { RouteInfo } from '/static/links.js';
+import { FailureActions } from '/static/retry.js';
 import { upsertNote } from '/static/team.js';
 
 const STATUS = {
@@ -166,6 +167,9 @@ export class Thread {
       entry.route = new RouteInfo({ msgId: msg.id, clock: this.clock });
       meta.append(entry.status, entry.route.button);
       li.append(entry.reason, entry.route.panel);
+      // Why it did not arrive, in words, with Retry (retry.js).
+      entry.failure = new FailureActions({ onChange: (m) => this.upsert(m) });
+      li.append(entry.failure.el);
     }
     if (!outbound && msg.media_pending) {
       const n = msg.media_pending;
@@ -206,6 +210,7 @@ export class Thread {
     if (!entry.status) return;
     const msg = entry.msg;
     entry.route.update(msg);
+    entry.failure.update(msg);
     this.patchOtherSender(entry);
     const s = STATUS[msg.status] || { words: msg.status, icon: 'clock' };
     const words = statusWords(msg);

@@ -8,6 +8,15 @@
 void h_messages_create(void *cls, struct http_req *r);
 void h_messages_get(void *cls, struct http_req *r);
 void h_messages_feed(void *cls, struct http_req *r);
+/* Retry, and edit and resend (retry.c). */
+void h_messages_retry(void *cls, struct http_req *r);
+void h_messages_resend(void *cls, struct http_req *r);
+/* /api/v1/templates (templates.c). */
+void h_templates_list(void *cls, struct http_req *r);
+void h_templates_create(void *cls, struct http_req *r);
+void h_templates_update(void *cls, struct http_req *r);
+void h_templates_delete(void *cls, struct http_req *r);
+void h_templates_render(void *cls, struct http_req *r);
 void h_conversations_list(void *cls, struct http_req *r);
 void h_conversation_messages(void *cls, struct http_req *r);
 void h_conversation_read(void *cls, struct http_req *r);

@@ -4,11 +4,14 @@
  * never the image or any detail, so link-preview bots that fetch it see
  * nothing and use up nothing. Only the POST from that button counts as a
  * view; it answers with the image page, whose images are fetched with a
- * short grant (LINK_GRANT_MINUTES). Every answer is no-store, no-referrer,
- * noindex, under a strict CSP with no third-party asset. */
+ * short grant (LINK_GRANT_MINUTES). Both pages end with until when the
+ * link works and the clinic's phone (put_details). Every answer is
+ * no-store, no-referrer, noindex, under a strict CSP with no third-party
+ * asset. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <microhttpd.h>
 #include <sodium.h>
@@ -90,6 +93,18 @@ static void page_end(struct http_req *r, struct buf *b, int status)
   link_headers(r);
 }
 
+/* The clinic's phone number as a tel: link. */
+static void put_phone(struct buf *b, const struct config *c)
+{
+  buf_puts(b, "<a href=\"tel:");
+  for (const char *p = c->clinic_phone; *p; p++)
+    if ((*p >= '0' && *p <= '9') || *p == '+')
+      buf_append(b, p, 1);
+  buf_puts(b, "\">");
+  esc(b, c->clinic_phone);
+  buf_puts(b, "</a>");
+}
+
 /* A page that says the link cannot be used, and whom to call. */
 static void reply_gone(struct http_req *r, const struct config *c, int status,
                        const char *title, const char *why)
@@ -105,17 +120,45 @@ static void reply_gone(struct http_req *r, const struct config *c, int status,
   if (c->clinic_phone[0]) {
     buf_puts(&b, "<p>Please call ");
     esc(&b, c->clinic_name);
-    buf_puts(&b, " on <a href=\"tel:");
-    for (const char *p = c->clinic_phone; *p; p++)
-      if ((*p >= '0' && *p <= '9') || *p == '+')
-        buf_append(&b, p, 1);
-    buf_puts(&b, "\">");
-    esc(&b, c->clinic_phone);
-    buf_puts(&b, "</a>.</p>");
+    buf_puts(&b, " on ");
+    put_phone(&b, c);
+    buf_puts(&b, ".</p>");
   } else {
     buf_puts(&b, "<p>Please contact the clinic.</p>");
   }
   page_end(r, &b, status);
+}
+
+/* What a patient may want on every page of a working link: until when it
+ * works (in the clinic's time zone: gw_open sets TZ), and the clinic's
+ * number when [clinic] phone is set. */
+static void put_details(struct buf *b, const struct config *c,
+                        const struct link *l)
+{
+  char when[96], iso[LB_ISO8601_LEN];
+  time_t t = (time_t)(l->expires_at / 1000);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  if (!strftime(when, sizeof when, "%A %-d %B %Y at %-I:%M %P", &tm))
+    snprintf(when, sizeof when, "%s", "(unknown)");
+  clock_iso8601(l->expires_at, iso, sizeof iso);
+  buf_puts(b, "<p class=\"details expires\">This link works until <time "
+              "datetime=\"");
+  esc(b, iso);
+  buf_puts(b, "\">");
+  esc(b, when);
+  buf_puts(b, "</time>");
+  if (l->max_views > 0)
+    buf_printf(b, ", for at most %d view%s", l->max_views,
+               l->max_views == 1 ? "" : "s");
+  buf_puts(b, ".</p>");
+  if (c->clinic_phone[0]) {
+    buf_puts(b, "<p class=\"details call\">Questions? Call ");
+    esc(b, c->clinic_name);
+    buf_puts(b, " on ");
+    put_phone(b, c);
+    buf_puts(b, ".</p>");
+  }
 }
 
 /* Finds the link for the token in the path; answers itself (404, 503)
@@ -200,6 +243,7 @@ static void reply_neutral_as(struct api *a, struct http_req *r,
     buf_puts(&b, "<p>To open it, we will text a 6-digit code to your phone."
                  "</p><input type=\"hidden\" name=\"step\" value=\"send\">"
                  "<button type=\"submit\">Text me a code</button></form>");
+    put_details(&b, a->cfg, l);
     page_end(r, &b, 200);
     return;
   }
@@ -216,6 +260,7 @@ static void reply_neutral_as(struct api *a, struct http_req *r,
                  "<button type=\"submit\" class=\"quiet\">Text me a new "
                  "code</button></form>");
   }
+  put_details(&b, a->cfg, l);
   page_end(r, &b, 200);
 }
 
@@ -342,6 +387,7 @@ static void h_view_post(void *cls, struct http_req *r)
   }
   buf_puts(&b, "<p class=\"note\">This page is private. Close it when you "
                "are done.</p>");
+  put_details(&b, a->cfg, &l);
   message_release(&m);
   page_end(r, &b, 200);
 }
@@ -483,9 +529,10 @@ void viewer_register(struct api *a)
 {
   struct http_server *s = a->http;
   http_server_route(s, "GET", "/v/{token}", h_view_get, a, 0, AUTH_NONE, 0);
-  http_server_route(s, "POST", "/v/{token}", h_view_post, a, 1024, AUTH_NONE, 0);
-  http_server_route(s, "GET", "/v/{token}/m/{n}", h_view_media, a, 0,
-                    AUTH_NONE, 0);
+  http_server_route(s, "POST", "/v/{token}", h_view_post, a, 1024, AUTH_NONE,
+                    0);
+  http_server_route(s, "GET", "/v/{token}/m/{n}", h_view_media, a, 0, AUTH_NONE,
+                    0);
   http_server_route(s, "GET", "/api/v1/links/{id}", h_link_get, a, 0, AUTH_API,
                     SCOPE_MESSAGES_READ);
   http_server_route(s, "DELETE", "/api/v1/links/{id}", h_link_revoke, a, 0,

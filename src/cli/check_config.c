@@ -8,7 +8,9 @@ static void usage(FILE *f)
   fprintf(f, "usage: lyrebird check-config [--config FILE] [--example]\n\n"
              "Validates a configuration file together with any\n"
              "LYREBIRD_<SECTION>_<KEY> environment overrides. Each error\n"
-             "names its line (or variable) and how to fix it.\n\n"
+             "names its line (or variable) and how to fix it. Also checks\n"
+             "that the database's directory and the media directory exist\n"
+             "(or can be made) and can be written.\n\n"
              "  -c, --config FILE  the file (default: lyrebird.ini)\n"
              "      --example      print a commented example file\n"
              "  -h, --help         show this help\n");
@@ -39,6 +41,15 @@ int cmd_check_config(int argc, char **argv)
     }
   }
   rc = cli_load_config(path, &cfg);
+  if (!rc) {
+    struct config_errors errs = {0};
+    if (cli_check_paths(&cfg, &errs)) {
+      config_errors_print(stderr, &cfg, &errs);
+      fprintf(stderr, "lyrebird: %d configuration error%s\n", errs.n,
+              errs.n == 1 ? "" : "s");
+      rc = 1;
+    }
+  }
   if (!rc)
     printf("%s: ok. %s (%s) hosted by %s; listening on %s:%d; public URL "
            "%s\n",

@@ -25,6 +25,11 @@ int cmd_key(int argc, char **argv);
 /* Defaults, then the file (if path is not NULL), then the environment,
  * then validation. Prints errors to stderr; returns 0 when usable. */
 int cli_load_config(const char *path, struct config *c);
+/* Checks on this machine that the store's directory and the media
+ * directory exist (or, for the media, can be made) and can be written;
+ * each problem, with how to fix it, goes to errs (the caller's). Nothing is
+ * created. LB_ECONFIG when there was any. */
+enum lb_err cli_check_paths(const struct config *c, struct config_errors *errs);
 /* Applies [log] level. */
 void cli_setup_logging(const struct config *c);
 

@@ -1,20 +1,26 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gateway/gateway.h"
 #include "cli/cli.h"
 #include "providers/sim.h"
 #include "util/crypto.h"
 #include "util/err.h"
+#include "util/log.h"
 #include "util/password.h"
 
 #define DEMO_NUMBER "+61488868772"
 #define DEMO_CLINIC "WalkEasy Nexus Clinic"
 #define DEMO_USER "reception"
+/* In the data directory: the access log, kept off the console so that the
+ * banner and the warnings stay in view. */
+#define DEMO_ACCESS_LOG "access.log"
 /* From the range ACMA reserves for fiction. */
 #define DEMO_PHONE "(02) 5550 1234"
 
@@ -42,7 +48,8 @@ static void usage(FILE *f)
       "Any LYREBIRD_<SECTION>_<KEY> applies, e.g.\n"
       "LYREBIRD_SIM_MMS_OUT=false makes the carrier SMS-only (images go as\n"
       "secure links); add LYREBIRD_LINKS_CHECK=dob to ask for the date of\n"
-      "birth before an image shows.\n\n"
+      "birth before an image shows. The access log (one JSON line per\n"
+      "request) goes to DIR/access.log, the rest of the log to stderr.\n\n"
       "  -p, --port N    port on 127.0.0.1 (default 8080)\n"
       "  -d, --data DIR  data directory (default ./demo-data)\n"
       "  -h, --help      show this help\n",
@@ -148,7 +155,11 @@ static void ready(struct gateway *a, void *arg)
   printf("  API key    %s\n", c->api_key);
   printf("  Health     %s/healthz\n", u);
   printf("  Handsets   %s/sim/handsets/<number>/messages\n", u);
-  printf("  Data       %s\n\n", dir);
+  printf("  Data       %s\n", dir);
+  if (c->access_log)
+    printf("  Access log %s/" DEMO_ACCESS_LOG "  (one JSON line per request)\n",
+           dir);
+  printf("\n");
   printf("Demo patients:\n");
   for (size_t i = 0; i < sizeof demo_patients / sizeof demo_patients[0]; i++)
     printf("  %-14s %-13s born %s\n", demo_patients[i].e164,
@@ -208,6 +219,30 @@ int cli_demo_config(const char *cmd, const char *dir, const char *port,
   return 0;
 }
 
+/* Opens DIR/access.log for appending (made 0600) into *out, which the
+ * caller then owns and fcloses. LB_EIO (said on stderr) when it cannot. */
+static enum lb_err open_access_log(const char *dir, FILE **out)
+{
+  char path[1100];
+  enum lb_err rc = LB_EIO;
+  int fd;
+  *out = NULL;
+  snprintf(path, sizeof path, "%s/" DEMO_ACCESS_LOG, dir);
+  fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0)
+    goto out;
+  if (!(*out = fdopen(fd, "a"))) {
+    close(fd);
+    goto out;
+  }
+  rc = LB_OK;
+out:
+  if (rc)
+    fprintf(stderr, "lyrebird demo: cannot write %s: %s\n", path,
+            strerror(errno));
+  return rc;
+}
+
 int cmd_demo(int argc, char **argv)
 {
   static const struct option opts[] = {{"port", required_argument, 0, 'p'},
@@ -216,6 +251,7 @@ int cmd_demo(int argc, char **argv)
                                        {0, 0, 0, 0}};
   const char *dir = "./demo-data", *port = "8080";
   struct config cfg;
+  FILE *access = NULL;
   int o, rc;
 
   while ((o = getopt_long(argc, argv, "p:d:h", opts, NULL)) != -1) {
@@ -252,7 +288,15 @@ int cmd_demo(int argc, char **argv)
   }
   if (cli_demo_config("demo", dir, port, &cfg))
     return 1;
+  if (cfg.access_log && open_access_log(dir, &access)) {
+    config_release(&cfg);
+    return 1;
+  }
+  log_divert("http.access", access);
   rc = cli_run_app("demo", &cfg, seed, ready, (void *)dir);
+  log_divert("http.access", NULL);
+  if (access)
+    fclose(access);
   config_release(&cfg);
   return rc;
 }

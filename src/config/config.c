@@ -33,7 +33,8 @@ static const struct config_key keys[] = {
     SECRET("api", "key", api_key, "",
            "Bearer token for /api/v1 (at least 24 characters). Or key_file."),
     S("store", "path", db_path, "/var/lib/lyrebird/lyrebird.db",
-      "SQLite database file. It runs in WAL mode."),
+      "SQLite database file. It runs in WAL mode. Its directory must exist\n"
+      "and be writable by the account that runs lyrebird."),
     S("store", "synchronous", synchronous, "full",
       "full: every acknowledged write survives power loss (default).\n"
       "normal: survives a crash of lyrebird, not of the machine; faster."),
@@ -94,8 +95,8 @@ static const struct config_key keys[] = {
     S("clinic", "region", region, "AU",
       "Region for numbers written without a country code (ISO 3166)."),
     S("clinic", "phone", clinic_phone, "",
-      "A number patients can call (e.g. the landline), shown on expired or "
-      "locked image pages."),
+      "A number patients can call (e.g. the landline), shown on the image\n"
+      "link pages, and on HELP replies as {phone}."),
     S("clinic", "timezone", timezone, "Australia/Sydney",
       "Time zone for times shown to staff."),
     I("outbox", "workers", workers, "2", 1, 64, "Send worker threads."),
@@ -202,7 +203,8 @@ static const struct config_key keys[] = {
       "cursor and the live stream can reach."),
     S("log", "level", log_level, "info", "debug, info, warn or error."),
     B("log", "access", access_log, "true",
-      "One JSON line per HTTP request on stderr."),
+      "One JSON line per HTTP request on stderr (lyrebird demo writes\n"
+      "them to access.log in its data directory instead)."),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -846,7 +848,8 @@ void config_errors_print(FILE *f, const struct config *c,
   }
 }
 
-/* Values the example shows instead of the defaults. */
+/* Values the example shows instead of the defaults: a production starting
+ * point on the clinic's current provider, with the simulated carrier off. */
 static const struct {
   const char *section, *name, *value;
 } example_values[] = {
@@ -854,8 +857,12 @@ static const struct {
     {"api", "key_file", "/etc/lyrebird/api-key"},
     {"clinic", "name", "WalkEasy Nexus Clinic"},
     {"clinic", "number", "+61488868772"},
-    {"clinic", "host", "sim"},
-    {"sim", "enabled", "true"},
+    {"clinic", "host", "smsbroadcast"},
+    {"clinic", "phone", "(02) 5550 1234"},
+    {"links", "secret_file", "/etc/lyrebird/link-secret"},
+    {"smsbroadcast", "password_file", "/etc/lyrebird/smsbroadcast-password"},
+    {"smsbroadcast", "webhook_secret_file",
+     "/etc/lyrebird/smsbroadcast-webhook-secret"},
     {"sim", "secret_file", "/etc/lyrebird/sim-secret"},
 };
 
@@ -932,11 +939,17 @@ void config_write_example(FILE *f)
   size_t t;
 
   buf_init(&help, 8192);
-  fprintf(f,
-          "; lyrebird configuration. Every key can also be set in the\n"
-          "; environment as LYREBIRD_<SECTION>_<KEY>, e.g. [api] key is\n"
-          "; LYREBIRD_API_KEY. Secrets can be given as <key>_file = <path>.\n"
-          "; Check a file with: lyrebird check-config --config FILE\n");
+  fprintf(
+      f,
+      "; lyrebird configuration. Every key can also be set in the\n"
+      "; environment as LYREBIRD_<SECTION>_<KEY>, e.g. [api] key is\n"
+      "; LYREBIRD_API_KEY. Secrets can be given as <key>_file = <path>.\n"
+      "; Check a file with: lyrebird check-config --config FILE\n"
+      ";\n"
+      "; A starting point for production: the clinic's number hosted by\n"
+      "; SMS Broadcast, the secrets in files under /etc/lyrebird (uncomment\n"
+      "; their lines), the simulated carrier off. To try lyrebird without\n"
+      "; a provider, run 'lyrebird demo', or see [sim] below.\n");
   for (size_t i = 0; (k = key_at(i, &t)) != NULL; i++) {
     const char *h = k->help;
     buf_reset(&help);

@@ -29,6 +29,7 @@ void message_init(struct message *m)
 {
   memset(m, 0, sizeof *m);
   m->route = ROUTE_NONE;
+  m->ref_round = 1;
 }
 
 void message_release(struct message *m)

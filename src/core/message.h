@@ -73,6 +73,11 @@ struct message {
   /* The clinic app's: "" when none. metadata is compact JSON text. */
   char metadata[LB_METADATA_MAX + 1];
   char client_reference[LB_CLIENT_REF_MAX + 1];
+  /* Outbound: which reference the provider is sent (1: the id itself; a
+   * retry after the provider had the message makes it 2, 3, ...), and the
+   * message this one was edited from ("" when none). */
+  int ref_round;
+  char resend_of[LB_ID_SIZE];
 };
 
 /* A stored form of a media item other than the cleaned one: "thumb" (the

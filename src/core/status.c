@@ -44,6 +44,11 @@ int status_can_move(enum msg_status from, enum msg_status to)
   }
 }
 
+int status_can_retry(enum msg_status s)
+{
+  return s == ST_FAILED || s == ST_UNDELIVERED;
+}
+
 const char *direction_name(enum msg_direction d)
 {
   return d == DIR_INBOUND ? "inbound" : "outbound";

@@ -31,6 +31,12 @@ int status_is_final(enum msg_status s);
 /* 1 if a message in 'from' may move to 'to'. */
 int status_can_move(enum msg_status from, enum msg_status to);
 
+/* 1 for the statuses staff may send a message again from: failed and
+ * undelivered, the two ends that say it did not reach the patient. Every
+ * other outbound status is in flight (queued, sending: the provider may
+ * have it), with the provider (sent) or done (delivered). */
+int status_can_retry(enum msg_status s);
+
 const char *direction_name(enum msg_direction d);
 
 /* What happened to one send call. */

@@ -133,6 +133,10 @@ struct send_request {
    * (LB_METADATA_MAX), and its reference; NULL: none. */
   const char *metadata;
   const char *client_reference;
+  /* Edit and resend: the message this one replaces, and the audit row
+   * written in the same transaction. NULL: none. */
+  const char *resend_of;
+  struct audit_entry *audit;
 };
 
 /* Why gw_queue refused, for the caller to show. */
@@ -308,6 +312,49 @@ void gw_audit_prepare(struct audit_entry *a, const struct gw_actor *who,
                       const char *subject, json_t *detail);
 /* Sets detail[key] = value in a's JSON detail. */
 void gw_audit_detail(struct audit_entry *a, const char *key, const char *value);
+
+/* ---- retry, and edit and resend (retry.c) ----------------------------------
+ */
+
+/* Staff send failed or undelivered outbound message 'id' again, as a new
+ * attempt of the same message: the ended attempt stays in its history, the
+ * new one's statuses follow it (message.status events). Refused, with
+ * why->code: "not_found" (LB_ENOTFOUND), "not_retryable" (LB_ECONFLICT:
+ * inbound, in flight, with the provider or delivered: why->message says
+ * which), "opted_out" (LB_EDENIED, with why->consent). Audited as 'who'
+ * ("message.retried") in the same transaction. *out is the message
+ * afterwards (initialised here, released by the caller). */
+enum lb_err gw_message_retry(struct gateway *gw, const char *id,
+                             const struct gw_actor *who, struct message *out,
+                             struct gw_refusal *why);
+/* Staff send the text of failed or undelivered message 'id' again, edited
+ * (text of text_len bytes), with the same media, as a new message linked
+ * to it (resend_of). Refused as gw_message_retry, and as gw_queue for the
+ * new text. Audited ("message.resent"). *out is the new message. */
+enum lb_err gw_message_resend(struct gateway *gw, const char *id,
+                              const char *text, size_t text_len,
+                              const struct gw_actor *who, struct message *out,
+                              struct gw_refusal *why);
+
+/* ---- templates (templates.c) ---------------------------------------------
+ */
+
+/* Creates (id NULL) or changes template 'id' to 'name' and 'body', both
+ * checked (core/template.h), audited as 'who' ("template.created",
+ * "template.updated") in the same transaction. LB_EINVAL / LB_ETOOBIG
+ * with why (a bad name or body, or TEMPLATES_MAX reached), LB_EDUPLICATE
+ * (the name is another template's), LB_ENOTFOUND. *out is the template
+ * as stored (released by the caller). */
+enum lb_err gw_template_save(struct gateway *gw, const struct gw_actor *who,
+                             const char *id, const char *name, const char *body,
+                             struct msg_template *out, char *why,
+                             size_t whylen);
+/* LB_ENOTFOUND for an unknown id; audited ("template.deleted"). */
+enum lb_err gw_template_delete(struct gateway *gw, const struct gw_actor *who,
+                               const char *id);
+/* As the API shows it: {"id", "name", "body", "fields", "created_at",
+ * "updated_at", "updated_by"}; fields are the placeholders in order. */
+json_t *gw_template_json(const struct msg_template *t);
 
 /* ---- consent (consent.c)
  * ----------------------------------------------------- */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/failure.h"
 #include "gateway/internal.h"
 #include "util/clock.h"
 
@@ -104,6 +105,26 @@ static json_t *message_json(struct gateway *gw, struct store_tx *tx,
   else
     json_object_set_new(o, "error", json_null());
   json_object_set_new(o, "attempts", json_integer(m->attempts));
+  if (m->direction == DIR_OUTBOUND && status_can_retry(m->status)) {
+    /* In words for staff (core/failure.h), the code kept under details. A
+     * receipt without a code says undelivered, and nothing more. */
+    const char *code = m->error_code[0]              ? m->error_code
+                       : m->status == ST_UNDELIVERED ? "undelivered"
+                                                     : "";
+    const struct failure_info *f = failure_describe(code);
+    json_object_set_new(o, "failure",
+                        json_pack("{s:s, s:s, s:s, s:{s:o, s:o}}", "reason",
+                                  f->reason, "message", f->message, "action",
+                                  f->action, "details", "code",
+                                  str_or_null(m->error_code), "text",
+                                  str_or_null(m->error_text)));
+  } else {
+    json_object_set_new(o, "failure", json_null());
+  }
+  json_object_set_new(o, "can_retry",
+                      json_boolean(m->direction == DIR_OUTBOUND &&
+                                   status_can_retry(m->status)));
+  json_object_set_new(o, "resend_of", str_or_null(m->resend_of));
   if (m->route != ROUTE_NONE) {
     json_t *route = json_pack("{s:s, s:s}", "plan", route_plan_name(m->route),
                               "reason", m->route_reason);

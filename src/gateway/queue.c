@@ -32,6 +32,7 @@ struct queue_tx {
   struct message *m;
   const struct link *link;
   const char *idem, *hash;
+  struct audit_entry *audit; /* NULL: none */
   struct event ev;
 };
 
@@ -41,6 +42,11 @@ static enum lb_err queue_in_tx(struct store_tx *tx, void *arg)
   enum lb_err rc = store_tx_enqueue(tx, q->m, q->link, q->idem, q->hash);
   if (rc)
     return rc; /* LB_EDUPLICATE too: nothing new, nothing to emit */
+  if (q->audit) {
+    snprintf(q->audit->subject, sizeof q->audit->subject, "%s", q->m->id);
+    if ((rc = store_tx_audit(tx, q->audit)))
+      return rc;
+  }
   q->ev = event_of_message(q->m, CHANGE_CREATED, NULL);
   return gw_emit_in_tx(q->gw, tx, &q->ev);
 }
@@ -48,10 +54,10 @@ static enum lb_err queue_in_tx(struct store_tx *tx, void *arg)
 /* Stores m; on LB_OK wakes the outbox and emits it. */
 static enum lb_err enqueue(struct gateway *gw, struct message *m,
                            const struct link *link, const char *idem,
-                           const char *hash)
+                           const char *hash, struct audit_entry *audit)
 {
   struct queue_tx q = {.gw = gw, .m = m, .link = link, .idem = idem,
-                       .hash = hash};
+                       .hash = hash, .audit = audit};
   enum lb_err rc = store_write(gw->store, queue_in_tx, &q);
   if (rc == LB_OK) {
     gw_outbox_wake(gw);
@@ -164,6 +170,7 @@ enum lb_err gw_queue(struct gateway *gw, const struct send_request *req,
   str_copy(m->metadata, sizeof m->metadata, req->metadata);
   str_copy(m->client_reference, sizeof m->client_reference,
            req->client_reference);
+  str_copy(m->resend_of, sizeof m->resend_of, req->resend_of);
   m->status = ST_QUEUED;
   snprintf(m->provider, sizeof m->provider, "%s",
            plan.other_sender ? gw->providers.other.ops->name
@@ -171,7 +178,7 @@ enum lb_err gw_queue(struct gateway *gw, const struct send_request *req,
   m->created_at = m->updated_at = m->next_attempt_at = clock_now_ms();
 
   rc = enqueue(gw, m, plan.plan == ROUTE_LINK ? &link : NULL,
-               req->idempotency_key, req->request_hash);
+               req->idempotency_key, req->request_hash, req->audit);
   if (rc == LB_ECONFLICT)
     return refuse(why, LB_ECONFLICT, "idempotency_conflict",
                   "this Idempotency-Key was used for a different request "
@@ -206,7 +213,7 @@ enum lb_err gw_queue_text(struct gateway *gw, const char *to, const char *text,
   struct message m;
   enum lb_err rc = gw_text_message(gw, to, text, reason, PURPOSE_NORMAL, &m);
   if (!rc)
-    rc = enqueue(gw, &m, NULL, NULL, NULL);
+    rc = enqueue(gw, &m, NULL, NULL, NULL, NULL);
   if (!rc)
     snprintf(id, LB_ID_SIZE, "%s", m.id);
   message_release(&m);

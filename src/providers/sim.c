@@ -10,7 +10,10 @@
  *            inbound {id, from, to, text, media: [{content_type, data}
  *                     or {url} (fetched by the gateway)]}
  *            status  {id, ref, status, error_code, error_text}
- * The carrier dedupes sends by 'ref', so a resend after a timeout is safe. */
+ * The carrier dedupes sends by 'ref', so a resend after a timeout is safe.
+ * A message staff retry after the carrier had it goes as "<id>.<round>"
+ * (message.ref_round), a new message to the carrier; its receipts come
+ * back with that ref, read as the id. */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -54,7 +57,11 @@ struct sim_priv {
 #define CONFIG_KEYS_OF struct sim_settings
 static const struct config_key sim_keys[] = {
     B("sim", "enabled", enabled, "false",
-      "Mount the simulated carrier under /sim/ (demo and tests only)."),
+      "Mount the simulated carrier under /sim/ (demo and tests only):\n"
+      "anyone who reaches /sim/ can read the messages it carries and play\n"
+      "a patient. Off in production. To try lyrebird without a provider,\n"
+      "set enabled = true, a secret (or secret_file) and [clinic] host =\n"
+      "sim; or run 'lyrebird demo', which does all of that."),
     S("sim", "base_url", base_url, "",
       "Where lyrebird sends to the simulated carrier. Empty: this server."),
     SECRET("sim", "secret", secret, "",
@@ -145,9 +152,13 @@ static enum lb_err sim_build_send(const struct provider *p,
   const struct sim_priv *s = p->priv;
   const struct message *m = in->msg;
   json_t *o = NULL, *media = NULL;
-  char *body = NULL, auth[300];
+  char *body = NULL, auth[300], ref[LB_ID_SIZE + 12];
   int rc = LB_ENOMEM;
 
+  if (m->ref_round > 1)
+    snprintf(ref, sizeof ref, "%.26s.%d", m->id, m->ref_round % 100000);
+  else
+    snprintf(ref, sizeof ref, "%s", m->id);
   media = json_array();
   if (!media)
     goto out;
@@ -171,7 +182,7 @@ static enum lb_err sim_build_send(const struct provider *p,
     free(b64);
   }
   o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:O}", "from", m->from, "to", m->to,
-                "text", m->text ? m->text : "", "ref", m->id, "status_callback",
+                "text", m->text ? m->text : "", "ref", ref, "status_callback",
                 in->status_url, "media", media);
   if (!o)
     goto out;
@@ -421,15 +432,25 @@ static enum lb_err sim_parse_status(const struct provider *p,
                                     size_t whylen)
 {
   json_t *o = load_object(req, why, whylen);
-  char status[32];
+  char status[32], ref[LB_ID_SIZE + 12], *dot;
   int rc;
 
   if (!o)
     return LB_EPARSE;
   if ((rc = copy_field(o, "id", out->provider_msg_id,
                        sizeof out->provider_msg_id, 1, why, whylen)) ||
-      (rc = copy_field(o, "ref", out->ref, sizeof out->ref, 0, why, whylen)) ||
-      (rc = copy_field(o, "status", status, sizeof status, 1, why, whylen)) ||
+      (rc = copy_field(o, "ref", ref, sizeof ref, 0, why, whylen)))
+    goto out;
+  /* "<id>.<round>": a retried message's; the id is ours. */
+  if ((dot = strchr(ref, '.')))
+    *dot = '\0';
+  if (strlen(ref) >= sizeof out->ref) {
+    snprintf(why, whylen, "'ref' must be one of lyrebird's message ids");
+    rc = LB_EINVAL;
+    goto out;
+  }
+  memcpy(out->ref, ref, strlen(ref) + 1);
+  if ((rc = copy_field(o, "status", status, sizeof status, 1, why, whylen)) ||
       (rc = copy_field(o, "error_code", out->error_code, sizeof out->error_code,
                        0, why, whylen)) ||
       (rc = copy_field(o, "error_text", out->error_text, sizeof out->error_text,

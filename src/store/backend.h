@@ -184,7 +184,14 @@ enum lb_err db_history_add(struct dbc *c, const char *msg_id,
   "m.id, m.direction, m.from_e164, m.to_e164, m.body, m.status, m.provider,"   \
   " m.provider_message_id, m.error_code, m.error_text, m.error_retryable,"     \
   " m.attempts, m.next_attempt_at, m.created_at, m.updated_at, m.route,"       \
-  " m.route_reason, m.purpose, m.metadata, m.client_reference"
+  " m.route_reason, m.purpose, m.metadata, m.client_reference,"             \
+  " m.ref_round, m.resend_of"
+#define DB_MSG_NCOLS 22
+/* *earlier = 1 when pmid is provider's id for an attempt of msg_id that a
+ * retry ended, and not the current attempt's (retry.c). */
+enum lb_err db_attempt_is_earlier(struct dbc *c, const char *msg_id,
+                                  const char *provider, const char *pmid,
+                                  int *earlier);
 enum lb_err db_row_message(struct dbc *c, struct dbst *st, int col,
                            struct message *m);
 /* Reads message 'id' on c. LB_ENOTFOUND when there is none. */

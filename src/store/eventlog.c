@@ -140,7 +140,7 @@ enum lb_err store_messages_changed(struct store *s, long long after, int limit,
   enum lb_err rc = LB_OK, end;
   message_init(&m);
   while (!rc && db_next(st)) {
-    long long seq = db_int(st, 20);
+    long long seq = db_int(st, DB_MSG_NCOLS);
     if (!(rc = db_row_message(c, st, 0, &m)))
       rc = cb(arg, &m, seq);
   }

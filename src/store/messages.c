@@ -47,6 +47,8 @@ enum lb_err db_row_message(struct dbc *c, struct dbst *st, int col,
                                                             : PURPOSE_NORMAL;
   db_text(st, col + 18, m->metadata, sizeof m->metadata);
   db_text(st, col + 19, m->client_reference, sizeof m->client_reference);
+  m->ref_round = db_is_null(st, col + 20) ? 1 : (int)db_int(st, col + 20);
+  db_text(st, col + 21, m->resend_of, sizeof m->resend_of);
 
   ms = DB_Q(c, media_sql, DB_TEXT(m->id));
   while (db_next(ms))
@@ -88,8 +90,8 @@ static enum lb_err insert_message(struct dbc *c, const struct message *m,
       "INSERT INTO messages(id, conversation_id, direction, from_e164, "
       "to_e164, body, status, provider, provider_message_id, error_code, "
       "error_text, error_retryable, attempts, next_attempt_at, created_at, "
-      "updated_at, route, route_reason, purpose, metadata, client_reference) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+      "updated_at, route, route_reason, purpose, metadata, client_reference, "
+      "resend_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
       "ON CONFLICT (provider, provider_message_id) DO NOTHING RETURNING id";
   struct dbst *st = DB_Q(
       c, sql, DB_TEXT(m->id), DB_TEXT(conv_id),
@@ -102,7 +104,8 @@ static enum lb_err insert_message(struct dbc *c, const struct message *m,
       DB_TEXT(m->route == ROUTE_NONE ? NULL : route_plan_name(m->route)),
       DB_TEXT0(m->route_reason),
       DB_TEXT(m->purpose == PURPOSE_CONSENT ? "consent" : NULL),
-      DB_TEXT0(m->metadata), DB_TEXT0(m->client_reference));
+      DB_TEXT0(m->metadata), DB_TEXT0(m->client_reference),
+      DB_TEXT0(m->resend_of));
   *inserted = db_next(st);
   return db_end(st);
 }
@@ -464,13 +467,24 @@ enum lb_err store_tx_status_apply(struct store_tx *tx, const char *provider,
   enum msg_status cur;
   char detail[LB_ERRTEXT_MAX + 96];
   int64_t now = clock_now_ms();
-  int delivered = status == ST_DELIVERED;
+  int delivered = status == ST_DELIVERED, earlier = 0;
   enum lb_err rc;
 
   if (moved)
     *moved = 0;
   if ((rc = receipt_message(c, provider, pmid, ref, msg_id)) ||
-      (rc = current_status(c, msg_id, &cur)) ||
+      (rc = db_attempt_is_earlier(c, msg_id, provider, pmid, &earlier)))
+    return rc;
+  if (earlier) {
+    /* Staff retried the message since: this is about the attempt that
+     * ended, and never moves the new one. */
+    snprintf(detail, sizeof detail,
+             "receipt for an earlier attempt (%.60s): %s%s%.300s (ignored)",
+             pmid, status_name(status), code && *code ? " " : "",
+             code ? code : "");
+    return db_history_add(c, msg_id, status_name(status), detail, now);
+  }
+  if ((rc = current_status(c, msg_id, &cur)) ||
       (rc = set_provider_id(c, msg_id, pmid)))
     return rc;
   if (cur == status)

@@ -268,7 +268,34 @@ static const char *const migrations[] = {
     "ALTER TABLE messages ADD COLUMN search_key BIGINT;"
     "CREATE UNIQUE INDEX messages_search_key ON messages(search_key);",
 
-    /* 11: working as a team: a conversation's state (done hides it from
+    /* 11: staff retry a failed message as a new attempt of the same message
+     * (its reference round, bumped when the provider had the earlier
+     * attempt, and each earlier attempt's provider id, so a late receipt
+     * for it is told apart), edit and resend it as a new message linked to
+     * the original, and keep the clinic's message templates */
+    "ALTER TABLE messages ADD COLUMN ref_round INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE messages ADD COLUMN resend_of TEXT;"
+    "CREATE TABLE message_attempts ("
+    " id TEXT PRIMARY KEY,"
+    " message_id TEXT NOT NULL,"
+    " provider TEXT NOT NULL,"
+    " provider_message_id TEXT,"
+    " status TEXT NOT NULL,"
+    " error_code TEXT,"
+    " ended_at BIGINT NOT NULL);"
+    "CREATE INDEX message_attempts_message ON message_attempts(message_id, "
+    "id);"
+    "CREATE INDEX message_attempts_provider_id ON message_attempts(provider, "
+    "provider_message_id);"
+    "CREATE TABLE templates ("
+    " id TEXT PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " body TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL,"
+    " updated_by TEXT);",
+
+    /* 12: working as a team: a conversation's state (done hides it from
      * the default list until the patient writes again) and the staff
      * member it is assigned to; internal notes, which are never sent. */
     "ALTER TABLE conversations ADD COLUMN state TEXT NOT NULL DEFAULT "

@@ -133,6 +133,8 @@ static enum lb_err drop_message(struct dbc *c, const char *id,
   static const char idem[] =
       "DELETE FROM idempotency_keys WHERE message_id = ?";
   static const char mm[] = "DELETE FROM message_media WHERE message_id = ?";
+  static const char attempts[] =
+      "DELETE FROM message_attempts WHERE message_id = ?";
   static const char conv[] = "UPDATE conversations SET last_message_id = NULL "
                              "WHERE last_message_id = ?";
   static const char msg[] = "DELETE FROM messages WHERE id = ?";
@@ -155,6 +157,7 @@ static enum lb_err drop_message(struct dbc *c, const char *id,
       (rc = DB_EXEC(c, fetches, DB_TEXT(id))) ||
       (rc = DB_EXEC(c, idem, DB_TEXT(id))) ||
       (rc = DB_EXEC(c, mm, DB_TEXT(id))) ||
+      (rc = DB_EXEC(c, attempts, DB_TEXT(id))) ||
       (rc = DB_EXEC(c, conv, DB_TEXT(id))) ||
       (rc = DB_EXEC(c, logged, DB_TEXT(id))) ||
       (rc = DB_EXEC(c, msg, DB_TEXT(id))))

@@ -702,4 +702,47 @@ enum lb_err store_key_list(struct store *s, store_key_cb cb, void *arg);
 enum lb_err store_key_revoke(struct store *s, const char *id, int64_t at);
 enum lb_err store_key_touch(struct store *s, const char *id, int64_t at);
 
+/* ---- retry (retry.c) ------------------------------------------------------ */
+
+/* Sends outbound message m again as a new attempt of itself: m as the
+ * caller read it in this transaction (its status failed or undelivered).
+ * The attempt that ended is kept (message_attempts), and the message is
+ * queued now with its error and attempt count cleared; when the provider
+ * had the ended attempt (m->provider_msg_id), its id is cleared and the
+ * reference round bumped, so the provider takes the new attempt as a new
+ * message. 'detail' goes in the history. LB_ECONFLICT when the message no
+ * longer stands in m->status. */
+enum lb_err store_tx_message_retry(struct store_tx *tx, const struct message *m,
+                                   const char *detail);
+/* How many attempts of msg_id a retry ended. */
+enum lb_err store_attempts_count(struct store *s, const char *msg_id, int *n);
+
+/* ---- templates (templates.c) ---------------------------------------------- */
+
+#define LB_TEMPLATE_ID_SIZE 32 /* "tpl_" + 26 */
+
+struct msg_template {
+  char id[LB_TEMPLATE_ID_SIZE];
+  char name[256];   /* TEMPLATE_NAME_MAX characters */
+  char *body;       /* owned; msg_template_release() */
+  char updated_by[72];
+  int64_t created_at, updated_at;
+};
+
+void msg_template_release(struct msg_template *t);
+/* LB_EDUPLICATE when the name is taken. */
+enum lb_err store_tx_template_put(struct store_tx *tx,
+                                  const struct msg_template *t, int create);
+enum lb_err store_tx_template_delete(struct store_tx *tx, const char *id);
+enum lb_err store_tx_template_get(struct store_tx *tx, const char *id,
+                                  struct msg_template *out);
+enum lb_err store_template_get(struct store *s, const char *id,
+                               struct msg_template *out);
+enum lb_err store_tx_template_count(struct store_tx *tx, int *n);
+typedef enum lb_err (*store_template_cb)(void *arg,
+                                         const struct msg_template *t);
+/* Every template, by name. */
+enum lb_err store_template_list(struct store *s, store_template_cb cb,
+                                void *arg);
+
 #endif

@@ -4,16 +4,28 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/clock.h"
 
 static enum log_level min_level = LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+/* log_divert(): guarded by log_lock. */
+static char divert_event[64];
+static FILE *divert_file;
 
 void log_set_level(enum log_level lvl)
 {
   min_level = lvl;
+}
+
+void log_divert(const char *event, FILE *f)
+{
+  pthread_mutex_lock(&log_lock);
+  snprintf(divert_event, sizeof divert_event, "%s", f && event ? event : "");
+  divert_file = divert_event[0] ? f : NULL;
+  pthread_mutex_unlock(&log_lock);
 }
 
 void log_event(enum log_level lvl, const char *event, json_t *fields,
@@ -46,8 +58,14 @@ void log_event(enum log_level lvl, const char *event, json_t *fields,
   if (!line)
     return;
   pthread_mutex_lock(&log_lock);
-  fputs(line, stderr);
-  fputc('\n', stderr);
+  if (divert_file && strcmp(event, divert_event) == 0) {
+    fputs(line, divert_file);
+    fputc('\n', divert_file);
+    fflush(divert_file);
+  } else {
+    fputs(line, stderr);
+    fputc('\n', stderr);
+  }
   pthread_mutex_unlock(&log_lock);
   free(line);
 }

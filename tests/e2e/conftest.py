@@ -152,6 +152,11 @@ class Lyrebird:
     def stderr(self):
         return tail(self.stderr_path, 10 ** 7) if self.stderr_path else ""
 
+    def access_log(self):
+        """The demo's access log (DATA/access.log): one JSON line per
+        request, every run so far."""
+        return tail(os.path.join(self.data, "access.log"), 10 ** 7)
+
     # -- HTTP ----------------------------------------------------------------
     def url(self, path):
         return urllib.parse.urljoin(self.base + "/", path)

@@ -300,11 +300,11 @@ def test_django_example(server, app, tmp_path, run_cli):
                    "'2000-01-01 00:00:00' WHERE id = ?", (img[1],))
     db.close()
     api_get = '"method":"GET","route":"/api/v1/media/{id}","status":200'
-    n = server.stderr().count(api_get)
+    n = server.access_log().count(api_get)
     r = app.get("/attachments/" + img[1])
     assert r.status_code == 200, r.text
     assert same_png(r.content, late_photo)
-    wait_for(lambda: server.stderr().count(api_get) == n + 1, timeout=5,
+    wait_for(lambda: server.access_log().count(api_get) == n + 1, timeout=5,
              desc="lyrebird's access log to show GET /api/v1/media/{id}")
     log = tail(app.log_path, 10 ** 7)
     assert not re.search(r'" 5\d\d \d', log), "the app answered 5xx:\n" + log[-6000:]

@@ -57,12 +57,93 @@ def test_example_file_is_what_the_binary_documents():
         assert r.stdout == f.read(), "regenerate lyrebird.example.ini"
 
 
-def test_example_file_validates_with_secrets_from_the_environment():
+EXAMPLE_SECRETS = {
+    "LYREBIRD_API_KEY": KEY,
+    "LYREBIRD_SMSBROADCAST_USERNAME": "walkeasy",
+    "LYREBIRD_SMSBROADCAST_PASSWORD": "portal-password",
+    "LYREBIRD_SMSBROADCAST_WEBHOOK_SECRET": "portal-webhook-secret-0123456789",
+    "LYREBIRD_LINKS_SECRET": "link-secret-0123456789abcdefghijklmnop",
+}
+
+
+def test_example_file_validates_with_secrets_from_the_environment(tmp_path):
     r = run(["check-config", "--config", os.path.join(ROOT, "lyrebird.example.ini")],
-            env={"LYREBIRD_API_KEY": KEY,
-                 "LYREBIRD_SIM_SECRET": "operator-sim-secret-0123456789"})
+            env=dict(EXAMPLE_SECRETS,
+                     LYREBIRD_STORE_PATH=str(tmp_path / "lyrebird.db"),
+                     LYREBIRD_MEDIA_DIR=str(tmp_path)))
     assert r.returncode == 0, r.stderr
-    assert "+61488868772" in r.stdout
+    assert "+61488868772" in r.stdout and "hosted by smsbroadcast" in r.stdout
+
+
+def test_example_file_is_a_production_start_with_the_simulator_off():
+    with open(os.path.join(ROOT, "lyrebird.example.ini")) as f:
+        text = f.read()
+    sim = text[text.index("\n[sim]\n"):]
+    assert "\nenabled = false\n" in sim, sim
+    assert "\nhost = smsbroadcast\n" in text
+    # It says how to turn the simulator on ...
+    assert "To try lyrebird without a provider" in sim
+    # ... and following that advice is a configuration that works.
+    r = run(["check-config", "--config", os.path.join(ROOT, "lyrebird.example.ini")],
+            env=dict(EXAMPLE_SECRETS, LYREBIRD_CLINIC_HOST="sim"))
+    assert r.returncode == 1
+    assert "[sim] enabled" in r.stderr and "enabled = true" in r.stderr
+
+
+def _serve(tmp_path, cfg, port):
+    """Starts lyrebird serve on cfg; returns (process, log file)."""
+    err = open(tmp_path / "serve.log", "wb")
+    proc = subprocess.Popen([BIN, "serve", "--config", str(cfg)], stdout=err,
+                            stderr=err, env=clean_env())
+
+    def up():
+        assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+        try:
+            return requests.get("http://127.0.0.1:%d/healthz" % port,
+                                timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+    wait_for(up, timeout=20, desc="serve to listen")
+    return proc, err
+
+
+def _stop(tmp_path, proc, err):
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(timeout=15)
+    err.close()
+    log = (tmp_path / "serve.log").read_text()
+    check_sanitizers(log, "lyrebird serve")
+    assert rc == 0, log[-3000:]
+    return log
+
+
+def test_serve_warns_when_the_simulated_carrier_is_on(tmp_path):
+    import json
+    port = free_port()
+    proc, err = _serve(tmp_path, write_config(tmp_path, port), port)
+    log = _stop(tmp_path, proc, err)
+    warn = [json.loads(l) for l in log.splitlines()
+            if '"config.sim_enabled"' in l]
+    assert len(warn) == 1, log[-3000:]
+    assert warn[0]["level"] == "warn"
+    assert "[sim] enabled = false" in warn[0]["msg"]
+    assert "http://127.0.0.1:%d/sim/" % port in warn[0]["msg"]
+
+
+def test_serve_on_a_real_provider_gives_no_such_warning(tmp_path):
+    port = free_port()
+    cfg = write_config(tmp_path, port)
+    cfg.write_text(cfg.read_text().replace("host = sim", "host = smsbroadcast")
+                   .replace("enabled = true", "enabled = false") + """
+[smsbroadcast]
+username = walkeasy
+password = portal-password
+webhook_secret = portal-webhook-secret-0123456789
+base_url = http://127.0.0.1:9
+""")
+    proc, err = _serve(tmp_path, cfg, port)
+    log = _stop(tmp_path, proc, err)
+    assert "config.sim_enabled" not in log and "simulated carrier" not in log
 
 
 def test_check_config_names_each_bad_line(tmp_path):
@@ -175,3 +256,70 @@ def test_routes_explains_each_direction_and_the_four_setups(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Links    off" in r.stdout
     assert "cannot send images yet" in r.stdout
+
+
+def test_check_config_wants_a_database_directory_that_exists(tmp_path):
+    cfg = write_config(tmp_path, 8080)
+    missing = tmp_path / "var" / "lib" / "lyrebird"
+    r = run(["check-config", "--config", str(cfg)],
+            env={"LYREBIRD_STORE_PATH": str(missing / "lyrebird.db")})
+    assert r.returncode == 1, r.stdout
+    assert "ok." not in r.stdout
+    assert "[store] path: the database's directory, %s, does not exist" % missing \
+        in r.stderr, r.stderr
+    # ... and says how to make it.
+    assert "mkdir -p %s && sudo chown lyrebird: %s" % (missing, missing) in r.stderr
+
+    # serve refuses it the same way, before it opens anything.
+    r = run(["serve", "--config", str(cfg)],
+            env={"LYREBIRD_STORE_PATH": str(missing / "lyrebird.db")})
+    assert r.returncode == 1
+    assert "mkdir -p %s" % missing in r.stderr, r.stderr
+    assert not missing.exists()
+
+
+def test_check_config_refuses_directories_it_cannot_write(tmp_path):
+    # A path under a regular file cannot be written, even by root.
+    (tmp_path / "a-file").write_text("not a directory\n")
+    cfg = write_config(tmp_path, 8080)
+    r = run(["check-config", "--config", str(cfg)],
+            env={"LYREBIRD_STORE_PATH": str(tmp_path / "a-file" / "lyrebird.db"),
+                 "LYREBIRD_MEDIA_DIR": str(tmp_path / "a-file" / "media")})
+    assert r.returncode == 1, r.stdout
+    assert "[store] path: the database's directory, %s, is not a directory" % (
+        tmp_path / "a-file") in r.stderr, r.stderr
+    assert "[media] dir: the media directory, %s, cannot be a directory" % (
+        tmp_path / "a-file" / "media") in r.stderr, r.stderr
+    assert "2 configuration errors" in r.stderr
+
+
+def test_check_config_refuses_a_read_only_directory(tmp_path):
+    if os.geteuid() == 0:
+        import pytest
+        pytest.skip("root writes in a read-only directory; the path-under-a-file "
+                    "case covers a directory that cannot be written")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        cfg = write_config(tmp_path, 8080)
+        r = run(["check-config", "--config", str(cfg)],
+                env={"LYREBIRD_STORE_PATH": str(ro / "lyrebird.db"),
+                     "LYREBIRD_MEDIA_DIR": str(ro / "media")})
+        assert r.returncode == 1, r.stdout
+        assert "cannot write in the database's directory, %s" % ro in r.stderr
+        assert "sudo chown lyrebird: %s" % ro in r.stderr
+        assert "[media] dir: the media directory, %s, does not exist and " \
+            "cannot be created in %s" % (ro / "media", ro) in r.stderr, r.stderr
+    finally:
+        ro.chmod(0o700)
+
+
+def test_check_config_accepts_a_media_directory_it_will_make(tmp_path):
+    cfg = write_config(tmp_path, 8080)
+    media = tmp_path / "new" / "media"
+    r = run(["check-config", "--config", str(cfg)],
+            env={"LYREBIRD_MEDIA_DIR": str(media)})
+    assert r.returncode == 0, r.stderr
+    assert "ok." in r.stdout
+    assert not media.exists(), "check-config must not create anything"

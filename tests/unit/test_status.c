@@ -206,10 +206,21 @@ static void test_retry_delay_grows(void **state)
   assert_int_equal(retry_delay_ms(20, 2000, 600000, 0), 300000);
 }
 
+/* Staff may send again only what ended without reaching the patient:
+ * never what is queued, sending (the provider may have it), sent (a
+ * receipt is to come) or delivered. */
+static void test_retry_only_from_failed_or_undelivered(void **state)
+{
+  for (int s = 0; s < ST__COUNT; s++)
+    assert_int_equal(status_can_retry((enum msg_status)s), s == F || s == U);
+  assert_false(status_can_retry((enum msg_status)99));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_transition_table),
+      cmocka_unit_test(test_retry_only_from_failed_or_undelivered),
       cmocka_unit_test(test_transition_stories),
       cmocka_unit_test(test_transition_out_of_range),
       cmocka_unit_test(test_final_matches_table),
