@@ -31,6 +31,21 @@ function save(key, on) {
   }
 }
 
+function bellIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', 'icon');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  for (const d of ['M6 16.5V11a6 6 0 0 1 12 0v5.5l1.5 2h-15z', 'M10 20.5a2 2 0 0 0 4 0']) {
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return svg;
+}
+
 const supported = () => typeof window.Notification === 'function';
 
 export class Notifier {
@@ -212,7 +227,8 @@ export class Notifier {
       h('p', { class: 'notify-about' },
         'While the inbox is in the background, the tab shows how many messages are unread.'),
       this.status, this.enable, this.desktopBox.row, this.textBox.row, this.soundBox.row);
-    const summary = h('summary', { class: 'button button-quiet notify-summary' }, 'Alerts');
+    const summary = h('summary', { class: 'button button-quiet notify-summary' }, bellIcon(),
+      h('span', { class: 'notify-summary-text' }, 'Alerts'));
     this.details = h('details', { class: 'notify', id: 'notify' }, summary, panel);
     this.details.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && this.details.open) {

@@ -50,6 +50,21 @@ function store(key, value) {
   }
 }
 
+function infoIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', 'icon');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  for (const d of ['M21 12a9 9 0 1 1-18 0a9 9 0 1 1 18 0', 'M12 11v5.5', 'M12 7.5v.01']) {
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return svg;
+}
+
 export class Panel {
   // clock: the clinic's clock (time.js); onOpenImage(url, alt, opener): the
   // inbox's viewer; onSaved(patient, {name, dob}): after an edit;
@@ -77,7 +92,7 @@ export class Panel {
       id: 'panel-toggle',
       'aria-controls': 'panel',
       'aria-expanded': 'false',
-    }, 'Patient details');
+    }, infoIcon(), h('span', { class: 'panel-toggle-text' }, 'Patient details'));
     this.toggle.addEventListener('click', () => (this.isOpen() ? this.close(true) : this.open(true)));
     header.append(this.toggle);
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 
 import {
   DESKTOP,
+  axeViolations,
   PHONE,
   expectHidden,
   expectImageLoaded,
@@ -97,6 +98,9 @@ h.test('the panel beside the thread shows the patient, their consent and their p
   await t.srv.apiOk('POST', `/api/v1/patients/${JORDAN}/opt-out`, { reason: 'moved interstate' });
   await expectText(p.consent, /^Opted out since /, { what: 'the opt-out, live' });
   await screenshot(page, 'panel-desktop.png');
+  await page.getByText('Alerts', { exact: true }).click();
+  assert.deepEqual(await axeViolations(page, 'the inbox with the panel and Alerts open'), []);
+  await page.keyboard.press('Escape');
 
   // Closed, it stays closed for the next conversation (this browser remembers).
   await p.close.click();
@@ -168,6 +172,7 @@ h.test('on a phone the panel is a full-screen sheet opened from the thread heade
   const p = panelOf(page);
   assert.equal(await p.panel.isVisible(), false, 'closed until asked for on a phone');
   await expectVisible(p.toggle, 'the "Patient details" button in the thread header');
+  await screenshot(page, 'panel-phone-thread.png');
   await p.toggle.click();
   await expectVisible(p.panel, 'the sheet');
   const box = await p.panel.boundingBox();
@@ -180,6 +185,7 @@ h.test('on a phone the panel is a full-screen sheet opened from the thread heade
   await ib.dialog.getByRole('button', { name: 'Close', exact: true }).click();
   await expectHidden(ib.dialog, 'the viewer closed');
   await screenshot(page, 'panel-phone.png');
+  assert.deepEqual(await axeViolations(page, 'the panel as a sheet at 360 px'), []);
   // Esc closes the sheet, back to the thread.
   await page.keyboard.press('Escape');
   await expectHidden(p.panel, 'the sheet after Escape');
