@@ -237,6 +237,10 @@ export class Notifier {
         e.stopPropagation();
       }
     });
+    // A click elsewhere closes it, as a menu would.
+    document.addEventListener('pointerdown', (e) => {
+      if (this.details.open && !this.details.contains(e.target)) this.details.open = false;
+    });
     const before = document.getElementById('user-name');
     actions.insertBefore(this.details, before && before.parentNode === actions ? before : null);
     this.showPermission();

@@ -19,6 +19,7 @@ import {
   inboxPage,
   openConversation,
   signIn,
+  screenshot,
   sleep,
   waitFor,
 } from './lib/browser.mjs';
@@ -128,6 +129,7 @@ h.test('in the background: the count in the title, a favicon badge, a notificati
   assert.equal(await showText.isChecked(), false, 'the text is off by default');
   assert.match(await showText.evaluate((el) => document.getElementById(el.getAttribute('aria-describedby')).textContent),
     /other people may read it/, 'the reason is given');
+  await screenshot(page, 'alerts-desktop.png');
   const sound = page.getByRole('checkbox', { name: 'Play a sound for new messages' });
   assert.equal(await sound.isChecked(), false, 'the sound is off by default');
   await page.keyboard.press('Escape');
