@@ -46,6 +46,7 @@ function background({ permission } = {}) {
       this.title = title;
       this.body = options.body;
       window.__notes.push({ title, body: options.body, tag: options.tag });
+      (window.__shown ||= []).push(this);
     }
     close() {}
     static get permission() {
@@ -159,6 +160,13 @@ h.test('in the background: the count in the title, a favicon badge, a notificati
   await waitFor(async () => (await favicon(page)) === '/static/favicon.svg', { what: 'the plain favicon' });
   await expectText(ib.convItem('Priya Sharma').locator('.unread'), /^1\b/);
 
+  // Clicking a notification opens the patient's conversation.
+  await setAway(page, true);
+  await page.evaluate(() => window.__shown[0].onclick());
+  await setAway(page, false);
+  await expectText(ib.heading, 'Priya Sharma', { what: 'the conversation the notification named' });
+  await openConversation(page, 'Jordan Lee');
+
   // She chooses to see the text, and a sound; kept for the next visit.
   await alerts.click();
   await showText.check();
@@ -168,7 +176,7 @@ h.test('in the background: the count in the title, a favicon badge, a notificati
   const tones = await page.evaluate(() => window.__tones);
   await setAway(page, true);
   await t.srv.handsetSend(PRIYA, 'Can I come at 3?');
-  await waitFor(async () => (await page.title()) === `(2) ${title}`, { what: 'two unread' });
+  await waitFor(async () => (await page.title()) === `(1) ${title}`, { what: 'one unread (the first was read)' });
   const second = await waitFor(async () => (await page.evaluate(() => window.__notes))[1], { what: 'a second notification' });
   assert.deepEqual([second.title, second.body], ['New message from Priya Sharma', 'Can I come at 3?']);
   assert.ok((await page.evaluate(() => window.__tones)) > tones, 'a tone for the new message');
