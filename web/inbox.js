@@ -8,6 +8,8 @@ import { Thread } from '/static/thread.js';
 import { Compose } from '/static/compose.js';
 import { Team } from '/static/team.js';
 import { highlightMessage, parseHash, reachMessage } from '/static/search.js';
+import { Notifier } from '/static/notify.js';
+import { Panel, installShortcuts } from '/static/panel.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -62,6 +64,8 @@ let list = null;
 let thread = null;
 let compose = null;
 let team = null;
+let notifier = null;
+let panel = null;
 
 let openPatient = null; // number of the open conversation
 let threadSeq = 0; // bumps whenever another thread opens; stale answers are dropped
@@ -105,7 +109,13 @@ async function start() {
   els.simLink.hidden = !session.sim_phone;
   els.adminLink.hidden = !(session.user && session.user.role === 'admin');
   if (clinic.number && clinic.number.startsWith('+61')) els.newNumber.placeholder = '0412 345 678';
-  document.title = `Inbox · ${clinic.name || 'lyrebird'}`;
+  notifier = new Notifier({
+    onOpen: (patient) => {
+      location.hash = threadHash(patient);
+    },
+    onAttention: readIfLooking,
+  });
+  notifier.setTitle(`Inbox · ${clinic.name || 'lyrebird'}`);
 
   list = new ConversationList(els.conversations, els.listEmpty, clock);
   thread = new Thread({ ol: els.messages, clock, onOpenImage: openImage });
@@ -124,6 +134,19 @@ async function start() {
     onFilter: () => refreshList(),
     onChanged: teamChanged,
     onNote: noteAdded,
+  });
+  panel = new Panel({
+    layout: els.layout,
+    header: els.threadView.querySelector('.thread-header'),
+    clock,
+    onOpenImage: openImage,
+    exists: (patient) => known.has(patient) || (patient === openPatient && threadExists),
+    onSaved: (patient, details) => {
+      const conv = known.get(patient) || { patient, number: patient, unread: 0, last_message: null };
+      known.set(patient, { ...conv, name: details.name || null });
+      if (openPatient === patient) updateHeading();
+      refreshList(true);
+    },
   });
   wire();
   await refreshList();
@@ -152,7 +175,9 @@ async function refreshList(background = false) {
     if (openPatient) {
       updateHeading();
       if (!readInFlight && !threadLoading && list.unreadOf(openPatient) > 0) pendingRead = true;
+      readIfLooking();
     }
+    notifier.setUnread(totalUnread());
   } catch (err) {
     if (seq === listSeq && err.status !== 401) showAlert(els.listError, err.message);
   }
@@ -213,7 +238,7 @@ function updateHeading() {
   setText(els.title, name || openPatient);
   setText(els.number, openPatient);
   els.number.hidden = !name;
-  document.title = `${name || openPatient} · Inbox`;
+  notifier.setTitle(`${name || openPatient} · Inbox`);
   showOptOut(conv && conv.opt_out);
   team.showThread(conv);
 }
@@ -249,6 +274,8 @@ async function openThread(patient, { reload = false, target = null } = {}) {
   showPane('thread');
   list.setSelected(patient);
   list.clearUnread(patient);
+  notifier.setUnread(totalUnread());
+  panel.show(patient);
   updateHeading();
   thread.clear();
   els.loadEarlier.hidden = true;
@@ -341,7 +368,8 @@ function closeThread() {
   els.placeholder.hidden = false;
   list.setSelected(null);
   showPane('list');
-  document.title = `Inbox · ${(session.clinic && session.clinic.name) || 'lyrebird'}`;
+  notifier.setTitle(`Inbox · ${(session.clinic && session.clinic.name) || 'lyrebird'}`);
+  panel.hide();
   if (previous && narrow.matches) list.focus(previous);
 }
 
@@ -404,6 +432,7 @@ async function markRead(patient) {
   pendingRead = false;
   readInFlight = true;
   list.clearUnread(patient);
+  notifier.setUnread(totalUnread());
   try {
     await api(`/api/v1/conversations/${pathNumber(patient)}/read`, { method: 'POST' });
   } catch {
@@ -419,6 +448,24 @@ function interacted() {
   if (openPatient && !threadLoading && pendingRead) markRead(openPatient);
 }
 
+// The open thread is on screen (on a phone, the list may be instead).
+function threadVisible() {
+  return !!openPatient && !els.threadView.hidden && (!narrow.matches || els.layout.dataset.view === 'thread');
+}
+
+// What arrived in the open thread counts as read as soon as someone can see
+// it: the window has the focus and the thread is on screen. In the
+// background it stays unread until she comes back.
+function readIfLooking() {
+  if (pendingRead && notifier.attentive() && threadVisible()) interacted();
+}
+
+function totalUnread() {
+  let n = 0;
+  for (const item of list.items.values()) n += item.unread || 0;
+  return n;
+}
+
 function atBottom() {
   const s = els.scroller;
   return s.scrollHeight - s.scrollTop - s.clientHeight < 48;
@@ -431,12 +478,15 @@ function scrollToBottom() {
 
 function messageSent(message, patient) {
   if (patient === openPatient && message) {
+    const first = !threadExists;
     threadExists = true;
+    if (first) panel.changed();
     thread.upsert(message);
     setText(els.threadStatus, '');
     scrollToBottom();
     // A number typed in local form: continue under its E.164 form.
     if (message.to && message.to !== patient) location.replace(threadHash(message.to));
+    else if ((message.media || []).length) panel.changed('media');
   }
   refreshListSoon();
 }
@@ -474,14 +524,17 @@ function connectEvents() {
   for (const type of ['message.received', 'message.status', 'message.updated']) {
     es.addEventListener(type, (e) => {
       const data = parse(e.data);
-      if (data && data.patient) onMessageEvent(data);
+      if (data && data.patient) onMessageEvent(data, type);
     });
   }
   for (const type of ['conversation.read', 'conversation.updated', 'patient.opted_out',
     'patient.opted_in']) {
     es.addEventListener(type, (e) => {
       const data = parse(e.data);
-      if (data && data.patient === openPatient) lookupName(openPatient, true);
+      if (data && data.patient === openPatient) {
+        lookupName(openPatient, true);
+        if (type !== 'conversation.read') panel.changed();
+      }
       refreshListSoon();
     });
   }
@@ -530,17 +583,29 @@ function parse(text) {
   }
 }
 
-function onMessageEvent({ patient, message }) {
-  if (patient === openPatient && message && message.id) {
+function onMessageEvent({ patient, message }, type) {
+  const open = patient === openPatient;
+  if (open && message && message.id) {
     const wasAtBottom = stick || atBottom();
     const change = thread.upsert(message);
     threadExists = true;
     if (change === 'added') {
       setText(els.threadStatus, '');
-      // Shown at once, but only counted as read once someone acts on it.
+      // Read at once if someone is looking; otherwise when she comes back.
       if (message.direction === 'inbound') pendingRead = true;
       if (wasAtBottom) scrollToBottom();
+      readIfLooking();
     }
+    if ((message.media || []).length) panel.changed('media');
+  }
+  if (type === 'message.received' && message && message.direction === 'inbound') {
+    const conv = known.get(patient);
+    notifier.received({
+      patient,
+      name: conv && conv.name,
+      text: message.text || ((message.media || []).length || message.media_pending ? 'Sent a picture.' : ''),
+      visible: open && threadVisible(),
+    });
   }
   refreshListSoon();
 }
@@ -628,6 +693,7 @@ async function saveName() {
     if (openPatient === patient) {
       updateHeading();
       closeNameForm(true);
+      panel.changed();
     }
     refreshList();
   } catch (err) {
@@ -736,6 +802,33 @@ function wire() {
   });
 
   els.loadEarlier.addEventListener('click', loadEarlier);
+
+  installShortcuts({
+    list: els.conversations,
+    search: els.search,
+    scroller: els.scroller,
+    go: (step) => {
+      const links = Array.from(els.conversations.querySelectorAll('li.conv'));
+      if (!links.length) return;
+      const at = links.findIndex((li) => li.dataset.patient === openPatient || li.contains(document.activeElement));
+      const to = at < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, at + step));
+      const patient = links[to].dataset.patient;
+      if (patient === openPatient) return;
+      location.hash = threadHash(patient);
+    },
+    escape: () => {
+      if (notifier.close()) return true;
+      if (panel.isOpen()) {
+        panel.close(true);
+        return true;
+      }
+      if (!els.newForm.hidden) {
+        toggleNewForm(false);
+        return true;
+      }
+      return false;
+    },
+  });
 
   els.scroller.addEventListener('scroll', () => {
     stick = atBottom();

@@ -41,6 +41,9 @@ void h_hook_status(void *cls, struct http_req *r);
 
 void h_patients_update(void *cls, struct http_req *r);
 void h_patient_consent(void *cls, struct http_req *r);
+/* panel.c */
+void h_patient_get(void *cls, struct http_req *r);
+void h_conversation_media(void *cls, struct http_req *r);
 void h_patient_opt_in(void *cls, struct http_req *r);
 void h_patient_opt_out(void *cls, struct http_req *r);
 void h_patient_export(void *cls, struct http_req *r);

@@ -15,6 +15,7 @@ void h_patients_update(void *cls, struct http_req *r)
   struct api *a = cls;
   char patient[LB_E164_SIZE], why[200], dob[LB_DOB_SIZE] = "";
   json_t *body, *v, *dv, *out;
+  struct gw_actor who;
   const char *name = NULL;
   enum lb_err rc;
 
@@ -46,7 +47,8 @@ void h_patients_update(void *cls, struct http_req *r)
     http_reply_error(r, 422, "invalid_dob", "%s", why);
     goto out;
   }
-  rc = gw_patient_update(a->gw, patient, name, dv ? dob : NULL);
+  api_actor(r, &who);
+  rc = gw_patient_update(a->gw, patient, name, dv ? dob : NULL, &who);
   if (rc == LB_ENOTFOUND) {
     http_reply_error(r, 404, "not_found", "lyrebird has no patient %s",
                      patient);

@@ -134,7 +134,7 @@ static enum lb_err seed(struct gateway *a)
       if (store_patient_dob(a->store, demo_patients[i].e164, dob) ==
           LB_ENOTFOUND)
         rc = gw_patient_update(a, demo_patients[i].e164, NULL,
-                               demo_patients[i].dob);
+                               demo_patients[i].dob, NULL);
     }
   }
   return rc;

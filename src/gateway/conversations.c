@@ -15,6 +15,7 @@ struct conv_tx {
   struct gateway *gw;
   const char *patient;
   const char *name, *dob; /* gw_patient_update */
+  const struct gw_actor *who;
   struct event ev;
 };
 
@@ -57,13 +58,26 @@ static enum lb_err update_in_tx(struct store_tx *tx, void *arg)
     rc = store_tx_patient_rename(tx, c->patient, c->name);
   if (!rc && c->dob)
     rc = store_tx_patient_set_dob(tx, c->patient, c->dob);
+  if (!rc && c->who) {
+    /* Which fields changed, not their values: the record holds those. */
+    struct audit_entry a;
+    audit_entry_init(&a, c->who->kind ? c->who->kind : "system", c->who->name,
+                     "patient.updated", c->patient, NULL, c->who->ip);
+    gw_audit_detail(&a, "fields",
+                    c->name && c->dob ? "name,dob"
+                    : c->name         ? "name"
+                                      : "dob");
+    rc = store_tx_audit(tx, &a);
+  }
   return rc ? rc : emit_conversation(c, tx, EVENT_CONVERSATION);
 }
 
 enum lb_err gw_patient_update(struct gateway *gw, const char *patient,
-                              const char *name, const char *dob)
+                              const char *name, const char *dob,
+                              const struct gw_actor *who)
 {
-  struct conv_tx c = {.gw = gw, .patient = patient, .name = name, .dob = dob};
+  struct conv_tx c = {
+      .gw = gw, .patient = patient, .name = name, .dob = dob, .who = who};
   enum lb_err rc = store_write(gw->store, update_in_tx, &c);
   if (!rc)
     emit_conversation_committed(&c);

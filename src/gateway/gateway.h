@@ -228,10 +228,15 @@ enum lb_err gw_receipt(struct gateway *gw, const struct provider *p,
  */
 
 enum lb_err gw_conversation_read(struct gateway *gw, const char *patient);
+struct gw_actor;
 /* Sets a known patient's name and/or date of birth (NULL keeps a field,
- * "" clears it). LB_ENOTFOUND for a number lyrebird has never seen. */
+ * "" clears it). With 'who' (may be NULL: lyrebird itself, e.g. the demo's
+ * sample patients) an audit row "patient.updated" naming the changed
+ * fields is written in the same transaction. LB_ENOTFOUND for a number
+ * lyrebird has never seen. */
 enum lb_err gw_patient_update(struct gateway *gw, const char *patient,
-                              const char *name, const char *dob);
+                              const char *name, const char *dob,
+                              const struct gw_actor *who);
 /* A patient number from a person (E.164 or a local form): LB_OK, or
  * LB_EPHONE / LB_ENOTMOBILE with 'why'. */
 enum lb_err gw_patient_number(const struct gateway *gw, const char *in,

@@ -95,6 +95,28 @@ enum lb_err store_patient_get(struct store *s, const char *e164,
 /* The date of birth on file; LB_ENOTFOUND when there is none (or no such
  * patient). */
 enum lb_err store_patient_dob(struct store *s, const char *e164, char out[11]);
+/* ---- a conversation's pictures (gallery.c) ------------------------------ */
+
+struct conv_media_row {
+  char media_id[LB_ID_SIZE];
+  char message_id[LB_ID_SIZE];
+  int position;       /* within the message, from 0 */
+  char direction[9];  /* inbound, outbound */
+  int64_t created_at; /* the message's */
+};
+typedef enum lb_err (*store_conv_media_cb)(void *arg,
+                                           const struct conv_media_row *m);
+/* Up to 'limit' (at most 200) images of the conversation between 'number'
+ * and 'patient', newest message first and in order within a message,
+ * after the item (before_msg, before_pos) of an earlier page (before_msg
+ * NULL: from the newest). LB_ENOTFOUND when there is no conversation.
+ * The rows are the callee's; cb may use the store. */
+enum lb_err store_conversation_media(struct store *s, const char *number,
+                                     const char *patient,
+                                     const char *before_msg, int before_pos,
+                                     int limit, store_conv_media_cb cb,
+                                     void *arg);
+
 /* ---- consent (consent.c) ------------------------------------------------- */
 
 /* Where the patient stands (opted_out 0 for a number never seen). */

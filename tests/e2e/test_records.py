@@ -177,6 +177,10 @@ def test_the_purge_deletes_what_is_due_and_keeps_the_rest(request, tmp_path, clo
                               "'note.created' AND patient_e164 = ?",
                               (PRIYA,)).fetchone()[0] == 0
         assert srv.message(kid["id"])["status"] == "delivered"      # under 25
+        # A purged patient's name and date of birth go; a kept one's stay.
+        gone = srv.api("GET", "/api/v1/patients/%s" % JORDAN).json()
+        assert gone["name"] is None and gone["dob"] is None, gone
+        assert srv.api("GET", "/api/v1/patients/%s" % UNDER_25).json()["dob"] == "2010-05-05"
         assert srv.message(recent["id"])["status"] == "delivered"   # recent
         got = srv.api("GET", "/api/v1/media/" + recent["media"][0]["id"])
         assert got.status_code == 200
