@@ -100,6 +100,12 @@ export class Team {
     this.noteButton = h('button', { type: 'button', class: 'button button-quiet note-toggle', id: 'add-note',
       'aria-expanded': 'false', 'aria-controls': 'note-form' }, 'Add internal note');
     this.noteButton.addEventListener('click', () => this.toggleNote(this.noteForm.hidden));
+    this.noteForm.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape') return;
+      e.stopPropagation();
+      this.toggleNote(false);
+      this.noteButton.focus();
+    });
     this.noteForm.addEventListener('submit', (e) => {
       e.preventDefault();
       this.saveNote();

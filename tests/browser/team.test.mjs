@@ -114,7 +114,13 @@ h.test('a note shows in both inboxes as internal and never reaches the handset',
   const a = teamBar(me);
   const text = `Prefers a call after 3pm ${Date.now()}`;
 
+  // Escape closes the note form without saving.
   await a.addNote.click();
+  await a.noteBox.fill('not this one');
+  await a.noteBox.press('Escape');
+  await expectHidden(a.noteBox, 'the note form after Escape');
+  await a.addNote.click();
+  assert.equal(await a.noteBox.inputValue(), 'not this one', 'a draft is kept');
   await a.noteBox.fill(text);
   await a.saveNote.click();
   const mine = a.notes.filter({ hasText: text });
