@@ -117,9 +117,52 @@ static enum lb_err seed_user(struct gateway *a)
   return rc;
 }
 
+/* Texts a clinic sends every day, for the composer's '/' list: only into
+ * a demo whose templates are all gone (a new one; staff may delete them). */
+static const struct {
+  const char *name, *body;
+} demo_templates[] = {
+    {"Appointment reminder",
+     "Hi {first_name}, a reminder of your appointment at {clinic_name} on "
+     "{day} at {time}. Reply or call {clinic_phone} to change it."},
+    {"Photo request",
+     "Hi {first_name}, could you reply with a photo of the area we treated? "
+     "It helps us see how it is healing. {clinic_name}"},
+    {"Orthotics ready",
+     "Hi {first_name}, your orthotics are ready to collect from "
+     "{clinic_name}. Call {clinic_phone} if you have questions."},
+};
+
+static enum lb_err count_template(void *arg, const struct msg_template *t)
+{
+  (void)t;
+  ++*(int *)arg;
+  return LB_OK;
+}
+
+static enum lb_err seed_templates(struct gateway *a)
+{
+  struct gw_actor who = {"system", "demo", NULL};
+  int n = 0;
+  enum lb_err rc = store_template_list(a->store, count_template, &n);
+  for (size_t i = 0;
+       !rc && !n && i < sizeof demo_templates / sizeof demo_templates[0];
+       i++) {
+    struct msg_template t;
+    char why[256];
+    memset(&t, 0, sizeof t);
+    rc = gw_template_save(a, &who, NULL, demo_templates[i].name,
+                          demo_templates[i].body, &t, why, sizeof why);
+    msg_template_release(&t);
+  }
+  return rc;
+}
+
 static enum lb_err seed(struct gateway *a)
 {
   enum lb_err rc = seed_user(a);
+  if (!rc)
+    rc = seed_templates(a);
   for (size_t i = 0; i < sizeof demo_patients / sizeof demo_patients[0] && !rc;
        i++) {
     rc = store_patient_upsert(a->store, demo_patients[i].e164,

@@ -11,7 +11,15 @@ import { BIN, JORDAN, cleanEnv } from './lib/lyrebird.mjs';
 
 const h = harness('templates');
 
+// The demo seeds a few templates into a new data directory; the tests
+// start from none.
+async function noDemoTemplates(t) {
+  for (const x of (await t.srv.apiOk('GET', '/api/v1/templates')).templates)
+    await t.srv.apiOk('DELETE', '/api/v1/templates/' + x.id, undefined, 200);
+}
+
 h.test('"/" picks a template, the missing {time} is highlighted, filled in, counted and sent', async (t) => {
+  await noDemoTemplates(t);
   await t.srv.apiOk('POST', '/api/v1/templates', { name: 'Appointment reminder', body: 'Hi {first_name}, see you at {time} at {clinic_name}.' }, 201);
   await t.srv.apiOk('POST', '/api/v1/templates', { name: 'Results ready', body: 'Your results are ready, {first_name}.' }, 201);
   const inbox = await t.newPage(undefined, 'inbox');
