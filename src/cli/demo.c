@@ -146,8 +146,7 @@ static enum lb_err seed_templates(struct gateway *a)
   int n = 0;
   enum lb_err rc = store_template_list(a->store, count_template, &n);
   for (size_t i = 0;
-       !rc && !n && i < sizeof demo_templates / sizeof demo_templates[0];
-       i++) {
+       !rc && !n && i < sizeof demo_templates / sizeof demo_templates[0]; i++) {
     struct msg_template t;
     char why[256];
     memset(&t, 0, sizeof t);
