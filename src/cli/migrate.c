@@ -15,7 +15,9 @@ static void usage(FILE *f)
       "Applies any pending database migrations and prints the schema\n"
       "version. 'serve' and 'demo' also migrate at start; run this to\n"
       "migrate ahead of an upgrade. Long migrations (the search\n"
-      "index, version 10) log their progress.\n\n"
+      "index, version 10) log their progress. On PostgreSQL\n"
+      "([store] url) they run under an advisory lock: nodes that start\n"
+      "at once wait for the first, which applies them alone.\n\n"
       "  -c, --config FILE  the configuration file (INI)\n"
       "  -d, --data DIR     a demo's data directory instead\n"
       "      --to VERSION   stop at that schema version (to stage an\n"
@@ -28,6 +30,7 @@ int cmd_migrate(int argc, char **argv)
   const char *path, *data = NULL;
   struct config cfg;
   struct store *s = NULL;
+  char label[600];
   int rc, from = 0, to = 0;
 
   static const struct option opts[] = {{"config", required_argument, 0, 'c'},
@@ -61,20 +64,22 @@ int cmd_migrate(int argc, char **argv)
   }
   if ((rc = cli_target_config("migrate", path, data, &cfg)))
     return rc;
+  config_store_label(&cfg, label, sizeof label);
   {
-    struct store_options so = {strcmp(cfg.synchronous, "full") == 0};
-    rc = store_open(cfg.db_path, &so, &s);
+    struct store_options so = {strcmp(cfg.synchronous, "full") == 0,
+                               cfg.store_pool_size,
+                               (int)cfg.store_statement_timeout_ms};
+    rc = store_open(config_store_url(&cfg), &so, &s);
     if (!rc)
       rc = target ? store_migrate_to(s, (int)target, &from, &to)
                   : store_migrate(s, &from, &to);
   }
   if (rc)
-    fprintf(stderr, "lyrebird migrate: %s: %s\n", cfg.db_path, lb_strerror(rc));
+    fprintf(stderr, "lyrebird migrate: %s: %s\n", label, lb_strerror(rc));
   else if (from == to)
-    printf("%s: schema is up to date (version %d)\n", cfg.db_path, to);
+    printf("%s: schema is up to date (version %d)\n", label, to);
   else
-    printf("%s: migrated schema from version %d to %d\n", cfg.db_path, from,
-           to);
+    printf("%s: migrated schema from version %d to %d\n", label, from, to);
   store_free(s);
   config_release(&cfg);
   return rc ? 1 : 0;

@@ -265,19 +265,22 @@ int cmd_user(int argc, char **argv)
       return 1;
     }
     have_cfg = 1;
-    db = cfg.db_path;
-  } else if (access(db, F_OK) != 0) {
+    db = config_store_url(&cfg);
+  } else if (!strstr(db, "://") && access(db, F_OK) != 0) {
     fprintf(stderr, "lyrebird user: no database at %s\n", db);
     return 1;
   }
   {
-    struct store_options so = {1};
+    struct store_options so = {1, have_cfg ? cfg.store_pool_size : 0,
+                               have_cfg ? (int)cfg.store_statement_timeout_ms
+                                        : 0};
     rc = store_open(db, &so, &st);
     if (!rc)
       rc = store_migrate(st, &from, &to);
   }
   if (rc) {
-    fprintf(stderr, "lyrebird user: cannot open %s: %s\n", db, lb_strerror(rc));
+    fprintf(stderr, "lyrebird user: cannot open %s: %s\n",
+            strstr(db, "://") ? "the database" : db, lb_strerror(rc));
     rc = 1;
   } else {
     rc = run(st, action, name, role, display, from_stdin);

@@ -35,6 +35,15 @@ static const struct config_key keys[] = {
     S("store", "path", db_path, "/var/lib/lyrebird/lyrebird.db",
       "SQLite database file. It runs in WAL mode. Its directory must exist\n"
       "and be writable by the account that runs lyrebird."),
+    SECRET("store", "url", store_url, "",
+           "A PostgreSQL database instead of the SQLite file, as\n"
+           "postgresql://USER@HOST/DB (several nodes share one). A URL with\n"
+           "a password: url_file. Empty: the SQLite file at path."),
+    I("store", "pool_size", store_pool_size, "8", 1, 256,
+      "PostgreSQL: write connections per node (each reading thread has\n"
+      "one more)."),
+    S("store", "statement_timeout", store_statement_timeout, "30s",
+      "PostgreSQL: the longest any one query may run."),
     S("store", "synchronous", synchronous, "full",
       "full: every acknowledged write survives power loss (default).\n"
       "normal: survives a crash of lyrebird, not of the machine; faster."),
@@ -688,8 +697,20 @@ enum lb_err config_validate(struct config *c, struct config_errors *errs)
   if (strcmp(c->synchronous, "full") && strcmp(c->synchronous, "normal"))
     add_error(errs, 0, "[store] synchronous",
               "must be full or normal, not '%s'", c->synchronous);
-  if (!c->db_path[0])
+  if (!c->db_path[0] && !c->store_url[0])
     add_error(errs, 0, "[store] path", "set the SQLite database path");
+  if (c->store_url[0] && strncmp(c->store_url, "postgresql://", 13) &&
+      strncmp(c->store_url, "postgres://", 11))
+    add_error(errs, 0, "[store] url",
+              "must be a postgresql:// URL (the SQLite file is [store] "
+              "path)");
+  if (duration_parse(c->store_statement_timeout,
+                     &c->store_statement_timeout_ms) ||
+      c->store_statement_timeout_ms < 100 ||
+      c->store_statement_timeout_ms > 3600000)
+    add_error(errs, 0, "[store] statement_timeout",
+              "must be a duration from 1s to 1h (such as '30s'), not '%s'",
+              c->store_statement_timeout);
   if (!c->media_dir[0])
     add_error(errs, 0, "[media] dir", "set the media directory");
   if (strcmp(c->media_store, "fs") && strcmp(c->media_store, "s3"))
@@ -977,4 +998,28 @@ void config_write_example(FILE *f)
     }
   }
   buf_release(&help);
+}
+
+const char *config_store_url(const struct config *c)
+{
+  return c->store_url && c->store_url[0] ? c->store_url : c->db_path;
+}
+
+void config_store_label(const struct config *c, char *out, size_t n)
+{
+  const char *u = config_store_url(c), *at, *colon, *slashes;
+  size_t len;
+  if (u == c->db_path || !(slashes = strstr(u, "://"))) {
+    snprintf(out, n, "%s", u);
+    return;
+  }
+  /* scheme://user:password@host/db?k=v -> scheme://user@host/db (the
+   * query may hold a password too) */
+  len = strcspn(u, "?");
+  at = memchr(slashes + 3, '@', len - (size_t)(slashes + 3 - u));
+  colon = at ? memchr(slashes + 3, ':', (size_t)(at - slashes - 3)) : NULL;
+  if (colon)
+    snprintf(out, n, "%.*s%.*s", (int)(colon - u), u, (int)(u + len - at), at);
+  else
+    snprintf(out, n, "%.*s", (int)len, u);
 }

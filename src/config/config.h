@@ -29,6 +29,10 @@ struct config {
   /* [store] */
   char *db_path;
   char *synchronous; /* "full" (default) or "normal" */
+  char *store_url;   /* postgresql://...: PostgreSQL instead of db_path */
+  int store_pool_size;
+  char *store_statement_timeout;      /* a duration */
+  int64_t store_statement_timeout_ms; /* parsed by config_validate */
   /* [media] */
   char *media_dir;
   int media_max_bytes;
@@ -98,12 +102,12 @@ struct config {
   int purge_batch;   /* messages per purge transaction */
   int purge_daily;   /* run the purge once a day in the server */
   /* [events] -- webhooks to the clinic's app, and the event log */
-  char *events_rotation_overlap; /* a duration: old secret signs too */
-  int events_allow_private_urls; /* http:// and private addresses */
-  int events_timeout_seconds;    /* one delivery attempt */
-  char *events_retry_schedule;   /* durations between attempts */
-  char *events_disable_after;    /* failing this long disables */
-  int events_keep_days;          /* the event log (feed, replay) */
+  char *events_rotation_overlap;      /* a duration: old secret signs too */
+  int events_allow_private_urls;      /* http:// and private addresses */
+  int events_timeout_seconds;         /* one delivery attempt */
+  char *events_retry_schedule;        /* durations between attempts */
+  char *events_disable_after;         /* failing this long disables */
+  int events_keep_days;               /* the event log (feed, replay) */
   int64_t events_rotation_overlap_ms; /* parsed by config_validate */
   int64_t events_disable_after_ms;
   int64_t events_retry_ms[16];
@@ -149,6 +153,12 @@ int config_set(struct config *c, const char *section, const char *key,
 /* Cross-field checks and normalisation (the clinic number to E.164, the
  * host against the known providers, URLs parse). */
 enum lb_err config_validate(struct config *c, struct config_errors *errs);
+/* The store to open: [store] url when set, else [store] path (SQLite).
+ * Borrowed from c. */
+const char *config_store_url(const struct config *c);
+/* What a log line or a message may show of it: the path, or the URL
+ * without its password. Into out (size n). */
+void config_store_label(const struct config *c, char *out, size_t n);
 void config_errors_print(FILE *f, const struct config *c,
                          const struct config_errors *errs);
 /* Adds one error to errs (dropped past CONFIG_MAX_ERRORS): for the

@@ -29,7 +29,9 @@ void gw_block_signals(void)
 
 enum lb_err gw_open(struct gateway *gw, const struct config *cfg)
 {
-  struct store_options so = {strcmp(cfg->synchronous, "full") == 0};
+  struct store_options so = {strcmp(cfg->synchronous, "full") == 0,
+                             cfg->store_pool_size,
+                             (int)cfg->store_statement_timeout_ms};
   struct http_server_options ho = {cfg->listen, cfg->port, cfg->threads,
                                    cfg->max_connections, cfg->access_log};
   char why[300];
@@ -51,7 +53,7 @@ enum lb_err gw_open(struct gateway *gw, const struct config *cfg)
   }
   if ((rc = media_intake_init()) || (rc = image_init(NULL)))
     goto fail;
-  if ((rc = store_open(cfg->db_path, &so, &gw->store)))
+  if ((rc = store_open(config_store_url(cfg), &so, &gw->store)))
     goto fail;
   if ((rc = store_migrate(gw->store, &from, &to)))
     goto fail;
@@ -76,8 +78,7 @@ enum lb_err gw_open(struct gateway *gw, const struct config *cfg)
     long long last = 0;
     if ((rc = store_event_last_seq(gw->store, &last)) ||
         (rc = http_server_new(&ho, &gw->http)) ||
-        (rc = sse_hub_new(last, &gw->live)) ||
-        (rc = gw_eventlog_subscribe(gw)))
+        (rc = sse_hub_new(last, &gw->live)) || (rc = gw_eventlog_subscribe(gw)))
       goto fail;
   }
   return LB_OK;

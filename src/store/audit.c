@@ -34,8 +34,12 @@ enum lb_err store_tx_audit(struct store_tx *tx, struct audit_entry *e)
   static const char ins[] = "INSERT INTO audit_log(" AUDIT_COLS
                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   struct dbc *c = tx_conn(tx);
-  struct dbst *st = DB_Q0(c, last_sql);
+  struct dbst *st;
   enum lb_err rc;
+  /* Each row chains to the one before: concurrent writers take turns. */
+  if ((rc = db_lock(c, DB_LOCK_AUDIT)))
+    return rc;
+  st = DB_Q0(c, last_sql);
   e->seq = 1;
   snprintf(e->prev_hash, sizeof e->prev_hash, "%s", AUDIT_GENESIS);
   if (db_next(st)) {

@@ -3,11 +3,12 @@
  *
  * The SQL text lives once, in the domain files (messages.c,
  * conversations.c, media.c, links.c, users.c, events.c), written against
- * db_* below. A backend (sqlite.c now; PostgreSQL next) supplies only
- * struct store_ops: connections, a transaction runner, and prepare / bind /
- * step / column. It decides how writes are scheduled (the SQLite backend
- * batches them into group commits on one writer thread), so nothing above
- * it knows.
+ * db_* below. A backend (sqlite.c, pg.c) supplies only struct store_ops:
+ * connections, a transaction runner, prepare / bind / step / column, and
+ * its dialect (struct db_dialect: the few statements that differ). It
+ * decides how writes are scheduled (the SQLite backend batches them into
+ * group commits on one writer thread; PostgreSQL takes a pool of
+ * concurrent writers), so nothing above it knows.
  *
  * Statements are prepared once per connection and cached, keyed by the
  * address of their SQL text: pass static strings. A statement is used
@@ -49,6 +50,24 @@ struct dbst {
   int failed; /* a bind or a step failed: db_end() says LB_EDB */
 };
 
+/* What differs between the backends' SQL, in one place per backend (the
+ * rest of the SQL is shared): sqlite.c and pg.c each fill one. */
+struct db_dialect {
+  /* Run in a write transaction to serialise it with every other writer of
+   * the same key until it commits ("?" is the key); NULL where writes are
+   * serial already (SQLite's single writer). See db_lock(). */
+  const char *lock_sql;
+  /* Text search in messages (search.c for SQLite, search_pg.c): migration
+   * 10's step, the query text for the words of q, the conversations list
+   * with a search (see search.c for its parameters and columns), and the
+   * snippet of a match. */
+  enum lb_err (*search_migrate)(struct dbc *c);
+  enum lb_err (*search_terms)(const char *q, char *out, size_t n);
+  const char *search_list_sql;
+  enum lb_err (*search_snippet)(struct dbc *c, const char *q,
+                                struct conversation_match *m);
+};
+
 struct store_ops {
   const char *scheme; /* "sqlite": the URL scheme that selects it */
   /* 'target' is the URL after "<scheme>:". */
@@ -84,6 +103,7 @@ struct store_ops {
   enum lb_err (*exec)(struct dbc *c, const char *sql);
   /* The backend's last error on c, for log lines. */
   const char *(*errmsg)(struct dbc *c);
+  const struct db_dialect *dialect;
 };
 
 /* Every backend's store begins with this. */
@@ -98,6 +118,9 @@ struct store_tx {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
+extern const struct db_dialect db_dialect_sqlite;
+extern const struct db_dialect db_dialect_pg;
 
 /* ---- the statement layer ---------------------------------------------- */
 
@@ -159,6 +182,18 @@ int64_t db_changes(struct dbc *c);
 /* Runs a parameterless script. */
 enum lb_err db_script(struct dbc *c, const char *sql);
 
+/* The dialect of c's backend. */
+const struct db_dialect *db_dialect_of(struct dbc *c);
+
+/* Keys for db_lock(): one per thing whose writers must take turns. */
+enum db_lock_key {
+  DB_LOCK_MIGRATE = 1, /* applying migrations */
+  DB_LOCK_AUDIT = 2,   /* appending to the audit chain */
+};
+/* In a write transaction on c: waits until no other transaction holds
+ * key, and holds it until this one ends. A no-op where writes are serial. */
+enum lb_err db_lock(struct dbc *c, enum db_lock_key key);
+
 /* The calling thread's read connection (NULL on failure: queries on it then
  * fail with LB_EDB). */
 struct dbc *db_reader(struct store *s);
@@ -184,7 +219,7 @@ enum lb_err db_history_add(struct dbc *c, const char *msg_id,
   "m.id, m.direction, m.from_e164, m.to_e164, m.body, m.status, m.provider,"   \
   " m.provider_message_id, m.error_code, m.error_text, m.error_retryable,"     \
   " m.attempts, m.next_attempt_at, m.created_at, m.updated_at, m.route,"       \
-  " m.route_reason, m.purpose, m.metadata, m.client_reference,"             \
+  " m.route_reason, m.purpose, m.metadata, m.client_reference,"                \
   " m.ref_round, m.resend_of"
 #define DB_MSG_NCOLS 22
 /* *earlier = 1 when pmid is provider's id for an attempt of msg_id that a
@@ -207,25 +242,37 @@ enum lb_err db_media_put(struct dbc *c, const struct media *md);
 /* Inserts a link row. */
 enum lb_err db_link_insert(struct dbc *c, const struct link *l);
 
-/* ---- search in message text (search.c: the one place its SQL lives) --- */
+/* ---- search in message text (search.c and search_pg.c: the one place
+ * per backend its SQL lives; through c's dialect) --------------------- */
 
-/* Migration 10's step: creates the index and the triggers that keep it,
- * and indexes every message, logging its progress. */
+/* Migration 10's step: creates the index (and whatever keeps it), and
+ * indexes every message, logging its progress. */
 enum lb_err db_search_migrate(struct dbc *c);
 /* The index query for the words of q (at most DB_SEARCH_TERMS_MAX): each
  * a literal term, the last a prefix. "" when q has no word.
  * LB_ETOOBIG when out (size n) is too small. */
 #define DB_SEARCH_TERMS_MAX 16
-enum lb_err db_search_terms(const char *q, char *out, size_t n);
+enum lb_err db_search_terms(struct dbc *c, const char *q, char *out, size_t n);
 /* The conversations list with text search: see search.c for its
  * parameters and columns (the match from column 7, the state and the
  * assignee from DB_SEARCH_TEAM_COL). */
 #define DB_SEARCH_TEAM_COL 12
-extern const char db_search_list_sql[];
+const char *db_search_list_sql(struct dbc *c);
 void db_search_row(struct dbst *st, int col, struct conversation_match *m);
-/* Fills m->snippet for m->key under the query fts. */
-enum lb_err db_search_snippet(struct dbc *c, const char *fts,
+/* Fills m->snippet for m->key under the query q (from db_search_terms). */
+enum lb_err db_search_snippet(struct dbc *c, const char *q,
                               struct conversation_match *m);
+/* The backends' own (search.c, search_pg.c). */
+enum lb_err db_search_sqlite_migrate(struct dbc *c);
+enum lb_err db_search_sqlite_terms(const char *q, char *out, size_t n);
+extern const char db_search_sqlite_list_sql[];
+enum lb_err db_search_sqlite_snippet(struct dbc *c, const char *q,
+                                     struct conversation_match *m);
+enum lb_err db_search_pg_migrate(struct dbc *c);
+enum lb_err db_search_pg_terms(const char *q, char *out, size_t n);
+extern const char db_search_pg_list_sql[];
+enum lb_err db_search_pg_snippet(struct dbc *c, const char *q,
+                                 struct conversation_match *m);
 
 #define DB_LIST_MAX 200
 

@@ -190,11 +190,11 @@ enum lb_err store_conversations(struct store *s, const char *number,
   }
   if (has_q) {
     like_pattern(query, pat, sizeof pat);
-    if (db_search_terms(query, fts, sizeof fts))
+    if (db_search_terms(c, query, fts, sizeof fts))
       fts[0] = '\0'; /* too long to search the text: names only */
   }
   if (fts[0])
-    st = DB_Q(c, db_search_list_sql, DB_TEXT(number), DB_TEXT(pat),
+    st = DB_Q(c, db_search_list_sql(c), DB_TEXT(number), DB_TEXT(pat),
               DB_TEXT(fts), DB_INT(limit), DB_TEXT(f ? f->state : NULL),
               DB_TEXT(f ? f->assigned : NULL));
   else

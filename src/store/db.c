@@ -8,20 +8,25 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-static const struct store_ops *const backends[] = {&store_sqlite_ops};
+static const struct store_ops *const backends[] = {&store_sqlite_ops,
+                                                   &store_pg_ops};
 
 enum lb_err store_open(const char *url, const struct store_options *opt,
                        struct store **out)
 {
   size_t scheme = strspn(url, "abcdefghijklmnopqrstuvwxyz");
   *out = NULL;
+  /* libpq's other spelling of the scheme. */
+  if (scheme == 8 && strncmp(url, "postgres://", 11) == 0)
+    return store_pg_ops.open(url + 9, opt, out);
   for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
     if (url[scheme] == ':' && strlen(backends[i]->scheme) == scheme &&
         strncmp(url, backends[i]->scheme, scheme) == 0)
       return backends[i]->open(url + scheme + 1, opt, out);
   if (scheme && strncmp(url + scheme, "://", 3) == 0) {
     log_error("store.open",
-              "no store backend for '%.*s://' (lyrebird knows sqlite:PATH)",
+              "no store backend for '%.*s://' (lyrebird knows sqlite:PATH and "
+              "postgresql://...)",
               (int)scheme, url);
     return LB_EUNSUPPORTED;
   }
@@ -179,6 +184,46 @@ enum lb_err db_script(struct dbc *c, const char *sql)
   return rc;
 }
 
+/* ---- the dialect ----------------------------------------------------------
+ */
+
+const struct db_dialect *db_dialect_of(struct dbc *c)
+{
+  return ops_of(c)->dialect;
+}
+
+enum lb_err db_lock(struct dbc *c, enum db_lock_key key)
+{
+  const char *sql;
+  if (!c)
+    return LB_EDB;
+  /* The keys are offset into lyrebird's own range of advisory locks. */
+  sql = db_dialect_of(c)->lock_sql;
+  return sql ? DB_EXEC(c, sql, DB_INT(0x4c79726500LL + key)) : LB_OK;
+}
+
+enum lb_err db_search_migrate(struct dbc *c)
+{
+  return c ? db_dialect_of(c)->search_migrate(c) : LB_EDB;
+}
+
+enum lb_err db_search_terms(struct dbc *c, const char *q, char *out, size_t n)
+{
+  out[0] = '\0';
+  return c ? db_dialect_of(c)->search_terms(q, out, n) : LB_EDB;
+}
+
+const char *db_search_list_sql(struct dbc *c)
+{
+  return db_dialect_of(c)->search_list_sql;
+}
+
+enum lb_err db_search_snippet(struct dbc *c, const char *q,
+                              struct conversation_match *m)
+{
+  return c ? db_dialect_of(c)->search_snippet(c, q, m) : LB_EDB;
+}
+
 /* ---- migrations ---------------------------------------------------------- */
 
 static const char version_sql[] =
@@ -220,7 +265,10 @@ static enum lb_err migrate_tx(struct store_tx *tx, void *arg)
   struct migrate_arg *a = arg;
   struct dbc *c = tx_conn(tx);
   enum lb_err rc;
-  if ((rc = db_script(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+  /* Two nodes starting at once: the second waits here for the first's
+   * commit, then finds the schema current. */
+  if ((rc = db_lock(c, DB_LOCK_MIGRATE)) ||
+      (rc = db_script(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
                          " version INTEGER PRIMARY KEY,"
                          " applied_at BIGINT NOT NULL)")) ||
       (rc = version_of(c, &a->from)))

@@ -233,7 +233,7 @@ static enum lb_err claim_tx(struct store_tx *tx, void *arg)
       "UPDATE messages SET status = 'sending', attempts = attempts + 1, "
       "updated_at = ?1 WHERE id IN (SELECT id FROM messages WHERE status = "
       "'queued' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id "
-      "LIMIT ?2) RETURNING id";
+      "LIMIT ?2) AND status = 'queued' RETURNING id";
   struct claim_arg *a = arg;
   struct dbc *c = tx_conn(tx);
   char ids[CLAIM_MAX][LB_ID_SIZE];
@@ -380,10 +380,10 @@ enum lb_err store_tx_outbox_recover_one(struct store_tx *tx, const char *id,
       "recognise a resend); its delivery receipt will settle it.";
   struct dbc *c = tx_conn(tx);
   int64_t now = clock_now_ms();
-  enum lb_err rc = resend ? DB_EXEC(c, requeue_sql, DB_INT(now), DB_INT(now),
-                                    DB_TEXT(id))
-                          : DB_EXEC(c, unconf_sql, DB_TEXT(unconf_text),
-                                    DB_INT(now), DB_TEXT(id));
+  enum lb_err rc =
+      resend ? DB_EXEC(c, requeue_sql, DB_INT(now), DB_INT(now), DB_TEXT(id))
+             : DB_EXEC(c, unconf_sql, DB_TEXT(unconf_text), DB_INT(now),
+                       DB_TEXT(id));
   *changed = 0;
   if (rc || !db_changes(c))
     return rc;

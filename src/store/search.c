@@ -1,10 +1,9 @@
 /* Search in message text: the full-text index over messages.body, how it
  * is built and kept, and the queries that read it.
  *
- * Every statement that knows how the index is made lives in this file, so
- * a second backend replaces this file's SQL and nothing else: SQLite uses
- * an FTS5 table here; PostgreSQL (when it exists) will use a tsvector
- * column with a GIN index, or pg_trgm, behind the same functions.
+ * Every statement that knows how SQLite's index is made lives in this
+ * file (an FTS5 table); PostgreSQL's (a GIN index over a tsvector) is in
+ * search_pg.c, behind the same functions (struct db_dialect).
  *
  * SQLite: messages_fts is an external-content FTS5 table over messages
  * (the text is stored once, in messages). It is keyed by
@@ -42,7 +41,7 @@ static const char schema_sql[] =
     " INSERT INTO messages_fts(rowid, body) VALUES (new.search_key,"
     " new.body); END;";
 
-enum lb_err db_search_migrate(struct dbc *c)
+enum lb_err db_search_sqlite_migrate(struct dbc *c)
 {
   static const char count_sql[] = "SELECT COUNT(*) FROM messages";
   static const char hi_sql[] =
@@ -108,7 +107,7 @@ static int has_word(const char *p, size_t n)
   return 0;
 }
 
-enum lb_err db_search_terms(const char *q, char *out, size_t n)
+enum lb_err db_search_sqlite_terms(const char *q, char *out, size_t n)
 {
   size_t j = 0;
   int terms = 0;
@@ -158,7 +157,7 @@ enum lb_err db_search_terms(const char *q, char *out, size_t n)
  * ?3 the FTS5 query, ?4 the limit, ?5 the state (NULL: any), ?6 the
  * assignee (NULL: any, "": none). The state and assignee are the columns
  * from DB_SEARCH_TEAM_COL. */
-const char db_search_list_sql[] =
+const char db_search_sqlite_list_sql[] =
     "SELECT c.number_e164, c.patient_e164, p.name, c.unread_count, "
     "c.last_message_id, p.opted_out_at, p.opt_out_source, h.mid, h.mkey, "
     "h.mat, h.mdir, h.n, c.state, c.assigned_to FROM conversations c JOIN "
@@ -181,8 +180,8 @@ void db_search_row(struct dbst *st, int col, struct conversation_match *m)
   m->count = (int)db_int(st, col + 4);
 }
 
-enum lb_err db_search_snippet(struct dbc *c, const char *fts,
-                              struct conversation_match *m)
+enum lb_err db_search_sqlite_snippet(struct dbc *c, const char *fts,
+                                     struct conversation_match *m)
 {
   /* Markers \x01 and \x02 around each match; a body that holds them
    * itself gets no highlights (flagged), as they would be ambiguous. */
@@ -198,3 +197,11 @@ enum lb_err db_search_snippet(struct dbc *c, const char *fts,
   }
   return db_end(st);
 }
+
+const struct db_dialect db_dialect_sqlite = {
+    .lock_sql = NULL, /* one writer thread: writes are serial */
+    .search_migrate = db_search_sqlite_migrate,
+    .search_terms = db_search_sqlite_terms,
+    .search_list_sql = db_search_sqlite_list_sql,
+    .search_snippet = db_search_sqlite_snippet,
+};

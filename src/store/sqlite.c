@@ -431,4 +431,5 @@ const struct store_ops store_sqlite_ops = {
     .changes = sq_changes,
     .exec = sq_exec,
     .errmsg = sq_errmsg,
+    .dialect = &db_dialect_sqlite,
 };

@@ -37,10 +37,13 @@ struct store;
 struct store_tx;
 
 struct store_options {
-  int synchronous_full; /* 1: fsync every commit (default) */
+  int synchronous_full;     /* 1: fsync every commit (default); SQLite */
+  int pool_size;            /* write connections; PostgreSQL (0: 4) */
+  int statement_timeout_ms; /* every query's limit; PostgreSQL (0: 30 s) */
 };
 
-/* Opens the store at 'url': "sqlite:PATH", or a plain path (SQLite too).
+/* Opens the store at 'url': "sqlite:PATH", a plain path (SQLite too), or
+ * "postgresql://..." (or "postgres://...", libpq's URL).
  * LB_EUNSUPPORTED for a "scheme://" no backend serves. */
 enum lb_err store_open(const char *url, const struct store_options *opt,
                        struct store **out);
@@ -724,7 +727,8 @@ enum lb_err store_key_list(struct store *s, store_key_cb cb, void *arg);
 enum lb_err store_key_revoke(struct store *s, const char *id, int64_t at);
 enum lb_err store_key_touch(struct store *s, const char *id, int64_t at);
 
-/* ---- retry (retry.c) ------------------------------------------------------ */
+/* ---- retry (retry.c) ------------------------------------------------------
+ */
 
 /* Sends outbound message m again as a new attempt of itself: m as the
  * caller read it in this transaction (its status failed or undelivered).
@@ -739,14 +743,15 @@ enum lb_err store_tx_message_retry(struct store_tx *tx, const struct message *m,
 /* How many attempts of msg_id a retry ended. */
 enum lb_err store_attempts_count(struct store *s, const char *msg_id, int *n);
 
-/* ---- templates (templates.c) ---------------------------------------------- */
+/* ---- templates (templates.c) ----------------------------------------------
+ */
 
 #define LB_TEMPLATE_ID_SIZE 32 /* "tpl_" + 26 */
 
 struct msg_template {
   char id[LB_TEMPLATE_ID_SIZE];
-  char name[256];   /* TEMPLATE_NAME_MAX characters */
-  char *body;       /* owned; msg_template_release() */
+  char name[256]; /* TEMPLATE_NAME_MAX characters */
+  char *body;     /* owned; msg_template_release() */
   char updated_by[72];
   int64_t created_at, updated_at;
 };
