@@ -20,6 +20,7 @@ static const struct {
     {"demo", cmd_demo, "run a complete gateway with a simulated carrier"},
     {"send", cmd_send, "send a message through a running gateway's API"},
     {"migrate", cmd_migrate, "bring the database schema up to date"},
+    {"store", cmd_store, "copy a SQLite database into PostgreSQL"},
     {"check-config", cmd_check_config, "validate a configuration file"},
     {"user", cmd_user, "add, list and disable staff accounts"},
     {"routes", cmd_routes, "explain how texts and images travel, both ways"},

@@ -55,6 +55,16 @@ enum lb_err store_migrate(struct store *s, int *from, int *to);
 enum lb_err store_migrate_to(struct store *s, int target, int *from, int *to);
 enum lb_err store_schema_version(struct store *s, int *version);
 
+/* Copies every row of the SQLite store 'from' into 'to' (a new
+ * PostgreSQL database), ids and all, one transaction per table; both at
+ * the newest schema version (migrate them first), 'to' with no rows yet
+ * (LB_EDUPLICATE otherwise). progress(arg, table, rows) after each table,
+ * its rows counted again in 'to'. Its statements are cached in both
+ * stores under texts it frees: free both stores after one copy. */
+typedef void (*store_copy_cb)(void *arg, const char *table, int64_t rows);
+enum lb_err store_copy(struct store *from, struct store *to,
+                       store_copy_cb progress, void *arg);
+
 /* ---- composed transactions ---------------------------------------------- */
 
 typedef enum lb_err (*store_tx_fn)(struct store_tx *tx, void *arg);
