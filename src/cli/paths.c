@@ -109,9 +109,12 @@ enum lb_err cli_check_paths(const struct config *c, struct config_errors *errs)
   struct stat st;
   int before = errs->n;
 
-  dir_of(c->db_path, dir, sizeof dir);
-  check_dir("[store] path", "the database's directory", dir, 0, errs);
-  if (errs->n == before && stat(c->db_path, &st) == 0) {
+  /* On PostgreSQL ([store] url) the SQLite file is not used. */
+  if (!c->store_url[0]) {
+    dir_of(c->db_path, dir, sizeof dir);
+    check_dir("[store] path", "the database's directory", dir, 0, errs);
+  }
+  if (!c->store_url[0] && errs->n == before && stat(c->db_path, &st) == 0) {
     if (!S_ISREG(st.st_mode))
       config_errors_add(errs, 0, "[store] path",
                         "%s is not a file; point the key at the database "

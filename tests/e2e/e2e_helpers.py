@@ -138,7 +138,6 @@ def is_subsequence(want, got):
 # ---- staff accounts and sign-in ---------------------------------------------
 # These helpers (unlike the ones above) use requests and the lyrebird binary.
 
-import sqlite3 as _sqlite3
 import subprocess as _subprocess
 
 DEMO_USER = "reception"
@@ -147,8 +146,12 @@ SESSION_COOKIE = "lyrebird_session"
 
 
 def demo_db(server):
-    """The demo's SQLite database file."""
-    return os.path.join(server.data, "lyrebird.db")
+    """The demo's database, as `lyrebird user --db` takes it: its SQLite
+    file, or on PostgreSQL runs its database's URL (store_db.connect()
+    opens either)."""
+    import conftest  # (imports this module first)
+    return (conftest.store_url_for(server.data)
+            or os.path.join(server.data, "lyrebird.db"))
 
 
 def session_token(response):
@@ -228,7 +231,8 @@ def add_user(server, name, password, role=None, display=None):
 
 def set_session_times(server, token_sha256, created_at=None, last_seen_at=None):
     """Rewrites a session's times (ms since the epoch) in the database."""
-    db = _sqlite3.connect(demo_db(server), timeout=10)
+    import store_db
+    db = store_db.connect(server)
     try:
         for col, v in (("created_at", created_at),
                        ("last_seen_at", last_seen_at)):

@@ -11,7 +11,7 @@ import time
 
 import requests
 
-from conftest import BIN, check_sanitizers, clean_env, free_port
+from conftest import BIN, check_sanitizers, clean_env, free_port, store_url_for
 from e2e_helpers import wait_for
 
 KEY = "gateway-api-key-0123456789abcdefghij"
@@ -24,6 +24,9 @@ class Gateway:
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.cfg = tmp_path / "lyrebird.ini"
+        # PostgreSQL runs: the database of this directory instead.
+        url = store_url_for(str(tmp_path))
+        store_url = "url = " + url if url else ""
         self.cfg.write_text(f"""
 [server]
 listen = 127.0.0.1
@@ -35,6 +38,7 @@ key = {KEY}
 
 [store]
 path = {tmp_path / 'db.sqlite'}
+{store_url}
 
 [media]
 dir = {tmp_path / 'media'}

@@ -4,7 +4,6 @@ docs/web.md is the specification."""
 import ctypes
 import ctypes.util
 import hashlib
-import sqlite3
 import time
 
 import pytest
@@ -14,6 +13,7 @@ from e2e_helpers import (DEMO_PASSWORD, DEMO_USER, JORDAN, PRIYA,
                          SESSION_COOKIE, add_user, demo_db, login, make_png,
                          session_token,
                          set_session_times, sign_in, unique, user_cli, wait_for)
+import store_db
 
 
 def demo_env(**kw):
@@ -94,7 +94,7 @@ def test_sign_in_sets_a_safe_cookie_and_the_session_reads_the_api(server):
     assert {JORDAN, PRIYA} <= patients, patients
 
     # The database keeps only the token's SHA-256, never the token.
-    db = sqlite3.connect(demo_db(server))
+    db = store_db.connect(server)
     try:
         rows = db.execute("SELECT token_sha256 FROM sessions").fetchall()
     finally:
@@ -307,7 +307,7 @@ def test_each_request_keeps_a_session_alive(server):
 
 
 def session_last_seen(server, token_sha256):
-    db = sqlite3.connect(demo_db(server), timeout=10)
+    db = store_db.connect(server)
     try:
         return db.execute("SELECT last_seen_at FROM sessions WHERE "
                           "token_sha256 = ?", (token_sha256,)).fetchone()[0]
@@ -361,7 +361,7 @@ def test_signing_in_with_an_older_password_hash_keeps_the_session(server):
     # lyrebird upgrades such a hash when the password is next used; the
     # upgrade must not end the session being opened.
     add_user(server, "locum", "locum-password-123")
-    db = sqlite3.connect(demo_db(server))
+    db = store_db.connect(server)
     try:
         n = db.execute("UPDATE users SET password_hash = ? WHERE username = ?",
                        (cheap_argon2id_hash("locum-password-123"), "locum")).rowcount

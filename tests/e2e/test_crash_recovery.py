@@ -2,11 +2,11 @@
 process died is never dropped and never blindly resent. The simulated carrier
 dedupes by lyrebird's reference, so such a message is requeued and sent."""
 import os
-import sqlite3
 
 import pytest
 
 from e2e_helpers import JORDAN, unique, wait_for
+import store_db
 
 
 @pytest.mark.lyrebird_env(LYREBIRD_SIM_SEND_FAILURE_RATE="1",
@@ -20,7 +20,7 @@ def test_message_caught_in_sending_is_requeued_after_a_crash(server):
     server.stop()
 
     # What a crash mid-send leaves behind: the row still in "sending".
-    db = sqlite3.connect(os.path.join(server.data, "lyrebird.db"))
+    db = store_db.connect(server)
     with db:
         db.execute("UPDATE messages SET status = 'sending' WHERE id = ?",
                    (m["id"],))

@@ -1,12 +1,12 @@
 """Scoped API keys: made through the API and the CLI, shown once, stored as
 a hash, each route guarded by its scope, revocation at once on every
 thread, and the [api] key of the configuration still holding every scope."""
-import sqlite3
 import threading
 
 import pytest
 
 from e2e_helpers import DEMO_PASSWORD, JORDAN, demo_db, make_png, sign_in, unique
+import store_db
 
 pytestmark = pytest.mark.lyrebird_env(LYREBIRD_DEMO_PASSWORD=DEMO_PASSWORD)
 
@@ -35,7 +35,7 @@ def test_a_key_is_shown_once_and_stored_only_as_a_hash(server):
     assert listed.status_code == 200, listed.text
     assert secret not in listed.text
     assert [k["id"] for k in listed.json()["keys"]] == [key["id"]]
-    with sqlite3.connect(demo_db(server)) as db:
+    with store_db.connect(server) as db:
         rows = db.execute("SELECT * FROM api_keys").fetchall()
     assert rows and not any(secret in str(v) for v in rows[0]), rows
 

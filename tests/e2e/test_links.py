@@ -1,12 +1,12 @@
 """One number, both ways: the route each message takes, and the secure link
 that carries an image when the host cannot send it as MMS."""
 import re
-import sqlite3
 import time
 
 import pytest
 
 from e2e_helpers import make_png, wait_for, same_png
+import store_db
 
 JORDAN = "+61491570156"
 NUMBER = "+61488868772"
@@ -67,7 +67,7 @@ def test_sms_only_host_sends_an_image_as_a_link_from_the_same_number(server):
     assert len(token) >= 22                 # at least 128 bits, base64url
 
     # The token is never stored: only its SHA-256.
-    db = sqlite3.connect(server.data + "/lyrebird.db")
+    db = store_db.connect(server)
     try:
         for (table, col) in (("messages", "body"), ("links", "token_sha256")):
             rows = db.execute("SELECT %s FROM %s" % (col, table)).fetchall()
@@ -154,7 +154,7 @@ def test_revoked_and_expired_links_say_so_and_give_the_clinic_phone(server):
     got = received(server, "Expire me")
     path = link_of(got["text"])[len(server.base):]
     link_id = server.message(msg["id"])["route"]["link"]
-    db = sqlite3.connect(server.data + "/lyrebird.db", timeout=10)
+    db = store_db.connect(server)
     try:
         db.execute("UPDATE links SET expires_at = ? WHERE id = ?",
                    (int(time.time() * 1000) - 1000, link_id))
@@ -328,7 +328,7 @@ def test_a_one_time_code_by_sms_opens_the_image(server):
     assert [x["outcome"] for x in views(server, link_id)] == ["wrong_answer",
                                                                "viewed"]
     # Only the code's hash is kept.
-    db = sqlite3.connect(server.data + "/lyrebird.db")
+    db = store_db.connect(server)
     try:
         hashes = [h for (h,) in db.execute("SELECT check_hash FROM links")]
     finally:

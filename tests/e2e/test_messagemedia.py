@@ -7,7 +7,7 @@ delivered, MMS replies arrive with their image inline (base64), opt-outs
 are recorded, and webhooks without the secret are refused."""
 import os
 import shutil
-import sqlite3
+import store_db
 import subprocess
 import sys
 
@@ -183,7 +183,7 @@ def test_an_opt_out_is_stored_and_recorded(gw, fake, tmp_path):
     wait_for(lambda: any(x["text"] == "STOP" for x in gw.conversation(JORDAN)))
 
     def recorded():
-        db = sqlite3.connect(str(tmp_path / "db.sqlite"))
+        db = store_db.connect_gateway(tmp_path)
         try:
             return db.execute("SELECT opted_out_at, opt_out_source FROM patients WHERE e164 = ?",
                               (JORDAN,)).fetchone()

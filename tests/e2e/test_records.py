@@ -4,7 +4,6 @@ builds let a test set)."""
 import io
 import json
 import os
-import sqlite3
 import subprocess
 import zipfile
 
@@ -13,6 +12,7 @@ import pytest
 from conftest import BIN
 from e2e_helpers import (DEMO_PASSWORD, JORDAN, PRIYA, make_png, sign_in,
                          unique, wait_for)
+import store_db
 
 pytestmark = pytest.mark.lyrebird_env(LYREBIRD_DEMO_PASSWORD=DEMO_PASSWORD)
 
@@ -58,7 +58,7 @@ def test_a_staff_image_view_is_audited_and_a_changed_row_is_named(server, run_cl
     env = dict(server.env)
     p = run_cli(["audit", "verify", "--data", server.data], env=env)
     assert p.returncode == 0 and "ok" in p.stdout, p.stdout + p.stderr
-    db = sqlite3.connect(os.path.join(server.data, "lyrebird.db"))
+    db = store_db.connect(server)
     with db:
         seq = db.execute("SELECT seq FROM audit_log WHERE action = 'media.viewed'").fetchone()[0]
         db.execute("UPDATE audit_log SET actor = 'someone-else' WHERE seq = ?", (seq,))
@@ -169,8 +169,7 @@ def test_the_purge_deletes_what_is_due_and_keeps_the_rest(request, tmp_path, clo
 
         assert srv.api("GET", "/api/v1/messages/" + old["id"]).status_code == 404
         assert srv.api("GET", "/api/v1/conversations/%s/messages" % PRIYA).status_code == 404
-        import sqlite3 as _sq
-        with _sq.connect(os.path.join(srv.data, "lyrebird.db")) as db:
+        with store_db.connect(srv) as db:
             assert db.execute("SELECT COUNT(*) FROM conversation_notes WHERE "
                               "patient_e164 = ?", (PRIYA,)).fetchone()[0] == 0
             assert db.execute("SELECT COUNT(*) FROM events WHERE type = "

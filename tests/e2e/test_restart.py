@@ -5,6 +5,7 @@ import time
 import pytest
 
 from e2e_helpers import JORDAN, PRIYA, make_png, unique, wait_for, same_png
+import store_db
 
 
 def test_restart_keeps_messages_conversations_and_media(server):
@@ -75,8 +76,7 @@ def test_message_queued_for_a_provider_since_removed_fails_without_a_crash(serve
     wait_for(lambda: server.message(m["id"])["attempts"] >= 1,
              desc="a failed attempt")
     server.stop()
-    import sqlite3
-    db = sqlite3.connect(os.path.join(server.data, "lyrebird.db"))
+    db = store_db.connect(server)
     with db:
         db.execute("UPDATE messages SET provider = 'twilio', status = 'queued',"
                    " next_attempt_at = 0 WHERE id = ?", (m["id"],))

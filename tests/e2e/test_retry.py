@@ -2,11 +2,12 @@
 attempt of the same message, its history kept) and Edit and resend (a new
 message linked to the first). Both audited, both refused for a patient who
 opted out, and neither possible for a message still on its way."""
-import sqlite3
 
+import json
 import pytest
 
 from e2e_helpers import JORDAN, PRIYA, demo_db, statuses, unique, wait_for
+import store_db
 
 
 def phone(server, e164, off):
@@ -30,9 +31,9 @@ def undelivered(server, patient, text):
 
 
 def status_events(server, mid):
-    with sqlite3.connect(demo_db(server), timeout=10) as db:
-        return [r[0] for r in db.execute(
-            "SELECT json_extract(payload, '$.status') FROM events "
+    with store_db.connect(server) as db:
+        return [json.loads(r[0]).get("status") for r in db.execute(
+            "SELECT payload FROM events "
             "WHERE message_id = ? AND type = 'message.status' ORDER BY seq",
             (mid,))]
 

@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from conftest import Lyrebird
+from conftest import Lyrebird, sqlite_only
 from e2e_helpers import CLINIC, JORDAN, PRIYA, demo_db, wait_for
+import store_db
 
 
 def word(prefix="w"):
@@ -124,6 +125,7 @@ def fts_rowids(path, w):
         db.close()
 
 
+@sqlite_only  # reads the FTS5 index in the file
 def test_a_purged_message_is_no_longer_found(tmp_path, run_cli):
     srv = Lyrebird(tmp_path / "srv")
     srv.start()
@@ -135,7 +137,7 @@ def test_a_purged_message_is_no_longer_found(tmp_path, run_cli):
         srv.stop()
         assert len(fts_rowids(demo_db(srv), old)) == 1
         # Priya's last message is from 2010: past the 7 years the record is kept.
-        db = sqlite3.connect(demo_db(srv))
+        db = store_db.connect(srv)
         with db:
             db.execute("UPDATE conversations SET last_message_at = 1262304000000, "
                        "created_at = 1262304000000 WHERE patient_e164 = ?", (PRIYA,))
@@ -162,6 +164,7 @@ def ulid(ms, n):
     return "".join(CROCKFORD[(v >> (5 * i)) & 31] for i in reversed(range(26)))
 
 
+@sqlite_only  # fills a SQLite file at schema version 9
 def test_a_word_from_an_old_message_among_100000(tmp_path, run_cli):
     """Made at schema version 9, filled with 100,000 messages in one
     transaction, then started: migration 10 indexes them all, logging its
@@ -175,7 +178,7 @@ def test_a_word_from_an_old_message_among_100000(tmp_path, run_cli):
     w = word("z")
     start_ms = 1_600_000_000_000
     target = None
-    db = sqlite3.connect(demo_db(srv))
+    db = store_db.connect(srv)
     with db:
         assert db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] == 9
         db.execute("INSERT INTO numbers(e164, name, host_provider, created_at, updated_at) "

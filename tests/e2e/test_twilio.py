@@ -3,7 +3,7 @@
 images by short-lived signed URL, signed inbound MMS in with its media
 fetched (Basic auth) and then deleted at Twilio, forged webhooks refused."""
 import os
-import sqlite3
+import store_db
 import subprocess
 import sys
 import time
@@ -120,7 +120,7 @@ def test_an_opted_out_patient_is_recorded(gw, fake, tmp_path):
     fake.next_error = (400, 21610, "Attempt to send to unsubscribed recipient")
     m = gw.send(JORDAN, unique("After STOP"))
     gw.wait_status(m["id"], "failed")
-    db = sqlite3.connect(str(tmp_path / "db.sqlite"))
+    db = store_db.connect_gateway(tmp_path)
     try:
         row = db.execute("SELECT opted_out_at, opt_out_source FROM patients WHERE e164 = ?",
                          (JORDAN,)).fetchone()
