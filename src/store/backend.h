@@ -117,6 +117,12 @@ struct store_tx {
   struct dbc *c;
 };
 
+/* pg.c: the text of sql with '?' and '?N' as $N (outside quoted text and
+ * names), and the highest parameter number into *np. Caller frees. NULL
+ * when out of memory or past DB_PG_PARAMS_MAX. */
+#define DB_PG_PARAMS_MAX 32
+char *db_pg_placeholders(const char *sql, int *np);
+
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;
 extern const struct db_dialect db_dialect_sqlite;

@@ -37,7 +37,6 @@
 #include "util/log.h"
 
 #define STMT_CACHE 160
-#define PG_PARAMS_MAX 32
 #define INT8_OID 20
 
 struct pg_conn;
@@ -51,9 +50,9 @@ struct pg_stmt {
   int nparams;
   int prepared;
   int bound; /* types are taken from the first bind */
-  unsigned types[PG_PARAMS_MAX];
-  char *vals[PG_PARAMS_MAX];
-  char ints[PG_PARAMS_MAX][24];
+  unsigned types[DB_PG_PARAMS_MAX];
+  char *vals[DB_PG_PARAMS_MAX];
+  char ints[DB_PG_PARAMS_MAX][24];
   PGresult *res;
   int row, nrows, ran;
 };
@@ -97,10 +96,7 @@ static void set_err(struct pg_conn *c, const char *what)
 /* ---- placeholders --------------------------------------------------------
  */
 
-/* The text of sql with '?' and '?N' as $N (outside quotes), and the
- * highest parameter number, into *np. NULL when out of memory or over
- * PG_PARAMS_MAX. */
-static char *convert(const char *sql, int *np)
+char *db_pg_placeholders(const char *sql, int *np)
 {
   size_t n = strlen(sql);
   char *out = malloc(n * 3 + 1), *o = out;
@@ -124,7 +120,7 @@ static char *convert(const char *sql, int *np)
           k = k * 10 + (*++p - '0');
       } else
         k = ++next;
-      if (k < 1 || k > PG_PARAMS_MAX) {
+      if (k < 1 || k > DB_PG_PARAMS_MAX) {
         free(out);
         return NULL;
       }
@@ -270,7 +266,7 @@ static struct dbst *pg_prepare(struct dbc *dc, const char *sql)
   }
   if (!(st = calloc(1, sizeof *st)))
     return NULL;
-  if (!(st->text = convert(sql, &st->nparams))) {
+  if (!(st->text = db_pg_placeholders(sql, &st->nparams))) {
     log_error("store.sql", "cannot convert the statement %.60s", sql);
     free(st);
     return NULL;

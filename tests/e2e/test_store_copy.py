@@ -11,8 +11,7 @@ import time
 import pytest
 
 from conftest import PG_URL, Lyrebird, pg_sql, pg_url
-from e2e_helpers import (DEMO_PASSWORD, JORDAN, PRIYA, demo_db, sign_in,
-                         unique, wait_for)
+from e2e_helpers import DEMO_PASSWORD, JORDAN, PRIYA, sign_in, unique, wait_for
 
 pytestmark = pytest.mark.skipif(
     not PG_URL, reason="needs a PostgreSQL test cluster (LYREBIRD_TEST_PG_URL)")
@@ -59,7 +58,7 @@ def test_a_sqlite_clinic_copied_to_postgresql_keeps_its_counts_and_ids(
                   for p in (JORDAN, PRIYA)}
     finally:
         src.stop()
-    path = demo_db(src)
+    path = os.path.join(src.data, "lyrebird.db")  # SQLite in either run
     counts = table_counts(path)
     assert counts["messages"] == 4 and counts["audit_log"] >= 1, counts
 
