@@ -57,6 +57,9 @@ struct db_dialect {
    * the same key until it commits ("?" is the key); NULL where writes are
    * serial already (SQLite's single writer). See db_lock(). */
   const char *lock_sql;
+  /* The same for one name under a key ("?1" the key, "?2" the name):
+   * writers of different names go on side by side. See db_lock_name(). */
+  const char *lock_name_sql;
   /* Text search in messages (search.c for SQLite, search_pg.c): migration
    * 10's step, the query text for the words of q, the conversations list
    * with a search (see search.c for its parameters and columns), and the
@@ -193,12 +196,16 @@ const struct db_dialect *db_dialect_of(struct dbc *c);
 
 /* Keys for db_lock(): one per thing whose writers must take turns. */
 enum db_lock_key {
-  DB_LOCK_MIGRATE = 1, /* applying migrations */
-  DB_LOCK_AUDIT = 2,   /* appending to the audit chain */
+  DB_LOCK_MIGRATE = 1,     /* applying migrations */
+  DB_LOCK_AUDIT = 2,       /* appending to the audit chain */
+  DB_LOCK_IDEMPOTENCY = 3, /* one idempotency key (db_lock_name) */
 };
 /* In a write transaction on c: waits until no other transaction holds
  * key, and holds it until this one ends. A no-op where writes are serial. */
 enum lb_err db_lock(struct dbc *c, enum db_lock_key key);
+/* As db_lock, for one name under key (a transaction with another name
+ * does not wait). */
+enum lb_err db_lock_name(struct dbc *c, enum db_lock_key key, const char *name);
 
 /* The calling thread's read connection (NULL on failure: queries on it then
  * fail with LB_EDB). */

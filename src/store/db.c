@@ -202,6 +202,15 @@ enum lb_err db_lock(struct dbc *c, enum db_lock_key key)
   return sql ? DB_EXEC(c, sql, DB_INT(0x4c79726500LL + key)) : LB_OK;
 }
 
+enum lb_err db_lock_name(struct dbc *c, enum db_lock_key key, const char *name)
+{
+  const char *sql;
+  if (!c)
+    return LB_EDB;
+  sql = db_dialect_of(c)->lock_name_sql;
+  return sql ? DB_EXEC(c, sql, DB_INT(key), DB_TEXT(name)) : LB_OK;
+}
+
 enum lb_err db_search_migrate(struct dbc *c)
 {
   return c ? db_dialect_of(c)->search_migrate(c) : LB_EDB;

@@ -137,8 +137,14 @@ enum lb_err store_tx_enqueue(struct store_tx *tx, struct message *m,
 
   if (idem_key) {
     char seen[65] = "", first[LB_ID_SIZE] = "";
-    struct dbst *st = DB_Q(c, idem_get, DB_TEXT(idem_key));
-    int found = db_next(st);
+    struct dbst *st;
+    int found;
+    /* Two requests with one key at once (two nodes): the second waits
+     * for the first's commit, then finds its message. */
+    if ((rc = db_lock_name(c, DB_LOCK_IDEMPOTENCY, idem_key)))
+      return rc;
+    st = DB_Q(c, idem_get, DB_TEXT(idem_key));
+    found = db_next(st);
     if (found) {
       db_text(st, 0, seen, sizeof seen);
       db_text(st, 1, first, sizeof first);

@@ -580,6 +580,9 @@ const struct store_ops store_pg_ops = {
 
 const struct db_dialect db_dialect_pg = {
     .lock_sql = "SELECT pg_advisory_xact_lock(?)",
+    /* The two-int form: a key space apart from the one-bigint form's. */
+    .lock_name_sql = "SELECT pg_advisory_xact_lock(CAST(?1 AS INTEGER), "
+                     "hashtext(?2))",
     .search_migrate = db_search_pg_migrate,
     .search_terms = db_search_pg_terms,
     .search_list_sql = db_search_pg_list_sql,

@@ -200,6 +200,7 @@ enum lb_err db_search_sqlite_snippet(struct dbc *c, const char *fts,
 
 const struct db_dialect db_dialect_sqlite = {
     .lock_sql = NULL, /* one writer thread: writes are serial */
+    .lock_name_sql = NULL,
     .search_migrate = db_search_sqlite_migrate,
     .search_terms = db_search_sqlite_terms,
     .search_list_sql = db_search_sqlite_list_sql,

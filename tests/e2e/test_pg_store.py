@@ -123,3 +123,25 @@ def test_the_url_is_checked_and_its_password_never_shown(tmp_path):
                        env=clean_env({"LYREBIRD_STORE_URL_FILE": str(f)}),
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 0 and "from version 0 to" in p.stdout, p.stderr
+
+
+@pytest.mark.skipif(os.environ.get("LYREBIRD_TEST_STORE") != "postgresql",
+                    reason="the server must run on PostgreSQL")
+def test_one_idempotency_key_sent_at_once_is_one_message(server):
+    # PostgreSQL takes writers concurrently: the requests meet in the
+    # database, and the key's lock makes them one message.
+    import threading
+    text = unique("Same key at once")
+    key = unique("k").replace(" ", "-")
+    got = []
+
+    def post():
+        got.append(server.send(JORDAN, text, idempotency_key=key))
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in got] == [202] * 8, [r.text for r in got]
+    assert len({r.json()["id"] for r in got}) == 1
+    assert len([m for m in server.conv_messages(JORDAN) if m["text"] == text]) == 1
