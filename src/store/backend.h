@@ -199,6 +199,7 @@ enum db_lock_key {
   DB_LOCK_MIGRATE = 1,     /* applying migrations */
   DB_LOCK_AUDIT = 2,       /* appending to the audit chain */
   DB_LOCK_IDEMPOTENCY = 3, /* one idempotency key (db_lock_name) */
+  DB_LOCK_MESSAGE = 4,     /* one message's status (db_lock_name) */
 };
 /* In a write transaction on c: waits until no other transaction holds
  * key, and holds it until this one ends. A no-op where writes are serial. */

@@ -292,8 +292,12 @@ static enum lb_err current_status(struct dbc *c, const char *id,
 {
   static const char sql[] = "SELECT status FROM messages WHERE id = ?";
   char buf[32];
-  enum lb_err rc = DB_ONE_TEXT(c, sql, buf, sizeof buf, DB_TEXT(id));
-  if (rc)
+  enum lb_err rc;
+  /* The caller decides on this status and writes the next: a receipt and
+   * the outbox's result for one message at once (concurrent writers on
+   * PostgreSQL) take turns, so neither decides on a status gone stale. */
+  if ((rc = db_lock_name(c, DB_LOCK_MESSAGE, id)) ||
+      (rc = DB_ONE_TEXT(c, sql, buf, sizeof buf, DB_TEXT(id))))
     return rc;
   return status_parse(buf, out) ? LB_EDB : LB_OK;
 }
