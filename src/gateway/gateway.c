@@ -55,6 +55,12 @@ enum lb_err gw_open(struct gateway *gw, const struct config *cfg)
     goto fail;
   if ((rc = store_open(config_store_url(cfg), &so, &gw->store)))
     goto fail;
+  if (cfg->store_url[0]) {
+    char label[600];
+    config_store_label(cfg, label, sizeof label);
+    log_info("store.open", "PostgreSQL at %s (%d write connections)", label,
+             cfg->store_pool_size);
+  }
   if ((rc = store_migrate(gw->store, &from, &to)))
     goto fail;
   if (from != to)

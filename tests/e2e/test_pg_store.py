@@ -58,6 +58,8 @@ def kill_connections(db):
 @pytest.mark.skipif(os.environ.get("LYREBIRD_TEST_STORE") != "postgresql",
                     reason="the server must run on PostgreSQL")
 def test_a_lost_connection_is_logged_and_the_node_carries_on(server):
+    # The node says which store it runs on (the URL without a password).
+    assert "PostgreSQL at postgresql:///" in server.stderr()
     first = server.send_ok(JORDAN, unique("Before"))
     server.wait_status(first["id"], "delivered")
     db = server.env["LYREBIRD_STORE_URL"].split("?")[0].rsplit("/", 1)[1]
