@@ -19,8 +19,8 @@ import time
 import pytest
 import requests
 
-from conftest import Lyrebird, _env_for, _finish
-from e2e_helpers import make_png
+from conftest import BIN, Lyrebird, _env_for, _finish
+from e2e_helpers import JORDAN, make_png, unique
 
 STUB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "s3",
                     "s3stub.py")
@@ -248,6 +248,43 @@ def test_prefix_is_uri_encoded_once(server, s3):
     assert paths == sorted("/%s/clinic%%20a/m%%C3%%A9dia/%s" % (
         BUCKET, o["sha256"]) for o in objs), paths
     assert s3.rejected() == []
+
+
+def test_purge_deletes_are_signed_and_verified(request, tmp_path, s3,
+                                               run_cli):
+    out = subprocess.run([BIN, "--version"], capture_output=True,
+                         text=True).stdout
+    if "settable clock" not in out:
+        pytest.skip("needs a test build (cmake -DLYREBIRD_TEST_CLOCK=ON: the "
+                    "sanitizer build) to write messages in the past")
+    clock = tmp_path / "clock"
+    clock.write_text("2017-01-10T09:00:00Z\n")
+    env = s3.lyrebird_env()
+    env["LYREBIRD_TEST_CLOCK_FILE"] = str(clock)
+    srv = Lyrebird(tmp_path / "lyrebird", env)
+    srv.start()
+    try:
+        up = upload_png(srv)
+        m = srv.send_ok(JORDAN, unique("2017 X-ray"), media=[up["id"]])
+        srv.wait_status(m["id"], "delivered")
+        keys = {o["key"] for o in s3.objects()}
+        assert PREFIX + up["sha256"] in keys
+        os.remove(str(clock))
+        cli_env = dict(srv.env)
+        cli_env.pop("LYREBIRD_TEST_CLOCK_FILE", None)
+        p = run_cli(["purge", "--data", srv.data], env=cli_env)
+        assert p.returncode == 0, p.stderr
+        assert "could not be deleted" not in p.stderr, p.stderr
+        assert s3.objects() == []
+        deletes = [q for q in s3.requests() if q["method"] == "DELETE"]
+        assert sorted(q["path"] for q in deletes) == sorted(
+            "/%s/%s" % (BUCKET, k) for k in keys), (deletes, keys)
+        for q in deletes:
+            assert q["headers"]["x-amz-content-sha256"] == EMPTY_SHA256, q
+        assert_signed_properly(s3.requests())
+        assert s3.rejected() == []
+    finally:
+        srv.stop()
 
 
 # -- the stub itself: it must refuse what real S3 refuses ------------------
