@@ -22,6 +22,8 @@ import time
 import pytest
 import requests
 
+import openapi_check
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 S3_DIR = os.path.normpath(os.path.join(HERE, "..", "s3"))
 LAUNCHER = os.path.join(S3_DIR, "s3rver.mjs")
@@ -79,6 +81,7 @@ class S3rver:
             pytest.fail("s3rver did not start (got %r):\n%s"
                         % (line, self.stderr()))
         self.port = int(line)
+        openapi_check.not_lyrebird(self.port)
         # Ready when it answers (any S3 answer will do).
         deadline = time.monotonic() + 10
         while True:
