@@ -208,8 +208,11 @@ def test_uploads_from_many_threads_at_once(server, s3):
         assert PREFIX + sha(g.content) in keys
 
 
+# Short back-off, and attempts enough to outlast the outage on a slow
+# (sanitizer) build.
 @pytest.mark.lyrebird_env(LYREBIRD_OUTBOX_BACKOFF_BASE_MS="300",
-                          LYREBIRD_OUTBOX_BACKOFF_MAX_MS="1000")
+                          LYREBIRD_OUTBOX_BACKOFF_MAX_MS="1000",
+                          LYREBIRD_OUTBOX_MAX_ATTEMPTS="60")
 def test_server_down_is_a_clear_error_and_no_message_is_lost(server, s3):
     up = upload_png(server)
     stored = served(server, up["url"])
@@ -233,6 +236,8 @@ def test_server_down_is_a_clear_error_and_no_message_is_lost(server, s3):
     time.sleep(1.5)
     assert server.message(m["id"])["status"] not in ("delivered", "failed")
     assert server.handset_with_text(JORDAN, text) == []
+    wait_for(lambda: "media could not be read" in server.stderr(),
+             desc="the outbox to log why it waits")
 
     # An inbound photo is answered 503 (the carrier redelivers), never
     # acknowledged and dropped.
