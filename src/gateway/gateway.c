@@ -58,7 +58,7 @@ enum lb_err gw_open(struct gateway *gw, const struct config *cfg)
   if (from != to)
     log_info("store.migrate", "database schema migrated from version %d to %d",
              from, to);
-  if ((rc = blob_open(cfg, &gw->blobs)))
+  if ((rc = gw_node_open(gw)) || (rc = blob_open(cfg, &gw->blobs)))
     goto fail;
   if ((rc = provider_set_init(&gw->providers, cfg, why, sizeof why))) {
     log_error("app.open", "%s", why);
@@ -76,8 +76,7 @@ enum lb_err gw_open(struct gateway *gw, const struct config *cfg)
     long long last = 0;
     if ((rc = store_event_last_seq(gw->store, &last)) ||
         (rc = http_server_new(&ho, &gw->http)) ||
-        (rc = sse_hub_new(last, &gw->live)) ||
-        (rc = gw_eventlog_subscribe(gw)))
+        (rc = sse_hub_new(last, &gw->live)) || (rc = gw_eventlog_subscribe(gw)))
       goto fail;
   }
   return LB_OK;
@@ -97,6 +96,7 @@ void gw_close(struct gateway *gw)
   provider_set_release(&gw->providers);
   blob_store_free(gw->blobs);
   gw->blobs = NULL;
+  gw_node_close(gw);
   store_free(gw->store);
   gw->store = NULL;
   media_intake_cleanup();
@@ -106,9 +106,17 @@ enum lb_err gw_run(struct gateway *gw,
                    void (*ready)(struct gateway *gw, void *arg), void *arg)
 {
   const struct config *c = gw->cfg;
-  struct outbox_options oo = {gw->store,          &gw->providers, c->workers,
-                              c->send_timeout_ms, gw_send,        gw,
-                              &gw->sink};
+  struct outbox_options oo = {gw->store,
+                              &gw->providers,
+                              c->workers,
+                              c->send_timeout_ms,
+                              gw_send,
+                              gw,
+                              &gw->sink,
+                              gw->node_id,
+                              c->lease_seconds * 1000L,
+                              gw_node_beat,
+                              gw};
   struct fetchq_options fo = {0};
   enum lb_err rc;
   int sig = 0;
@@ -175,5 +183,5 @@ void gw_emit_committed(struct gateway *gw, const struct event *ev)
 
 void gw_outbox_wake(struct gateway *gw)
 {
-  outbox_wake(gw->outbox);
+  store_notify(gw->store, STORE_CH_OUTBOX); /* every node's outbox */
 }
