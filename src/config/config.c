@@ -121,7 +121,7 @@ static const struct config_key keys[] = {
     I("outbox", "lease_seconds", lease_seconds, "30", 3, 3600,
       "How long a node holds a message it is sending without renewing\n"
       "(renewed every third of it). When a node dies, another takes its\n"
-      "messages over between one and a half and two leases later."),
+      "messages over 2/3 to 4/3 of a lease later (docs/scaling.md)."),
     S("routing", "mms_fallback", mms_fallback, "link",
       "link: an image the host cannot send as MMS goes as an SMS with a "
       "secure link, on the same number. none: it is refused."),
