@@ -34,9 +34,10 @@ static const struct config_key keys[] = {
       "This node's name, unique among the nodes that share the database\n"
       "(letters, digits, '.', '-', '_'). Empty: the machine's host name."),
     I("server", "nodes", nodes, "1", 1, 64,
-      "Gateway nodes sharing the database. Above 1, sign-in throttles are\n"
-      "kept in the database, so N nodes do not allow N times the attempts,\n"
-      "and [media] store = fs is refused unless shared_dir = true."),
+      "Gateway nodes sharing the database. Above 1, sign-in throttles and\n"
+      "providers' send rates are kept in the database, so N nodes do not\n"
+      "allow N times the attempts or the rate, and [media] store = fs is\n"
+      "refused unless shared_dir = true."),
     SECRET("api", "key", api_key, "",
            "Bearer token for /api/v1 (at least 24 characters). Or key_file."),
     S("store", "path", db_path, "/var/lib/lyrebird/lyrebird.db",

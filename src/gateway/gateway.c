@@ -116,7 +116,8 @@ enum lb_err gw_run(struct gateway *gw,
                               gw->node_id,
                               c->lease_seconds * 1000L,
                               gw_node_beat,
-                              gw};
+                              gw,
+                              c->nodes > 1};
   struct fetchq_options fo = {0};
   enum lb_err rc;
   int sig = 0;

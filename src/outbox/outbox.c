@@ -49,6 +49,29 @@ static void sleep_ms(long ms)
   nanosleep(&ts, NULL);
 }
 
+/* The provider's rate across every node: a turn of the current second
+ * from the store. A store that cannot answer does not stop sending (the
+ * node's own bucket still holds). */
+static void shared_rate_limit(struct outbox *o, const struct provider *p)
+{
+  char subject[64];
+  int rate = p->caps.rate_per_s ? p->caps.rate_per_s : 1;
+  snprintf(subject, sizeof subject, "rate:%s", p->ops->name);
+  for (;;) {
+    int64_t wait = 0;
+    enum lb_err rc =
+        store_rate_take(o->opt.store, subject, rate, clock_now_ms(), &wait);
+    if (rc) {
+      log_warn("outbox.rate", "cannot count %s's shared rate: %s", p->ops->name,
+               lb_strerror(rc));
+      return;
+    }
+    if (!wait)
+      return;
+    sleep_ms((long)wait);
+  }
+}
+
 static void rate_limit(struct outbox *o, const struct provider *p)
 {
   struct token_bucket *tb = NULL;
@@ -63,9 +86,11 @@ static void rate_limit(struct outbox *o, const struct provider *p)
     wait = bucket_take(tb, clock_mono_ms());
     pthread_mutex_unlock(&o->bucket_mu);
     if (!wait)
-      return;
+      break;
     sleep_ms(wait);
   }
+  if (o->opt.shared_rate)
+    shared_rate_limit(o, p);
 }
 
 void outbox_wait_turn(struct outbox_worker *w, const struct provider *p)

@@ -52,6 +52,9 @@ struct outbox_options {
    * beat_arg. May be NULL. */
   void (*beat)(void *beat_arg);
   void *beat_arg;
+  /* Several nodes: each provider's rate is also counted in the store, so
+   * the nodes together keep to it (store_rate_take). */
+  int shared_rate;
 };
 
 /* Recovers what a crash left in "sending", then starts the workers. */

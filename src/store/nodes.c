@@ -322,3 +322,34 @@ enum lb_err store_limit_clear(struct store *s, const char *subject)
 {
   return db_write(s, clear_tx, (void *)subject);
 }
+
+struct rate_arg {
+  const char *subject;
+  int64_t window, now, count;
+};
+
+static enum lb_err rate_tx(struct store_tx *tx, void *arg)
+{
+  /* fails counts the turns taken in the second that starts at first_at. */
+  static const char sql[] =
+      "INSERT INTO shared_limits (subject, fails, first_at, locked_until, "
+      "updated_at) VALUES (?1, 1, ?2, 0, ?3) ON CONFLICT (subject) DO UPDATE "
+      "SET fails = CASE WHEN shared_limits.first_at = ?2 THEN "
+      "shared_limits.fails + 1 ELSE 1 END, first_at = ?2, updated_at = ?3 "
+      "RETURNING fails";
+  struct rate_arg *a = arg;
+  struct dbst *st = DB_Q(tx_conn(tx), sql, DB_TEXT(a->subject),
+                         DB_INT(a->window), DB_INT(a->now));
+  if (db_next(st))
+    a->count = db_int(st, 0);
+  return db_end(st);
+}
+
+enum lb_err store_rate_take(struct store *s, const char *subject, int per_s,
+                            int64_t now, int64_t *wait)
+{
+  struct rate_arg a = {subject, now - now % 1000, now, 0};
+  enum lb_err rc = db_write(s, rate_tx, &a);
+  *wait = !rc && a.count > per_s ? a.window + 1000 - now : 0;
+  return rc;
+}

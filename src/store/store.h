@@ -843,5 +843,11 @@ enum lb_err store_limit_fail(struct store *s, const char *subject,
                              int64_t *wait);
 /* Forgets the subject (after a success). */
 enum lb_err store_limit_clear(struct store *s, const char *subject);
+/* Takes one of 'per_s' turns of the current second (wall clock: the
+ * nodes' clocks must agree) for 'subject', counted by every node in one
+ * statement: *wait 0 when taken, else the milliseconds until the next
+ * second, when the caller tries again. */
+enum lb_err store_rate_take(struct store *s, const char *subject, int per_s,
+                            int64_t now, int64_t *wait);
 
 #endif

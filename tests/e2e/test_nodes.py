@@ -199,3 +199,33 @@ def test_sign_in_failures_spread_over_two_nodes_lock_as_on_one(server,
             assert r.json()["error"]["code"] == "too_many_attempts"
     finally:
         b.stop()
+
+
+@pytest.mark.lyrebird_env(LYREBIRD_SIM_SEND_FAILURE_RATE="1",
+                          LYREBIRD_OUTBOX_BACKOFF_BASE_MS="60000",
+                          LYREBIRD_OUTBOX_BACKOFF_MAX_MS="60000")
+def test_work_made_due_by_another_process_goes_out_at_once(server):
+    text = unique("Due now")
+    m = server.send_ok(JORDAN, text)
+    wait_for(lambda: server.message(m["id"])["attempts"] >= 1,
+             desc="a first (failing) attempt")
+    server.restart(LYREBIRD_SIM_SEND_FAILURE_RATE="0")
+    # The outbox now sleeps until the retry a minute away (its safety poll
+    # is 10 s). Another process (here: this test) makes it due.
+    time.sleep(0.5)
+    db = db_of(server)
+    with db:
+        db.execute("UPDATE messages SET next_attempt_at = ? WHERE id = ?",
+                   (now_ms(), m["id"]))
+    db.close()
+    start = time.monotonic()
+    server.wait_status(m["id"], ("sent", "delivered"), timeout=10)
+    assert time.monotonic() - start < 2.0, time.monotonic() - start
+    assert len(server.handset_with_text(JORDAN, text)) == 1
+
+
+def test_a_message_queued_here_goes_out_at_once(server):
+    start = time.monotonic()
+    m = server.send_ok(JORDAN, unique("Straight away"))
+    server.wait_status(m["id"], ("sent", "delivered"), timeout=10)
+    assert time.monotonic() - start < 1.0, time.monotonic() - start
