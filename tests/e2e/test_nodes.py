@@ -229,3 +229,38 @@ def test_a_message_queued_here_goes_out_at_once(server):
     m = server.send_ok(JORDAN, unique("Straight away"))
     server.wait_status(m["id"], ("sent", "delivered"), timeout=10)
     assert time.monotonic() - start < 1.0, time.monotonic() - start
+
+
+@pytest.mark.lyrebird_env(LYREBIRD_SERVER_NODE_ID="node-a",
+                          LYREBIRD_OUTBOX_LEASE_SECONDS="3",
+                          LYREBIRD_SIM_RATE="4", **SHARED)
+def test_a_killed_nodes_messages_are_finished_by_the_survivor(server,
+                                                               tmp_path):
+    b = second_node(server, tmp_path, "node-b")
+    b.start()
+    try:
+        ids = [server.send_ok(JORDAN, unique("Batch %d" % i))["id"]
+               for i in range(16)]
+        # Both nodes share the queue and the carrier's rate (4 a second
+        # between them), so node A holds messages in sending while it
+        # waits for its turns. Kill it there, without warning.
+        wait_for(lambda: sum(b.message(i)["status"] in ("sent", "delivered")
+                             for i in ids) >= 2, desc="sends under way")
+        db = db_of(server)
+        held = db.execute("SELECT COUNT(*) FROM messages WHERE status = "
+                          "'sending' AND lease_node = 'node-a'").fetchone()[0]
+        server._kill()
+        # Node B finishes everything: node A's messages once their lease
+        # (3 s) expires, at most 4/3 of a lease after the kill.
+        for i in ids:
+            wait_for(lambda: b.message(i)["status"] in ("sent", "delivered"),
+                     timeout=20, desc="message %s sent" % i)
+        left = db.execute("SELECT COUNT(*) FROM messages WHERE status = "
+                          "'sending'").fetchone()[0]
+        db.close()
+        assert left == 0
+        assert held >= 1, "node A held nothing when it was killed"
+        assert "outbox.takeover" in b.stderr(), b.stderr()[-3000:]
+        assert "node-a" in b.stderr()
+    finally:
+        b.stop()
