@@ -58,7 +58,7 @@ enum lb_err gw_open(struct gateway *gw, const struct config *cfg)
   if (from != to)
     log_info("store.migrate", "database schema migrated from version %d to %d",
              from, to);
-  if ((rc = gw_node_open(gw)) || (rc = blob_open(cfg, &gw->blobs)))
+  if ((rc = blob_open(cfg, &gw->blobs)))
     goto fail;
   if ((rc = provider_set_init(&gw->providers, cfg, why, sizeof why))) {
     log_error("app.open", "%s", why);
@@ -96,7 +96,6 @@ void gw_close(struct gateway *gw)
   provider_set_release(&gw->providers);
   blob_store_free(gw->blobs);
   gw->blobs = NULL;
-  gw_node_close(gw);
   store_free(gw->store);
   gw->store = NULL;
   media_intake_cleanup();
@@ -133,8 +132,12 @@ enum lb_err gw_run(struct gateway *gw,
   fo.max_attempts = c->fetch_max_attempts;
   fo.api_timeout_ms = c->send_timeout_ms;
 
-  if (sim_settings(c)->enabled && (rc = sim_carrier_new(c, gw->http, &gw->sim)))
+  /* A running gateway is a node (the CLI's commands that open one are
+   * not). */
+  if ((rc = gw_node_open(gw)))
     return rc;
+  if (sim_settings(c)->enabled && (rc = sim_carrier_new(c, gw->http, &gw->sim)))
+    goto out;
   if ((rc = gw_live_start(gw)) || (rc = http_server_start(gw->http)))
     goto out;
   if ((rc = outbox_start(&oo, &gw->outbox)) ||
@@ -168,6 +171,7 @@ out:
   gw->maintenance = NULL;
   sim_carrier_free(gw->sim);
   gw->sim = NULL;
+  gw_node_close(gw);
   return rc;
 }
 

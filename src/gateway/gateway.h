@@ -83,7 +83,9 @@ enum lb_err gw_run(struct gateway *gw,
                    void (*ready)(struct gateway *gw, void *arg), void *arg);
 void gw_close(struct gateway *gw);
 
-/* This node (nodes.c): its id ([server] node_id, else the host name),
+/* This node (nodes.c), for gw_run: a running gateway is a node, a CLI
+ * command that opens one is not. Its id ([server] node_id, else the host
+ * name),
  * checked against the other nodes on the store (an id in use by another
  * live process here, or filesystem media with another live node, is
  * refused with a message saying why), then recorded with a heartbeat.

@@ -358,6 +358,8 @@ enum lb_err outbox_start(const struct outbox_options *opt, struct outbox **out)
   if (!(o = calloc(1, sizeof *o)))
     return LB_ENOMEM;
   o->opt = *opt;
+  if (o->opt.lease_ms < 3000)
+    o->opt.lease_ms = 3000; /* the shortest [outbox] lease_seconds */
   pthread_mutex_init(&o->mu, NULL);
   pthread_mutex_init(&o->bucket_mu, NULL);
   pthread_cond_init(&o->cv, NULL);

@@ -264,3 +264,13 @@ def test_a_killed_nodes_messages_are_finished_by_the_survivor(server,
         assert "node-a" in b.stderr()
     finally:
         b.stop()
+
+
+@pytest.mark.lyrebird_env(LYREBIRD_SERVER_NODE_ID="node-a")
+def test_a_cli_command_beside_a_running_node_is_not_a_node(server, run_cli):
+    p = run_cli(["audit", "verify", "--data", server.data], env=server.env)
+    assert p.returncode == 0, p.stderr
+    db = db_of(server)
+    rows = db.execute("SELECT id FROM nodes").fetchall()
+    db.close()
+    assert rows == [("node-a",)], rows
