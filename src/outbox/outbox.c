@@ -228,7 +228,7 @@ struct recover_tx {
   const struct outbox_stuck *m;
   int64_t now;
   const char *self;
-  int resend, changed;
+  int resend, takeover, changed;
   struct message after;
   struct event ev;
 };
@@ -236,15 +236,18 @@ struct recover_tx {
 static enum lb_err recover_in_tx(struct store_tx *tx, void *arg)
 {
   struct recover_tx *r = arg;
-  enum lb_err rc = store_tx_outbox_recover_one(tx, r->m->id, r->now, r->self,
-                                               r->resend, &r->changed);
+  enum lb_err rc = store_tx_outbox_recover_one(
+      tx, r->m->id, r->now, r->self, r->resend, r->takeover, &r->changed);
   if (rc || !r->changed || !r->opt->sink)
     return rc;
   if ((rc = store_tx_message_get(tx, r->m->id, &r->after)))
     return rc;
   r->ev = event_of_message(
       &r->after, r->resend ? CHANGE_STATUS : CHANGE_UPDATED,
-      r->resend ? "requeued after a restart" : "unconfirmed after a restart");
+      r->resend     ? r->takeover ? "requeued after its node stopped"
+                                  : "requeued after a restart"
+      : r->takeover ? "unconfirmed after its node stopped"
+                    : "unconfirmed after a restart");
   return event_sink_in_tx(r->opt->sink, tx, &r->ev);
 }
 
@@ -268,9 +271,11 @@ static enum lb_err recover(const struct outbox_options *opt, const char *self,
           .opt = opt, .m = &stuck[i], .now = now, .self = self};
       message_init(&r.after);
       r.resend = provider_dedupes((void *)opt->providers, stuck[i].provider);
+      r.takeover =
+          stuck[i].lease_node[0] &&
+          strcmp(stuck[i].lease_node, opt->node_id ? opt->node_id : "") != 0;
       rc = store_write(opt->store, recover_in_tx, &r);
-      if (!rc && r.changed && stuck[i].lease_node[0] &&
-          strcmp(stuck[i].lease_node, opt->node_id ? opt->node_id : "") != 0)
+      if (!rc && r.changed && r.takeover)
         log_warn("outbox.takeover",
                  "message %s: the lease of node %s expired while it was "
                  "sending; %s",

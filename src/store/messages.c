@@ -384,7 +384,7 @@ enum lb_err store_outbox_stuck(struct store *s, int64_t now, const char *self,
 
 enum lb_err store_tx_outbox_recover_one(struct store_tx *tx, const char *id,
                                         int64_t now, const char *self,
-                                        int resend, int *changed)
+                                        int resend, int takeover, int *changed)
 {
   static const char requeue_sql[] =
       "UPDATE messages SET status = 'queued', next_attempt_at = ?1, "
@@ -407,12 +407,17 @@ enum lb_err store_tx_outbox_recover_one(struct store_tx *tx, const char *id,
   if (rc || !db_changes(c))
     return rc;
   *changed = 1;
-  return db_history_add(c, id, resend ? "queued" : "sending",
-                        resend ? "requeued after a restart: the provider "
-                                 "recognises a resend by our reference"
-                               : "unconfirmed after a restart; waiting for "
-                                 "a receipt",
-                        now);
+  return db_history_add(
+      c, id, resend ? "queued" : "sending",
+      resend     ? takeover ? "requeued after its node stopped renewing its "
+                              "lease: the provider recognises a resend by our "
+                              "reference"
+                            : "requeued after a restart: the provider recognises "
+                              "a resend by our reference"
+      : takeover ? "unconfirmed after its node stopped renewing its lease; "
+                   "waiting for a receipt"
+                 : "unconfirmed after a restart; waiting for a receipt",
+      now);
 }
 
 /* ---- delivery receipts ------------------------------------------------------

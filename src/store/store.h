@@ -210,11 +210,12 @@ enum lb_err store_outbox_stuck(struct store *s, int64_t now, const char *self,
 /* Settles one, if it still may be taken over (as above): with 'resend'
  * (its provider dedupes by our reference) back to queued, else left in
  * sending, marked unconfirmed, for a receipt to settle. Either way its
- * lease ends. *changed 0 when it was no longer in sending, or a live
- * node renewed its lease meanwhile. */
+ * lease ends. 'takeover': another node held it (the history says so;
+ * else "after a restart"). *changed 0 when it was no longer in sending,
+ * or a live node renewed its lease meanwhile. */
 enum lb_err store_tx_outbox_recover_one(struct store_tx *tx, const char *id,
                                         int64_t now, const char *self,
-                                        int resend, int *changed);
+                                        int resend, int takeover, int *changed);
 
 /* Applies a delivery receipt. Finds the message by our id ('ref') or by
  * (provider, provider_msg_id). LB_ENOTFOUND if neither matches. A move the

@@ -94,7 +94,7 @@ def test_a_live_nodes_lease_is_kept_and_an_expired_one_is_taken_over(server):
     assert "outbox.takeover" in server.stderr()
     assert "node-b" in server.stderr()
     details = " ".join(h["detail"] or "" for h in done["history"])
-    assert "requeued" in details, done
+    assert "requeued after its node stopped renewing its lease" in details, done
 
 
 @pytest.mark.lyrebird_env(LYREBIRD_SERVER_NODE_ID="node-a",
@@ -274,3 +274,16 @@ def test_a_cli_command_beside_a_running_node_is_not_a_node(server, run_cli):
     rows = db.execute("SELECT id FROM nodes").fetchall()
     db.close()
     assert rows == [("node-a",)], rows
+
+
+def test_nodes_above_one_with_filesystem_media_is_a_config_error(tmp_path):
+    env = {"LYREBIRD_API_KEY": "e2e-api-key-0123456789abcdefghijklmnopqrstuv",
+           "LYREBIRD_SERVER_NODES": "3"}
+    p = subprocess.run([BIN, "demo", "--port", "31650", "--data",
+                        str(tmp_path / "data")],
+                       env=clean_env(env), stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=30)
+    assert p.returncode != 0
+    err = p.stderr.decode("utf-8", "replace")
+    assert "[media] store" in err and "nodes = 3" in err, err
+    assert "s3" in err and "shared_dir = true" in err, err

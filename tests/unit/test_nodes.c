@@ -208,7 +208,7 @@ struct recover {
 static enum lb_err recover_tx(struct store_tx *tx, void *arg)
 {
   struct recover *r = arg;
-  return store_tx_outbox_recover_one(tx, r->id, r->now, r->self, 1,
+  return store_tx_outbox_recover_one(tx, r->id, r->now, r->self, 1, 1,
                                      &r->changed);
 }
 
