@@ -5,6 +5,7 @@ another live node. Two `lyrebird demo` processes share one SQLite data
 directory here; the same code paths serve PostgreSQL."""
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import threading
@@ -15,7 +16,7 @@ import requests
 
 from conftest import Lyrebird, clean_env
 from e2e_helpers import (BIN, DEMO_PASSWORD, DEMO_USER, JORDAN, SESSION_COOKIE,
-                         login, session_token, unique, wait_for)
+                         login, make_png, session_token, unique, wait_for)
 
 SHARED = dict(LYREBIRD_MEDIA_SHARED_DIR="true", LYREBIRD_SERVER_NODES="2",
               LYREBIRD_DEMO_PASSWORD=DEMO_PASSWORD)
@@ -287,3 +288,39 @@ def test_nodes_above_one_with_filesystem_media_is_a_config_error(tmp_path):
     err = p.stderr.decode("utf-8", "replace")
     assert "[media] store" in err and "nodes = 3" in err, err
     assert "s3" in err and "shared_dir = true" in err, err
+
+
+@pytest.mark.lyrebird_env(LYREBIRD_SERVER_NODE_ID="node-a",
+                          LYREBIRD_LINKS_MAX_VIEWS="1",
+                          LYREBIRD_SIM_MMS_OUT="false", **SHARED)
+def test_a_links_last_view_is_given_once_across_nodes(server, tmp_path):
+    b = second_node(server, tmp_path, "node-b")
+    b.start()
+    try:
+        text = unique("Once, on one node")
+        up = server.upload(make_png(32, 24))
+        assert up.status_code == 201, up.text
+        server.send_ok(JORDAN, text, [up.json()["id"]])
+
+        def sms():  # on the carrier of whichever node sent it
+            for node in (server, b):
+                got = [m for m in node.handset(JORDAN)
+                       if m["text"].startswith(text)]
+                if got:
+                    return got[-1]["text"]
+            return None
+        link = re.search(r"/v/[A-Za-z0-9_-]+$", wait_for(sms)).group(0)
+
+        codes = []
+
+        def view(node):
+            codes.append(requests.post(node.url(link), timeout=10).status_code)
+        threads = [threading.Thread(target=view, args=(n,))
+                   for n in (server, b) * 4]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(15)
+        assert sorted(codes) == [200] + [410] * 7, codes
+    finally:
+        b.stop()
