@@ -24,6 +24,8 @@ struct config {
   char *public_url; /* how providers and patients reach us */
   int threads;      /* HTTP worker threads (epoll thread pool) */
   int max_connections;
+  char *node_id; /* this node's name among several; "" = the host name */
+  int nodes;     /* nodes sharing the database: above 1, shared limits */
   /* [api] */
   char *api_key;
   /* [store] */
@@ -35,6 +37,7 @@ struct config {
   int media_max_items;
   int media_max_pixels; /* width x height x frames, against bombs */
   int keep_original;    /* keep the upload as sent (it carries GPS) */
+  int media_shared_dir; /* [media] dir is one filesystem all nodes see */
   int thumb_px;         /* the inbox thumbnail's longest side */
   int fit_max_dim;      /* longest side of an image fitted for MMS */
   int fit_min_quality;  /* below this JPEG quality a fit fails: a link */
@@ -66,6 +69,7 @@ struct config {
   int backoff_base_ms;
   int backoff_max_ms;
   int send_timeout_ms;
+  int lease_seconds; /* a claim's lease, renewed while the node lives */
   /* [routing] */
   char *mms_fallback; /* "link" or "none" */
   char *mms_provider; /* a second sender: refused unless allowed */
@@ -98,12 +102,12 @@ struct config {
   int purge_batch;   /* messages per purge transaction */
   int purge_daily;   /* run the purge once a day in the server */
   /* [events] -- webhooks to the clinic's app, and the event log */
-  char *events_rotation_overlap; /* a duration: old secret signs too */
-  int events_allow_private_urls; /* http:// and private addresses */
-  int events_timeout_seconds;    /* one delivery attempt */
-  char *events_retry_schedule;   /* durations between attempts */
-  char *events_disable_after;    /* failing this long disables */
-  int events_keep_days;          /* the event log (feed, replay) */
+  char *events_rotation_overlap;      /* a duration: old secret signs too */
+  int events_allow_private_urls;      /* http:// and private addresses */
+  int events_timeout_seconds;         /* one delivery attempt */
+  char *events_retry_schedule;        /* durations between attempts */
+  char *events_disable_after;         /* failing this long disables */
+  int events_keep_days;               /* the event log (feed, replay) */
   int64_t events_rotation_overlap_ms; /* parsed by config_validate */
   int64_t events_disable_after_ms;
   int64_t events_retry_ms[16];
