@@ -31,7 +31,10 @@ test: deps build
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure
 
+# The S3 tests need s3rver (tests/s3, npm); without Node they skip.
 e2e: build
+	@if command -v node >/dev/null 2>&1; then \
+	  cd tests/s3 && npm ci --no-audit --no-fund --silent; fi
 	LYREBIRD_BIN=$(CURDIR)/$(BUILD)/lyrebird $(PYTEST) -q tests/e2e
 
 asan:

@@ -30,6 +30,11 @@
 
 struct auth {
   struct throttle *by_user, *by_ip;
+  /* [server] nodes > 1: the counters live in the store, shared by every
+   * node, under the same rules. */
+  int shared;
+  struct throttle_rule user_rule, ip_rule;
+  struct store *store;
   sem_t hashing;
   pthread_mutex_t mu;
   char dummy[LB_PWHASH_MAX]; /* verified for unknown users: same cost */
@@ -57,6 +62,10 @@ enum lb_err auth_new(struct api *a, struct auth **out)
     free(au);
     return rc;
   }
+  au->shared = c->nodes > 1;
+  au->user_rule = user_rule;
+  au->ip_rule = ip_rule;
+  au->store = a->store;
   sem_init(&au->hashing, 0, HASHING_SLOTS);
   pthread_mutex_init(&au->mu, NULL);
   *out = au;
@@ -73,6 +82,49 @@ void auth_free(struct auth *au)
   pthread_mutex_destroy(&au->mu);
   sodium_memzero(au->dummy, sizeof au->dummy);
   free(au);
+}
+
+/* ---- the sign-in throttles ---------------------------------------------
+ * In memory on one node; in the store when several share it. A store
+ * error fails closed for the check (the caller answers 5xx) and is
+ * logged for a failure (the attempt was refused anyway). */
+
+static enum lb_err throttles_wait(struct auth *au, const char *ukey,
+                                  const char *ipkey, int64_t now, int64_t *wait)
+{
+  int64_t wu = 0, wi = 0;
+  enum lb_err rc = LB_OK;
+  if (!au->shared) {
+    wu = throttle_wait(au->by_user, ukey, now);
+    wi = throttle_wait(au->by_ip, ipkey, now);
+  } else if (!(rc = store_limit_wait(au->store, ukey, now, &wu))) {
+    rc = store_limit_wait(au->store, ipkey, now, &wi);
+  }
+  *wait = wu > wi ? wu : wi;
+  return rc;
+}
+
+static void throttles_fail(struct auth *au, const char *ukey, const char *ipkey,
+                           int64_t now)
+{
+  enum lb_err rc;
+  if (!au->shared) {
+    throttle_fail(au->by_user, ukey, now);
+    throttle_fail(au->by_ip, ipkey, now);
+    return;
+  }
+  if ((rc = store_limit_fail(au->store, ukey, &au->user_rule, now, NULL)) ||
+      (rc = store_limit_fail(au->store, ipkey, &au->ip_rule, now, NULL)))
+    log_error("auth.throttle", "cannot count a failed sign-in: %s",
+              lb_strerror(rc));
+}
+
+static void throttles_clear(struct auth *au, const char *ukey)
+{
+  if (!au->shared)
+    throttle_clear(au->by_user, ukey);
+  else if (store_limit_clear(au->store, ukey))
+    log_error("auth.throttle", "cannot clear a sign-in throttle");
 }
 
 /* ---- the session check ------------------------------------------------ */
@@ -204,7 +256,7 @@ void h_session_create(void *cls, struct http_req *r)
   char name[LB_USERNAME_MAX], ukey[LB_USERNAME_MAX + 8], ipkey[80];
   char token[TOKEN_MAX], csrf[TOKEN_MAX], hash[LB_SHA256_HEX];
   struct user u;
-  int64_t now = clock_now_ms(), wait_user, wait_ip;
+  int64_t now = clock_now_ms(), wait;
   int found, ok, rc;
 
   if (!is_json(r)) {
@@ -229,13 +281,15 @@ void h_session_create(void *cls, struct http_req *r)
   snprintf(ukey, sizeof ukey, "u:%s", name);
   snprintf(ipkey, sizeof ipkey, "ip:%s", r->remote);
 
-  wait_user = throttle_wait(au->by_user, ukey, now);
-  wait_ip = throttle_wait(au->by_ip, ipkey, now);
-  if (wait_user || wait_ip) {
+  if ((rc = throttles_wait(au, ukey, ipkey, now, &wait))) {
+    api_store_error(r, rc);
+    goto out;
+  }
+  if (wait) {
     log_event(LOG_WARN, "auth.locked",
               json_pack("{s:s, s:s}", "username", name, "remote", r->remote),
               "sign-in refused while locked");
-    reply_locked(r, wait_user > wait_ip ? wait_user : wait_ip);
+    reply_locked(r, wait);
     goto out;
   }
 
@@ -260,8 +314,7 @@ void h_session_create(void *cls, struct http_req *r)
   }
   sem_post(&au->hashing);
   if (!ok) {
-    throttle_fail(au->by_user, ukey, now);
-    throttle_fail(au->by_ip, ipkey, now);
+    throttles_fail(au, ukey, ipkey, now);
     log_event(LOG_WARN, "auth.failed",
               json_pack("{s:s, s:s}", "username", name, "remote", r->remote),
               "failed sign-in");
@@ -272,7 +325,7 @@ void h_session_create(void *cls, struct http_req *r)
     http_reply_error(r, 401, "invalid_login", "Wrong username or password.");
     goto out;
   }
-  throttle_clear(au->by_user, ukey);
+  throttles_clear(au, ukey);
 
   crypto_token(token, sizeof token, TOKEN_BYTES);
   crypto_token(csrf, sizeof csrf, TOKEN_BYTES);

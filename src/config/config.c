@@ -30,6 +30,14 @@ static const struct config_key keys[] = {
       "HTTP worker threads (an epoll thread pool)."),
     I("server", "max_connections", max_connections, "1024", 16, 65536,
       "Open connections allowed at once."),
+    S("server", "node_id", node_id, "",
+      "This node's name, unique among the nodes that share the database\n"
+      "(letters, digits, '.', '-', '_'). Empty: the machine's host name."),
+    I("server", "nodes", nodes, "1", 1, 64,
+      "Gateway nodes sharing the database. Above 1, sign-in throttles and\n"
+      "providers' send rates are kept in the database, so N nodes do not\n"
+      "allow N times the attempts or the rate, and [media] store = fs is\n"
+      "refused unless shared_dir = true."),
     SECRET("api", "key", api_key, "",
            "Bearer token for /api/v1 (at least 24 characters). Or key_file."),
     S("store", "path", db_path, "/var/lib/lyrebird/lyrebird.db",
@@ -70,6 +78,9 @@ static const struct config_key keys[] = {
       "How long a provider's signed media URL works (outbound MMS)."),
     S("media", "store", media_store, "fs",
       "Where media bytes live: fs (the directory above) or s3 ([s3])."),
+    B("media", "shared_dir", media_shared_dir, "false",
+      "[media] dir is one filesystem that every node mounts (NFS and the\n"
+      "like). Without it, a second live node refuses to start with fs."),
     I("media", "fetch_timeout_ms", fetch_timeout_ms, "20000", 1000, 120000,
       "Time allowed to fetch one inbound media item from a provider."),
     I("media", "fetch_max_attempts", fetch_max_attempts, "6", 1, 50,
@@ -117,6 +128,10 @@ static const struct config_key keys[] = {
       "Longest retry delay."),
     I("outbox", "send_timeout_ms", send_timeout_ms, "15000", 100, 300000,
       "Time allowed for one call to a provider."),
+    I("outbox", "lease_seconds", lease_seconds, "30", 3, 3600,
+      "How long a node holds a message it is sending without renewing\n"
+      "(renewed every third of it). When a node dies, another takes its\n"
+      "messages over 2/3 to 4/3 of a lease later (docs/scaling.md)."),
     S("routing", "mms_fallback", mms_fallback, "link",
       "link: an image the host cannot send as MMS goes as an SMS with a "
       "secure link, on the same number. none: it is refused."),
@@ -716,6 +731,19 @@ enum lb_err config_validate(struct config *c, struct config_errors *errs)
   if (strcmp(c->media_store, "fs") && strcmp(c->media_store, "s3"))
     add_error(errs, 0, "[media] store", "must be fs or s3, not '%s'",
               c->media_store);
+  if (strlen(c->node_id) >= 64 ||
+      strspn(c->node_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789.-_") != strlen(c->node_id))
+    add_error(errs, 0, "[server] node_id",
+              "must be at most 63 letters, digits, '.', '-' or '_', not '%s'",
+              c->node_id);
+  if (c->nodes > 1 && strcmp(c->media_store, "fs") == 0 && !c->media_shared_dir)
+    add_error(errs, 0, "[media] store",
+              "with [server] nodes = %d, media in [media] dir would be on one "
+              "machine's disk only: use store = s3 (docs/scaling.md), or set "
+              "shared_dir = true if that directory is one filesystem every "
+              "node mounts",
+              c->nodes);
   if (strcmp(c->media_store, "s3") == 0) {
     if (!c->s3_bucket[0])
       add_error(errs, 0, "[s3] bucket", "set the bucket for media");

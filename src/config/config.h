@@ -24,6 +24,8 @@ struct config {
   char *public_url; /* how providers and patients reach us */
   int threads;      /* HTTP worker threads (epoll thread pool) */
   int max_connections;
+  char *node_id; /* this node's name among several; "" = the host name */
+  int nodes;     /* nodes sharing the database: above 1, shared limits */
   /* [api] */
   char *api_key;
   /* [store] */
@@ -39,6 +41,7 @@ struct config {
   int media_max_items;
   int media_max_pixels; /* width x height x frames, against bombs */
   int keep_original;    /* keep the upload as sent (it carries GPS) */
+  int media_shared_dir; /* [media] dir is one filesystem all nodes see */
   int thumb_px;         /* the inbox thumbnail's longest side */
   int fit_max_dim;      /* longest side of an image fitted for MMS */
   int fit_min_quality;  /* below this JPEG quality a fit fails: a link */
@@ -70,6 +73,7 @@ struct config {
   int backoff_base_ms;
   int backoff_max_ms;
   int send_timeout_ms;
+  int lease_seconds; /* a claim's lease, renewed while the node lives */
   /* [routing] */
   char *mms_fallback; /* "link" or "none" */
   char *mms_provider; /* a second sender: refused unless allowed */

@@ -114,7 +114,8 @@ static void log_committed(void *arg, const struct event *ev)
 {
   struct gateway *gw = arg;
   (void)ev;
-  gw_live_wake(gw);
+  /* The live tail hears it through the store, as it hears other nodes'. */
+  store_notify(gw->store, STORE_CH_EVENTS);
   gw_webhooks_wake(gw);
 }
 

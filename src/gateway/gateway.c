@@ -113,9 +113,18 @@ enum lb_err gw_run(struct gateway *gw,
                    void (*ready)(struct gateway *gw, void *arg), void *arg)
 {
   const struct config *c = gw->cfg;
-  struct outbox_options oo = {gw->store,          &gw->providers, c->workers,
-                              c->send_timeout_ms, gw_send,        gw,
-                              &gw->sink};
+  struct outbox_options oo = {gw->store,
+                              &gw->providers,
+                              c->workers,
+                              c->send_timeout_ms,
+                              gw_send,
+                              gw,
+                              &gw->sink,
+                              gw->node_id,
+                              c->lease_seconds * 1000L,
+                              gw_node_beat,
+                              gw,
+                              c->nodes > 1};
   struct fetchq_options fo = {0};
   enum lb_err rc;
   int sig = 0;
@@ -131,8 +140,12 @@ enum lb_err gw_run(struct gateway *gw,
   fo.max_attempts = c->fetch_max_attempts;
   fo.api_timeout_ms = c->send_timeout_ms;
 
-  if (sim_settings(c)->enabled && (rc = sim_carrier_new(c, gw->http, &gw->sim)))
+  /* A running gateway is a node (the CLI's commands that open one are
+   * not). */
+  if ((rc = gw_node_open(gw)))
     return rc;
+  if (sim_settings(c)->enabled && (rc = sim_carrier_new(c, gw->http, &gw->sim)))
+    goto out;
   if ((rc = gw_live_start(gw)) || (rc = http_server_start(gw->http)))
     goto out;
   if ((rc = outbox_start(&oo, &gw->outbox)) ||
@@ -166,6 +179,7 @@ out:
   gw->maintenance = NULL;
   sim_carrier_free(gw->sim);
   gw->sim = NULL;
+  gw_node_close(gw);
   return rc;
 }
 
@@ -182,5 +196,5 @@ void gw_emit_committed(struct gateway *gw, const struct event *ev)
 
 void gw_outbox_wake(struct gateway *gw)
 {
-  outbox_wake(gw->outbox);
+  store_notify(gw->store, STORE_CH_OUTBOX); /* every node's outbox */
 }

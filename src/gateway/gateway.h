@@ -63,6 +63,10 @@ struct gateway {
   struct maintenance *maintenance; /* the daily purge, redactions */
   struct live_tail *tail;          /* the event log, to the live stream */
   struct webhooks *webhooks;       /* the event log, to the endpoints */
+  /* This node among those sharing the store (nodes.c). */
+  char node_id[LB_NODE_ID_MAX];
+  int64_t node_started_at;
+  int node_registered;
 };
 
 /* ---- wiring (gateway.c) ---------------------------------------------------
@@ -78,6 +82,18 @@ enum lb_err gw_open(struct gateway *gw, const struct config *cfg);
 enum lb_err gw_run(struct gateway *gw,
                    void (*ready)(struct gateway *gw, void *arg), void *arg);
 void gw_close(struct gateway *gw);
+
+/* This node (nodes.c), for gw_run: a running gateway is a node, a CLI
+ * command that opens one is not. Its id ([server] node_id, else the host
+ * name),
+ * checked against the other nodes on the store (an id in use by another
+ * live process here, or filesystem media with another live node, is
+ * refused with a message saying why), then recorded with a heartbeat.
+ * gw_node_beat refreshes it (the outbox's keeper calls it); gw_node_close
+ * removes the row at a clean stop. */
+enum lb_err gw_node_open(struct gateway *gw);
+void gw_node_beat(void *gw);
+void gw_node_close(struct gateway *gw);
 
 /* Blocks SIGINT/SIGTERM/SIGPIPE in the calling thread (call first in
  * main, before any thread starts) so gw_run can wait for them. */
@@ -401,9 +417,8 @@ enum lb_err gw_redact_due(struct gateway *gw, struct http_client *hc,
  * stored). LB_EINVAL for a bad name, LB_ETIMEOUT for an expiry in the
  * past. */
 enum lb_err gw_key_create(struct gateway *gw, const struct gw_actor *who,
-                          const char *name, unsigned scopes,
-                          int64_t expires_at, struct api_key *out,
-                          char secret[GW_KEY_SECRET_MAX]);
+                          const char *name, unsigned scopes, int64_t expires_at,
+                          struct api_key *out, char secret[GW_KEY_SECRET_MAX]);
 /* LB_ENOTFOUND for an unknown key; revoking twice is fine. */
 enum lb_err gw_key_revoke(struct gateway *gw, const struct gw_actor *who,
                           const char *id, struct api_key *out);
@@ -448,8 +463,7 @@ enum lb_err gw_webhook_events_norm(const char *list, char *out, size_t n,
 enum lb_err gw_webhook_add(struct gateway *gw, const struct gw_actor *who,
                            const char *url, const char *events,
                            const char *description,
-                           struct webhook_endpoint *out, char *why,
-                           size_t wn);
+                           struct webhook_endpoint *out, char *why, size_t wn);
 /* Changes what is not NULL (enabled: -1 leaves it). LB_ENOTFOUND,
  * LB_EINVAL (why). Enabling starts its failures afresh. */
 enum lb_err gw_webhook_update(struct gateway *gw, const struct gw_actor *who,

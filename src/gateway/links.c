@@ -65,6 +65,7 @@ struct view_tx {
   const char *ip, *ua;
   struct link after;
   struct event ev;
+  enum link_outcome refusal; /* LINK_VIEWED unless the count refused it */
 };
 
 static enum lb_err view_in_tx(struct store_tx *tx, void *arg)
@@ -79,6 +80,17 @@ static enum lb_err view_in_tx(struct store_tx *tx, void *arg)
                                          v->ua, &v->after);
   if (rc)
     return rc;
+  /* The barrier again, on the row as counted in this transaction: another
+   * view (on any node) may have used the last one meanwhile, or a wrong
+   * answer locked the link. Then nothing of this view is kept. */
+  if (v->after.revoked_at)
+    v->refusal = LINK_REFUSED_REVOKED;
+  else if (v->after.locked_at)
+    v->refusal = LINK_REFUSED_LOCKED;
+  else if (v->after.max_views && v->after.views > v->after.max_views)
+    v->refusal = LINK_REFUSED_USED_UP;
+  if (v->refusal != LINK_VIEWED)
+    return LB_ECONFLICT;
   snprintf(who, sizeof who, "link:%s", v->l->id);
   d = link_audit_detail(v->l, v->ua);
   gw_audit_prepare(&e, &a, "link.viewed", v->l->patient, v->l->id, d);
@@ -258,8 +270,15 @@ enum lb_err gw_link_open(struct gateway *gw, const struct link *l,
     }
   }
   {
-    struct view_tx v = {.gw = gw, .l = l, .ip = ip, .ua = ua};
-    if ((rc = store_write(gw->store, view_in_tx, &v)))
+    struct view_tx v = {
+        .gw = gw, .l = l, .ip = ip, .ua = ua, .refusal = LINK_VIEWED};
+    rc = store_write(gw->store, view_in_tx, &v);
+    if (rc == LB_ECONFLICT && v.refusal != LINK_VIEWED) {
+      out->result = GW_LINK_REFUSED;
+      out->refusal = v.refusal;
+      return gw_link_refused(gw, l, v.refusal, ip, ua);
+    }
+    if (rc)
       return rc;
     gw_emit_committed(gw, &v.ev);
   }

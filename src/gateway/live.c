@@ -3,7 +3,11 @@
  * seq as its SSE id and its data as the webhooks carry it. So a client
  * that reconnects with Last-Event-ID (or a cursor from the changes feed
  * or a webhook) misses nothing, and an event committed by another
- * process or node reaches the stream too (the tail also polls). */
+ * process or node reaches the stream too: the tail listens on the store's
+ * "events" channel, which every commit of an event on any node notifies
+ * (SQLite: the writer sees other processes' commits; PostgreSQL:
+ * LISTEN/NOTIFY), and reads the rows after its last seq. A slow poll is
+ * the safety net. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,7 +19,7 @@
 #include "util/log.h"
 
 #define TAIL_BATCH 256
-#define TAIL_POLL_MS 1000
+#define TAIL_POLL_MS 10000
 /* Most events a reconnecting stream is sent from the log; past it the
  * stream starts with "reset" and the client should read the feed. */
 #define BACKFILL_EVENTS 2000
@@ -27,7 +31,14 @@ struct live_tail {
   pthread_cond_t cv;
   int stop, wakeups;
   long long last;
+  struct store_listener *listener;
 };
+
+static void on_events(void *arg, const char *channel)
+{
+  (void)channel;
+  gw_live_wake(arg);
+}
 
 static enum lb_err on_row(void *arg, const struct event_row *e)
 {
@@ -43,8 +54,8 @@ static void *tail_main(void *arg)
   for (;;) {
     long long before = t->last;
     struct timespec ts;
-    enum lb_err rc = store_events_after(t->gw->store, t->last, TAIL_BATCH,
-                                        on_row, t);
+    enum lb_err rc =
+        store_events_after(t->gw->store, t->last, TAIL_BATCH, on_row, t);
     if (rc)
       log_warn("live.tail", "cannot read the event log: %s", lb_strerror(rc));
     pthread_mutex_lock(&t->mu);
@@ -85,6 +96,8 @@ enum lb_err gw_live_start(struct gateway *gw)
     return LB_ENOMEM;
   }
   gw->tail = t;
+  if (store_listen(gw->store, STORE_CH_EVENTS, on_events, gw, &t->listener))
+    log_warn("live.tail", "cannot listen for events: polling only");
   return LB_OK;
 }
 
@@ -104,6 +117,7 @@ void gw_live_stop(struct gateway *gw)
   struct live_tail *t = gw->tail;
   if (!t)
     return;
+  store_unlisten(gw->store, t->listener);
   pthread_mutex_lock(&t->mu);
   t->stop = 1;
   pthread_cond_signal(&t->cv);

@@ -156,7 +156,7 @@ void gw_receive_finish(struct gw_inbound *x, struct gw_received *res)
       gw_outbox_wake(x->gw);
     }
     if (x->n_urls)
-      fetchq_kick(x->gw->fetcher);
+      store_notify(x->gw->store, STORE_CH_FETCH);
   }
   inbound_free(x);
 }

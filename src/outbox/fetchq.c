@@ -15,7 +15,9 @@
 #include "util/log.h"
 
 #define FETCH_BATCH 8
-#define TICK_MS 1000
+/* The safety net: wake-ups come through the store ("fetch" channel), and
+ * a retry waits for its own due time. */
+#define TICK_MS 10000
 #define BACKOFF_BASE_MS 2000
 #define BACKOFF_MAX_MS (10 * 60 * 1000)
 
@@ -27,7 +29,14 @@ struct fetchq {
   pthread_cond_t cv;
   int stopping;
   int kicked;
+  struct store_listener *listener;
 };
+
+static void on_fetch(void *arg, const char *channel)
+{
+  (void)channel;
+  fetchq_kick(arg);
+}
 
 static long backoff_ms(int attempts)
 {
@@ -177,11 +186,18 @@ static void *run(void *arg)
   }
   for (;;) {
     size_t n = 0;
+    int64_t next = -1, wait = TICK_MS;
+    store_fetches_next_due(q->opt.store, &next);
+    if (next >= 0 && next - clock_now_ms() < wait)
+      wait = next - clock_now_ms();
     pthread_mutex_lock(&q->mu);
-    if (!q->kicked && !q->stopping) {
+    if (!q->kicked && !q->stopping && wait > 0) {
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_sec += TICK_MS / 1000;
+      ts.tv_sec += wait / 1000;
+      ts.tv_nsec += (wait % 1000) * 1000000L;
+      if (ts.tv_nsec >= 1000000000L)
+        ts.tv_sec++, ts.tv_nsec -= 1000000000L;
       pthread_cond_timedwait(&q->cv, &q->mu, &ts);
     }
     q->kicked = 0;
@@ -223,6 +239,8 @@ enum lb_err fetchq_start(const struct fetchq_options *opt, struct fetchq **out)
     return LB_EIO;
   }
   *out = q;
+  if (store_listen(opt->store, STORE_CH_FETCH, on_fetch, q, &q->listener))
+    log_warn("media.fetch", "cannot listen for new fetches: polling only");
   return LB_OK;
 }
 
@@ -240,6 +258,7 @@ void fetchq_stop(struct fetchq *q)
 {
   if (!q)
     return;
+  store_unlisten(q->opt.store, q->listener);
   pthread_mutex_lock(&q->mu);
   q->stopping = 1;
   pthread_cond_signal(&q->cv);

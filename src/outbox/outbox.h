@@ -8,6 +8,15 @@
  * only in the store, so a restart resumes it: outbox_start first settles
  * what a crash left in "sending" (docs/outbox.md).
  *
+ * Several nodes may share the store. Each claim is a lease (this node's
+ * id, an expiry lease_ms ahead) that a keeper thread renews every third
+ * of lease_ms while the node lives; the keeper also takes over, like a
+ * restart would, any message whose lease expired (its node died). At
+ * start, leases held under this node's own id are taken over at once:
+ * they are an earlier run's. Workers wake on the store's "outbox"
+ * channel (store_listen), so work queued on any node starts at once; a
+ * slow poll remains as a safety net.
+ *
  * Ownership: the outbox borrows the store, the provider set and the
  * handler's arg, which must outlive outbox_stop(). */
 #ifndef LB_OUTBOX_H
@@ -35,6 +44,17 @@ struct outbox_options {
   /* Hears each claim (queued -> sending), in its transaction and after.
    * May be NULL. */
   const struct event_sink *sink;
+  /* This node's id (kept by the caller), and how long a claim is held
+   * without renewal before another node may take it over. */
+  const char *node_id;
+  long lease_ms;
+  /* Called by the keeper at each renewal (the node's heartbeat), with
+   * beat_arg. May be NULL. */
+  void (*beat)(void *beat_arg);
+  void *beat_arg;
+  /* Several nodes: each provider's rate is also counted in the store, so
+   * the nodes together keep to it (store_rate_take). */
+  int shared_rate;
 };
 
 /* Recovers what a crash left in "sending", then starts the workers. */

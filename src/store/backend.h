@@ -107,12 +107,43 @@ struct store_ops {
   /* The backend's last error on c, for log lines. */
   const char *(*errmsg)(struct dbc *c);
   const struct db_dialect *dialect;
+
+  /* ---- the dialect hooks (nodes.c composes the SQL) ---- */
+  /* Appended to the outbox claim's inner SELECT (the rows it takes):
+   * "" on SQLite, whose one writer already serialises claims; PostgreSQL
+   * supplies " FOR UPDATE SKIP LOCKED", so concurrent claims on other
+   * nodes pass over the rows this one holds instead of waiting. */
+  const char *claim_suffix;
+  /* Appended to a SELECT that reads a row a write then updates (a shared
+   * limit's counters): "" on SQLite; " FOR UPDATE" on PostgreSQL. */
+  const char *lock_suffix;
+  /* Tells the other processes on this database that 'channel' has news
+   * (called after the commit that made it, from store_notify()). NULL
+   * when the backend has no such message: SQLite's writer notices other
+   * processes' commits itself and calls db_dispatch(). PostgreSQL:
+   * NOTIFY lyrebird_<channel> (its listening connection then calls
+   * db_dispatch() with the channel for each notification). */
+  void (*notify)(struct store *s, const char *channel);
 };
 
-/* Every backend's store begins with this. */
+/* The store's common state, set up by store_open() whatever the backend:
+ * the wake-up listeners and the SQL composed from the dialect hooks. */
+enum db_composed { DB_SQL_CLAIM, DB_SQL_LIMIT_GET, DB_SQL_N };
+struct store_hub;
+
+/* Every backend's store begins with this (zeroed by the backend). */
 struct store {
   const struct store_ops *ops;
+  struct store_hub *hub;
+  char *sql[DB_SQL_N];
 };
+
+/* Runs the in-process listeners of 'channel' (NULL: of every channel),
+ * for a change another process committed. Any thread; quick. */
+void db_dispatch(struct store *s, const char *channel);
+/* Sets up and releases the common state (db.c, around the backend). */
+enum lb_err db_common_init(struct store *s);
+void db_common_release(struct store *s);
 
 /* A write transaction in progress (store.h keeps it opaque). */
 struct store_tx {

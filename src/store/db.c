@@ -11,6 +11,20 @@
 static const struct store_ops *const backends[] = {&store_sqlite_ops,
                                                    &store_pg_ops};
 
+static enum lb_err open_with(const struct store_ops *ops, const char *target,
+                             const struct store_options *opt,
+                             struct store **out)
+{
+  enum lb_err rc = ops->open(target, opt, out);
+  if (rc)
+    return rc;
+  if ((rc = db_common_init(*out))) {
+    store_free(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
 enum lb_err store_open(const char *url, const struct store_options *opt,
                        struct store **out)
 {
@@ -18,11 +32,11 @@ enum lb_err store_open(const char *url, const struct store_options *opt,
   *out = NULL;
   /* libpq's other spelling of the scheme. */
   if (scheme == 8 && strncmp(url, "postgres://", 11) == 0)
-    return store_pg_ops.open(url + 9, opt, out);
+    return open_with(&store_pg_ops, url + 9, opt, out);
   for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
     if (url[scheme] == ':' && strlen(backends[i]->scheme) == scheme &&
         strncmp(url, backends[i]->scheme, scheme) == 0)
-      return backends[i]->open(url + scheme + 1, opt, out);
+      return open_with(backends[i], url + scheme + 1, opt, out);
   if (scheme && strncmp(url + scheme, "://", 3) == 0) {
     log_error("store.open",
               "no store backend for '%.*s://' (lyrebird knows sqlite:PATH and "
@@ -31,13 +45,17 @@ enum lb_err store_open(const char *url, const struct store_options *opt,
     return LB_EUNSUPPORTED;
   }
   /* A plain path: SQLite, the embedded default. */
-  return store_sqlite_ops.open(url, opt, out);
+  return open_with(&store_sqlite_ops, url, opt, out);
 }
 
 void store_free(struct store *s)
 {
-  if (s)
-    s->ops->free(s);
+  struct store common;
+  if (!s)
+    return;
+  common = *s; /* the backend frees s; its writer may dispatch till then */
+  s->ops->free(s);
+  db_common_release(&common);
 }
 
 enum lb_err store_write(struct store *s, store_tx_fn fn, void *arg)

@@ -229,23 +229,30 @@ enum lb_err store_tx_receive(struct store_tx *tx, struct message *m,
 
 struct claim_arg {
   int64_t now;
+  const struct outbox_lease *lease;
   struct message *out;
   size_t max, n;
 };
 
+/* The claim, around the backend's claim_suffix (nodes.c composes it: on
+ * PostgreSQL the inner SELECT skips rows another node has locked). */
+const char db_claim_head[] =
+    "UPDATE messages SET status = 'sending', attempts = attempts + 1, "
+    "updated_at = ?1, lease_node = ?3, lease_until = ?4 WHERE id IN "
+    "(SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at "
+    "<= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
+const char db_claim_tail[] = ") RETURNING id";
+
 static enum lb_err claim_tx(struct store_tx *tx, void *arg)
 {
-  static const char sql[] =
-      "UPDATE messages SET status = 'sending', attempts = attempts + 1, "
-      "updated_at = ?1 WHERE id IN (SELECT id FROM messages WHERE status = "
-      "'queued' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id "
-      "LIMIT ?2) AND status = 'queued' RETURNING id";
   struct claim_arg *a = arg;
   struct dbc *c = tx_conn(tx);
   char ids[CLAIM_MAX][LB_ID_SIZE];
   size_t n = 0;
-  struct dbst *st = DB_Q(c, sql, DB_INT(a->now),
-                         DB_INT(a->max < CLAIM_MAX ? a->max : CLAIM_MAX));
+  struct dbst *st = DB_Q(c, c->s->sql[DB_SQL_CLAIM], DB_INT(a->now),
+                         DB_INT(a->max < CLAIM_MAX ? a->max : CLAIM_MAX),
+                         DB_TEXT(a->lease ? a->lease->node : NULL),
+                         DB_INT(a->lease ? a->lease->until : 0));
   enum lb_err rc;
   while (db_next(st))
     if (n < CLAIM_MAX)
@@ -265,18 +272,20 @@ static enum lb_err claim_tx(struct store_tx *tx, void *arg)
 }
 
 enum lb_err store_tx_outbox_claim(struct store_tx *tx, int64_t now,
+                                  const struct outbox_lease *lease,
                                   struct message *out, size_t max, size_t *n)
 {
-  struct claim_arg a = {now, out, max, 0};
+  struct claim_arg a = {now, lease, out, max, 0};
   enum lb_err rc = claim_tx(tx, &a);
   *n = a.n;
   return rc;
 }
 
 enum lb_err store_outbox_claim(struct store *s, int64_t now,
+                               const struct outbox_lease *lease,
                                struct message *out, size_t max, size_t *n)
 {
-  struct claim_arg a = {now, out, max, 0};
+  struct claim_arg a = {now, lease, out, max, 0};
   enum lb_err rc = db_write(s, claim_tx, &a);
   if (rc) {
     for (size_t i = 0; i < a.n; i++)
@@ -316,11 +325,13 @@ enum lb_err store_tx_outbox_result(struct store_tx *tx, const struct message *m,
                                    const char *detail, int *ignored)
 {
   static const char sql[] =
-      "UPDATE messages SET status = ?, provider_message_id = "
-      "COALESCE(?, provider_message_id), error_code = ?, error_text = ?, "
-      "error_retryable = ?, next_attempt_at = ?, updated_at = ?, "
-      "route = COALESCE(?, route), route_reason = COALESCE(?, route_reason), "
-      "provider = ?, from_e164 = ? WHERE id = ?";
+      "UPDATE messages SET status = ?1, provider_message_id = "
+      "COALESCE(?2, provider_message_id), error_code = ?3, error_text = ?4, "
+      "error_retryable = ?5, next_attempt_at = ?6, updated_at = ?7, "
+      "route = COALESCE(?8, route), route_reason = COALESCE(?9, "
+      "route_reason), provider = ?10, from_e164 = ?11, lease_node = CASE "
+      "WHEN ?1 = 'sending' THEN lease_node END, lease_until = CASE WHEN ?1 = "
+      "'sending' THEN lease_until END WHERE id = ?12";
   struct dbc *c = tx_conn(tx);
   enum msg_status cur;
   int64_t now = clock_now_ms();
@@ -356,54 +367,67 @@ enum lb_err store_outbox_next_due(struct store *s, int64_t *at)
   return db_end(st);
 }
 
-enum lb_err store_outbox_stuck(struct store *s, struct outbox_stuck *out,
-                               size_t max, size_t *n)
+/* A message in sending that may be taken over at ?1: its lease expired
+ * (or it has none), or node ?2 holds it (an earlier run of this node). */
+#define TAKEOVER_OK                                                            \
+  "status = 'sending' AND (COALESCE(lease_until, 0) < ?1 OR lease_node = ?2)"
+
+enum lb_err store_outbox_stuck(struct store *s, int64_t now, const char *self,
+                               struct outbox_stuck *out, size_t max, size_t *n)
 {
   static const char sql[] =
-      "SELECT id, provider FROM messages WHERE status = 'sending' "
-      "AND (error_code IS NULL OR error_code <> 'unconfirmed') ORDER BY id "
-      "LIMIT ?";
-  struct dbst *st = DB_Q(db_reader(s), sql, DB_INT(max));
+      "SELECT id, provider, lease_node FROM messages WHERE " TAKEOVER_OK
+      " AND (error_code IS NULL OR error_code <> 'unconfirmed') ORDER BY id "
+      "LIMIT ?3";
+  struct dbst *st =
+      DB_Q(db_reader(s), sql, DB_INT(now), DB_TEXT(self), DB_INT(max));
   *n = 0;
   while (db_next(st))
     if (*n < max) {
       db_text(st, 0, out[*n].id, sizeof out[*n].id);
       db_text(st, 1, out[*n].provider, sizeof out[*n].provider);
+      db_text(st, 2, out[*n].lease_node, sizeof out[*n].lease_node);
       (*n)++;
     }
   return db_end(st);
 }
 
 enum lb_err store_tx_outbox_recover_one(struct store_tx *tx, const char *id,
-                                        int resend, int *changed)
+                                        int64_t now, const char *self,
+                                        int resend, int takeover, int *changed)
 {
   static const char requeue_sql[] =
-      "UPDATE messages SET status = 'queued', next_attempt_at = ?, "
-      "updated_at = ? WHERE id = ? AND status = 'sending'";
+      "UPDATE messages SET status = 'queued', next_attempt_at = ?1, "
+      "updated_at = ?1, lease_node = NULL, lease_until = NULL WHERE id = ?3 "
+      "AND " TAKEOVER_OK;
   static const char unconf_sql[] =
-      "UPDATE messages SET error_code = 'unconfirmed', error_text = ?, "
-      "error_retryable = 0, updated_at = ? WHERE id = ? AND status = "
-      "'sending'";
+      "UPDATE messages SET error_code = 'unconfirmed', error_text = ?4, "
+      "error_retryable = 0, updated_at = ?1, lease_node = NULL, lease_until "
+      "= NULL WHERE id = ?3 AND " TAKEOVER_OK;
   static const char unconf_text[] =
       "lyrebird stopped while sending this message, so the provider may "
       "have it. It is not resent automatically (this provider cannot "
       "recognise a resend); its delivery receipt will settle it.";
   struct dbc *c = tx_conn(tx);
-  int64_t now = clock_now_ms();
   enum lb_err rc =
-      resend ? DB_EXEC(c, requeue_sql, DB_INT(now), DB_INT(now), DB_TEXT(id))
-             : DB_EXEC(c, unconf_sql, DB_TEXT(unconf_text), DB_INT(now),
-                       DB_TEXT(id));
+      resend ? DB_EXEC(c, requeue_sql, DB_INT(now), DB_TEXT(self), DB_TEXT(id))
+             : DB_EXEC(c, unconf_sql, DB_INT(now), DB_TEXT(self), DB_TEXT(id),
+                       DB_TEXT(unconf_text));
   *changed = 0;
   if (rc || !db_changes(c))
     return rc;
   *changed = 1;
-  return db_history_add(c, id, resend ? "queued" : "sending",
-                        resend ? "requeued after a restart: the provider "
-                                 "recognises a resend by our reference"
-                               : "unconfirmed after a restart; waiting for "
-                                 "a receipt",
-                        now);
+  return db_history_add(
+      c, id, resend ? "queued" : "sending",
+      resend     ? takeover ? "requeued after its node stopped renewing its "
+                              "lease: the provider recognises a resend by our "
+                              "reference"
+                            : "requeued after a restart: the provider recognises "
+                              "a resend by our reference"
+      : takeover ? "unconfirmed after its node stopped renewing its lease; "
+                   "waiting for a receipt"
+                 : "unconfirmed after a restart; waiting for a receipt",
+      now);
 }
 
 /* ---- delivery receipts ------------------------------------------------------

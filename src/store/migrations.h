@@ -315,6 +315,27 @@ static const char *const migrations[] = {
     "conversation_id, id);"
     "CREATE INDEX conversation_notes_patient ON conversation_notes("
     "patient_e164);",
+
+    /* 13: several nodes on one database: each gateway node and its
+     * heartbeat; the outbox's lease on a message it is sending (which
+     * node; migration 1 made lease_until, the expiry after which another
+     * node may take it over); and the
+     * limits that nodes share (sign-in throttles), one row per subject. */
+    "CREATE TABLE nodes ("
+    " id TEXT PRIMARY KEY,"
+    " host TEXT NOT NULL,"
+    " pid BIGINT NOT NULL,"
+    " media TEXT NOT NULL,"
+    " started_at BIGINT NOT NULL,"
+    " seen_at BIGINT NOT NULL);"
+    "ALTER TABLE messages ADD COLUMN lease_node TEXT;" /* lease_until: 1 */
+    "CREATE INDEX messages_lease ON messages(status, lease_until);"
+    "CREATE TABLE shared_limits ("
+    " subject TEXT PRIMARY KEY,"
+    " fails BIGINT NOT NULL,"
+    " first_at BIGINT NOT NULL,"
+    " locked_until BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL);",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -23,10 +23,16 @@
  * answers 5xx, so the client or carrier retries) and the next use of the
  * connection works again once the server is back.
  *
+ * Wake-ups: store_notify() sends pg_notify('lyrebird', channel) after the
+ * commit; a thread of each store LISTENs on a connection of its own and
+ * runs db_dispatch() for each notification (and for every channel after it
+ * reconnects, as news may have been missed).
+ *
  * Ownership: the store owns every connection and statement; a statement's
  * column text lives until the next step or reset. The URL (which may hold
  * a password) is kept in memory only and never logged. */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +87,15 @@ struct pg_store {
   pthread_key_t key;
   pthread_mutex_t rmu;
   struct pg_conn *readers;
+  /* Wake-ups from the other nodes: a thread LISTENs on its own
+   * connection and hands each notification to db_dispatch(). */
+  pthread_t listener;
+  int listening, stop;
 };
+
+/* The one channel lyrebird's notifications go on; the payload names the
+ * store channel ("outbox", "events", ...). */
+#define PG_CHANNEL "lyrebird"
 
 static void set_err(struct pg_conn *c, const char *what)
 {
@@ -499,6 +513,73 @@ static enum lb_err pg_write(struct store *base, store_tx_fn fn, void *arg,
   return LB_OK;
 }
 
+/* ---- wake-ups between nodes ----------------------------------------------
+ */
+
+static void pg_notify(struct store *base, const char *channel)
+{
+  static const char sql[] = "SELECT pg_notify('" PG_CHANNEL "', ?)";
+  struct pg_store *s = (struct pg_store *)base;
+  struct pg_conn *c;
+  /* After the commit that made the news: a lost wake-up only delays the
+   * others until their slow poll, so a failure is logged and dropped. */
+  if (pool_take(s, &c))
+    return;
+  if (DB_EXEC(&c->base, sql, DB_TEXT(channel)))
+    log_warn("store.pg", "could not notify the other nodes (%s)", c->err);
+  pool_give(s, c);
+}
+
+static int listen_on(struct pg_conn *c)
+{
+  PGresult *r = PQexec(c->pg, "LISTEN " PG_CHANNEL);
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  return ok;
+}
+
+static void *listener_main(void *arg)
+{
+  struct pg_store *s = arg;
+  struct pg_conn *c = NULL;
+  int backoff_ms = 100;
+  while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+    struct pollfd pfd;
+    PGnotify *n;
+    if (!c || PQstatus(c->pg) != CONNECTION_OK) {
+      if (c) {
+        set_err(c, NULL);
+        log_warn("store.pg",
+                 "the connection for the other nodes' wake-ups was lost (%s); "
+                 "reconnecting",
+                 c->err);
+        conn_close(c);
+        c = NULL;
+      }
+      if (conn_open(s, &c) || !listen_on(c)) {
+        conn_close(c);
+        c = NULL;
+        poll(NULL, 0, backoff_ms);
+        backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
+        continue;
+      }
+      backoff_ms = 100;
+      db_dispatch(&s->base, NULL); /* news may have been missed meanwhile */
+    }
+    pfd.fd = PQsocket(c->pg);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 200) > 0 && !PQconsumeInput(c->pg))
+      continue; /* the status check above reconnects */
+    while ((n = PQnotifies(c->pg)) != NULL) {
+      db_dispatch(&s->base, n->extra && *n->extra ? n->extra : NULL);
+      PQfreemem(n);
+    }
+  }
+  conn_close(c);
+  return NULL;
+}
+
 /* ---- open / close --------------------------------------------------------
  */
 
@@ -506,6 +587,10 @@ static void pg_free(struct store *base)
 {
   struct pg_store *s = (struct pg_store *)base;
   struct pg_conn *c, *next;
+  if (s->listening) {
+    __atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+    pthread_join(s->listener, NULL);
+  }
   for (c = s->idle; c; c = next) {
     next = c->next;
     conn_close(c);
@@ -551,6 +636,11 @@ static enum lb_err pg_open(const char *target, const struct store_options *opt,
     goto fail;
   s->opened = 1;
   pool_give(s, c);
+  if (pthread_create(&s->listener, NULL, listener_main, s)) {
+    rc = LB_ENOMEM;
+    goto fail;
+  }
+  s->listening = 1;
   *out = &s->base;
   return LB_OK;
 fail:
@@ -576,6 +666,9 @@ const struct store_ops store_pg_ops = {
     .exec = pg_exec,
     .errmsg = pg_errmsg,
     .dialect = &db_dialect_pg,
+    .claim_suffix = " FOR UPDATE SKIP LOCKED",
+    .lock_suffix = " FOR UPDATE",
+    .notify = pg_notify,
 };
 
 const struct db_dialect db_dialect_pg = {

@@ -10,18 +10,26 @@
  * static SQL text.
  *
  * Nothing outside this file knows about the writer thread: store.h
- * promises only that a completed write is durable. */
+ * promises only that a completed write is durable.
+ *
+ * Other processes on the same file (more gateway nodes, the CLI): the
+ * writer also watches PRAGMA data_version on its own connection, which
+ * changes only when another connection commits, at least every WATCH_MS
+ * and after each batch; a change wakes every listener (db_dispatch), so
+ * their work is seen within WATCH_MS without anyone polling the tables. */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/backend.h"
 #include "util/err.h"
 #include "util/log.h"
 
 #define STMT_CACHE 128
+#define WATCH_MS 100
 
 struct sq_stmt {
   struct dbst base;
@@ -64,6 +72,7 @@ struct sq_store {
   pthread_cond_t cv_job;
   struct job *head, *tail;
   int stop;
+  int64_t data_version; /* the writer's: -1 until the first batch */
   pthread_key_t key;
   pthread_mutex_t rmu;
   struct sq_conn *readers;
@@ -243,16 +252,56 @@ static enum lb_err wexec(struct sq_conn *c, const char *sql)
 
 /* ---- the writer ---------------------------------------------------------- */
 
+/* Has another connection (another process) committed since the last
+ * look? Then every listener hears of it. The first look only records. */
+static void watch_others(struct sq_store *s)
+{
+  sqlite3_stmt *st;
+  int64_t v = -1;
+  if (sqlite3_prepare_v2(s->w->db, "PRAGMA data_version", -1, &st, NULL) !=
+      SQLITE_OK)
+    return;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  if (v >= 0 && s->data_version >= 0 && v != s->data_version)
+    db_dispatch(&s->base, NULL);
+  if (v >= 0)
+    s->data_version = v;
+}
+
+static void deadline_in(struct timespec *ts, long ms)
+{
+  clock_gettime(CLOCK_REALTIME, ts);
+  ts->tv_sec += ms / 1000;
+  ts->tv_nsec += (ms % 1000) * 1000000L;
+  if (ts->tv_nsec >= 1000000000L)
+    ts->tv_sec++, ts->tv_nsec -= 1000000000L;
+}
+
 static void *writer_main(void *arg)
 {
   struct sq_store *s = arg;
   struct store_tx tx = {&s->base, &s->w->base};
+  int started = 0;
   for (;;) {
     struct job *batch, *j, *async;
     enum lb_err rc;
     pthread_mutex_lock(&s->mu);
-    while (!s->head && !s->stop)
-      pthread_cond_wait(&s->cv_job, &s->mu);
+    while (!s->head && !s->stop) {
+      struct timespec ts;
+      if (!started) { /* the store is not set up before the first write */
+        pthread_cond_wait(&s->cv_job, &s->mu);
+        continue;
+      }
+      deadline_in(&ts, WATCH_MS);
+      if (pthread_cond_timedwait(&s->cv_job, &s->mu, &ts) && !s->head &&
+          !s->stop) {
+        pthread_mutex_unlock(&s->mu);
+        watch_others(s);
+        pthread_mutex_lock(&s->mu);
+      }
+    }
     if (!s->head && s->stop) {
       pthread_mutex_unlock(&s->mu);
       break;
@@ -260,6 +309,7 @@ static void *writer_main(void *arg)
     batch = s->head;
     s->head = s->tail = NULL;
     pthread_mutex_unlock(&s->mu);
+    started = 1;
 
     rc = wexec(s->w, "BEGIN IMMEDIATE");
     for (j = batch; j; j = j->next) {
@@ -304,6 +354,7 @@ static void *writer_main(void *arg)
       j->on_done(j->darg, j->rc);
       free(j);
     }
+    watch_others(s);
   }
   return NULL;
 }
@@ -394,6 +445,7 @@ static enum lb_err sq_open(const char *path, const struct store_options *opt,
     return LB_ENOMEM;
   s->base.ops = &store_sqlite_ops;
   s->full = opt->synchronous_full;
+  s->data_version = -1;
   s->path = strdup(path);
   pthread_mutex_init(&s->mu, NULL);
   pthread_mutex_init(&s->rmu, NULL);
@@ -432,4 +484,7 @@ const struct store_ops store_sqlite_ops = {
     .exec = sq_exec,
     .errmsg = sq_errmsg,
     .dialect = &db_dialect_sqlite,
+    .claim_suffix = "",
+    .lock_suffix = "",
+    .notify = NULL, /* the writer sees other processes' commits */
 };

@@ -182,12 +182,23 @@ enum lb_err store_message_events(struct store *s, const char *id,
                                  store_event_cb cb, void *arg);
 
 /* Outbox. Claims up to 'max' due queued messages (status -> sending,
- * attempts + 1); *n is how many. The caller releases out[0..*n) -- in
- * the tx form also when the transaction later fails. */
+ * attempts + 1) under a lease: node 'node' holds each until 'lease_until'
+ * (store_outbox_renew extends it); *n is how many. The caller releases
+ * out[0..*n) -- in the tx form also when the transaction later fails. */
+struct outbox_lease {
+  const char *node;
+  int64_t until;
+};
 enum lb_err store_tx_outbox_claim(struct store_tx *tx, int64_t now,
+                                  const struct outbox_lease *lease,
                                   struct message *out, size_t max, size_t *n);
 enum lb_err store_outbox_claim(struct store *s, int64_t now,
+                               const struct outbox_lease *lease,
                                struct message *out, size_t max, size_t *n);
+/* Extends every lease 'node' holds on a message still in sending to
+ * 'until'; *n (may be NULL) is how many (nodes.c). */
+enum lb_err store_outbox_renew(struct store *s, const char *node, int64_t until,
+                               int64_t *n);
 /* Records a send attempt's result: m->status, provider id, error fields,
  * next_attempt_at, route, and the provider and sending number (which
  * change when an MMS from a second sender falls back to a link from the
@@ -197,19 +208,27 @@ enum lb_err store_tx_outbox_result(struct store_tx *tx, const struct message *m,
                                    const char *detail, int *ignored);
 /* Earliest next_attempt_at among queued messages, or -1 if none. */
 enum lb_err store_outbox_next_due(struct store *s, int64_t *at);
-/* After a restart: up to 'max' messages left in "sending" (not already
- * marked unconfirmed). */
+/* Up to 'max' messages left in "sending" (not already marked
+ * unconfirmed) that may be taken over at 'now': their lease expired (or
+ * they have none), or it is held by node 'self' (at start: an earlier
+ * run of this node; NULL for none). */
+#define LB_NODE_ID_MAX 64
 struct outbox_stuck {
   char id[LB_ID_SIZE];
   char provider[LB_PROVIDER_MAX];
+  char lease_node[LB_NODE_ID_MAX]; /* "" when none */
 };
-enum lb_err store_outbox_stuck(struct store *s, struct outbox_stuck *out,
-                               size_t max, size_t *n);
-/* Settles one: with 'resend' (its provider dedupes by our reference) back
- * to queued, else left in sending, marked unconfirmed, for a receipt to
- * settle. *changed 0 when it was no longer in sending. */
+enum lb_err store_outbox_stuck(struct store *s, int64_t now, const char *self,
+                               struct outbox_stuck *out, size_t max, size_t *n);
+/* Settles one, if it still may be taken over (as above): with 'resend'
+ * (its provider dedupes by our reference) back to queued, else left in
+ * sending, marked unconfirmed, for a receipt to settle. Either way its
+ * lease ends. 'takeover': another node held it (the history says so;
+ * else "after a restart"). *changed 0 when it was no longer in sending,
+ * or a live node renewed its lease meanwhile. */
 enum lb_err store_tx_outbox_recover_one(struct store_tx *tx, const char *id,
-                                        int resend, int *changed);
+                                        int64_t now, const char *self,
+                                        int resend, int takeover, int *changed);
 
 /* Applies a delivery receipt. Finds the message by our id ('ref') or by
  * (provider, provider_msg_id). LB_ENOTFOUND if neither matches. A move the
@@ -356,6 +375,8 @@ struct media_fetch {
   int attempts;
 };
 
+/* The earliest next_at among pending fetches, or -1 if none (nodes.c). */
+enum lb_err store_fetches_next_due(struct store *s, int64_t *at);
 /* Up to 'max' pending fetches due at 'now', oldest first. */
 enum lb_err store_fetches_due(struct store *s, int64_t now,
                               struct media_fetch *out, size_t max, size_t *n);
@@ -781,5 +802,66 @@ typedef enum lb_err (*store_template_cb)(void *arg,
 /* Every template, by name. */
 enum lb_err store_template_list(struct store *s, store_template_cb cb,
                                 void *arg);
+
+/* ---- several nodes (nodes.c) ---------------------------------------------
+ *
+ * Wake-ups. A channel ("outbox", "fetch", "events") says that something
+ * was committed that its listeners should look at. store_notify() after a
+ * commit runs this process's listeners and tells the other processes on
+ * the database (SQLite: they notice the commit; PostgreSQL: NOTIFY), whose
+ * listeners run too. Listeners run on any thread, must be quick (signal a
+ * condition variable) and must not call store_listen/store_unlisten. */
+#define STORE_CH_OUTBOX "outbox"
+#define STORE_CH_FETCH "fetch"
+#define STORE_CH_EVENTS "events"
+typedef void (*store_listen_fn)(void *arg, const char *channel);
+struct store_listener;
+/* LB_ETOOBIG when too many listen already (a handful is the design). */
+enum lb_err store_listen(struct store *s, const char *channel,
+                         store_listen_fn fn, void *arg,
+                         struct store_listener **out);
+/* Once it returns, fn is not running and will not run. NULL is fine. */
+void store_unlisten(struct store *s, struct store_listener *l);
+void store_notify(struct store *s, const char *channel);
+
+/* The gateway nodes that share the database, one row each, refreshed by
+ * its heartbeat. */
+struct node_row {
+  char id[LB_NODE_ID_MAX];
+  char host[256];
+  int64_t pid;
+  char media[16]; /* its blob store: "fs", "fs-shared", "s3" */
+  int64_t started_at, seen_at;
+};
+/* Records n's heartbeat (inserting its row the first time). */
+enum lb_err store_node_beat(struct store *s, const struct node_row *n);
+/* LB_ENOTFOUND when the node has no row. */
+enum lb_err store_node_get(struct store *s, const char *id,
+                           struct node_row *out);
+/* Up to 'max' nodes other than 'except' seen at or after 'since'. */
+enum lb_err store_nodes_seen(struct store *s, int64_t since, const char *except,
+                             struct node_row *out, size_t max, size_t *n);
+/* A node stopping cleanly removes its row. */
+enum lb_err store_node_forget(struct store *s, const char *id);
+
+/* Limits shared by every node (sign-in throttles when [server] nodes > 1):
+ * one row per subject, read and changed in one transaction. */
+struct throttle_rule;
+/* Milliseconds until 'subject' may try again; 0 if it may now. */
+enum lb_err store_limit_wait(struct store *s, const char *subject, int64_t now,
+                             int64_t *wait);
+/* Records a failure under 'rule' (the same rule util/throttle.h applies
+ * in memory); *wait (may be NULL) is the lock it leaves. */
+enum lb_err store_limit_fail(struct store *s, const char *subject,
+                             const struct throttle_rule *rule, int64_t now,
+                             int64_t *wait);
+/* Forgets the subject (after a success). */
+enum lb_err store_limit_clear(struct store *s, const char *subject);
+/* Takes one of 'per_s' turns of the current second (wall clock: the
+ * nodes' clocks must agree) for 'subject', counted by every node in one
+ * statement: *wait 0 when taken, else the milliseconds until the next
+ * second, when the caller tries again. */
+enum lb_err store_rate_take(struct store *s, const char *subject, int per_s,
+                            int64_t now, int64_t *wait);
 
 #endif

@@ -104,24 +104,20 @@ int64_t throttle_wait(struct throttle *t, const char *key, int64_t now)
   return wait;
 }
 
-void throttle_fail(struct throttle *t, const char *key, int64_t now)
+void throttle_step(const struct throttle_rule *r, struct throttle_state *s,
+                   int64_t now)
 {
-  const struct throttle_rule *r = &t->rule;
-  struct slot *s;
-  pthread_mutex_lock(&t->mu);
-  s = find(t, key, 1, now);
   if (r->mode == THROTTLE_WINDOW && s->fails &&
       now - s->first_at >= r->window_ms)
     s->fails = 0;
   if (!s->fails)
     s->first_at = now;
   s->fails++;
-  s->last_at = now;
   if (s->fails >= r->max_failures) {
     if (r->mode == THROTTLE_WINDOW) {
       s->locked_until = s->first_at + r->window_ms;
     } else {
-      int doublings = s->fails - r->max_failures;
+      int64_t doublings = s->fails - r->max_failures;
       int64_t lock = r->lock_ms;
       while (doublings-- > 0 && lock < r->lock_max_ms)
         lock *= 2;
@@ -130,6 +126,22 @@ void throttle_fail(struct throttle *t, const char *key, int64_t now)
       s->locked_until = now + lock;
     }
   }
+}
+
+void throttle_fail(struct throttle *t, const char *key, int64_t now)
+{
+  struct slot *s;
+  struct throttle_state st;
+  pthread_mutex_lock(&t->mu);
+  s = find(t, key, 1, now);
+  st.fails = s->fails;
+  st.first_at = s->first_at;
+  st.locked_until = s->locked_until;
+  throttle_step(&t->rule, &st, now);
+  s->fails = (int)st.fails;
+  s->first_at = st.first_at;
+  s->locked_until = st.locked_until;
+  s->last_at = now;
   pthread_mutex_unlock(&t->mu);
 }
 

@@ -40,4 +40,13 @@ void throttle_fail(struct throttle *t, const char *key, int64_t now);
 /* Forgets the key (after a success). */
 void throttle_clear(struct throttle *t, const char *key);
 
+/* One key's counters, and the rule's step on a failure: what the table
+ * does in memory, for a store that keeps the counters elsewhere (shared
+ * between nodes). */
+struct throttle_state {
+  int64_t fails, first_at, locked_until;
+};
+void throttle_step(const struct throttle_rule *r, struct throttle_state *s,
+                   int64_t now);
+
 #endif
