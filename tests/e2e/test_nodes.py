@@ -1,12 +1,12 @@
 """Several gateway nodes on one database (docs/scaling.md): node ids, outbox
 leases and their takeover, wake-ups between processes, sign-in throttles
 and sessions shared by the nodes, and filesystem media refused beside
-another live node. Two `lyrebird demo` processes share one SQLite data
-directory here; the same code paths serve PostgreSQL."""
+another live node. Two `lyrebird demo` processes share one data directory
+here, and so one database: the SQLite file, or on PostgreSQL runs the
+directory's database."""
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import threading
 import time
@@ -14,7 +14,8 @@ import time
 import pytest
 import requests
 
-from conftest import Lyrebird, clean_env
+import store_db
+from conftest import STORE, Lyrebird, clean_env
 from e2e_helpers import (BIN, DEMO_PASSWORD, DEMO_USER, JORDAN, SESSION_COOKIE,
                          login, make_png, session_token, unique, wait_for)
 
@@ -27,7 +28,7 @@ def now_ms():
 
 
 def db_of(server):
-    return sqlite3.connect(os.path.join(server.data, "lyrebird.db"), timeout=10)
+    return store_db.connect(server)
 
 
 def second_node(server, tmp_path, node_id, **env):
@@ -218,6 +219,11 @@ def test_work_made_due_by_another_process_goes_out_at_once(server):
     with db:
         db.execute("UPDATE messages SET next_attempt_at = ? WHERE id = ?",
                    (now_ms(), m["id"]))
+        # SQLite's writer sees any other process's commit; PostgreSQL
+        # hears what a node (or here, the test) notifies, as a node does
+        # after its commits.
+        if STORE == "postgresql":
+            db.execute("SELECT pg_notify('lyrebird', 'outbox')")
     db.close()
     start = time.monotonic()
     server.wait_status(m["id"], ("sent", "delivered"), timeout=10)
