@@ -33,12 +33,12 @@
 #include "util/log.h"
 #include "util/stdwebhook.h"
 
-#define AHEAD 64          /* events read ahead per endpoint */
-#define RELOAD_MS 1000    /* endpoints re-read (other processes edit them) */
-#define POLL_MS 1000      /* the log re-read (other processes append) */
+#define AHEAD 64       /* events read ahead per endpoint */
+#define RELOAD_MS 1000 /* endpoints re-read (other processes edit them) */
+#define POLL_MS 1000   /* the log re-read (other processes append) */
 #define BODY_MAX (512u * 1024)
-#define BATCH_MAX 1024 /* attempts written in one transaction */
-#define FLUSH_MS 50    /* delivered attempts wait at most this long */
+#define BATCH_MAX 1024    /* attempts written in one transaction */
+#define FLUSH_MS 50       /* delivered attempts wait at most this long */
 #define RESPONSE_MAX 4096 /* bytes of a receiver's answer read */
 #define STOP_WAIT_MS 2000 /* a clean stop waits this long for answers */
 
@@ -52,11 +52,11 @@ struct ep_run {
   int dirty; /* its progress is not written yet */
   int gone;  /* removed while in flight */
   int has_later;
-  char disabling[256]; /* why it was disabled: written with the progress */
+  char disabling[256];   /* why it was disabled: written with the progress */
   long long disable_job; /* the job that writes it */
   struct webhook_endpoint ep, later; /* later: edited while in flight */
-  struct event_row cur; /* in flight: payload owned */
-  int64_t started;      /* ms */
+  struct event_row cur;              /* in flight: payload owned */
+  int64_t started;                   /* ms */
   struct event_row ahead[AHEAD];
   size_t n_ahead, pos;
 };
@@ -68,11 +68,13 @@ struct webhooks {
   struct http_multi *hm;
   struct ep_run eps[GW_WEBHOOKS_MAX];
   int64_t reloaded_at, polled_at, flushed_at;
+  int shared; /* [server] nodes > 1: one node delivers, under a lease */
+  int leader; /* this node holds the "webhooks" lease (or is alone) */
   struct job *pending; /* attempts not yet sent to the store */
-  pthread_mutex_t mu;            /* in_flight */
+  pthread_mutex_t mu;  /* in_flight */
   pthread_cond_t cv;
-  int in_flight; /* batches sent, not yet committed */
-  long long jobs; /* batches sent (the worker's) */
+  int in_flight;          /* batches sent, not yet committed */
+  long long jobs;         /* batches sent (the worker's) */
   atomic_llong committed; /* the last batch committed */
 };
 
@@ -254,8 +256,7 @@ static void reload(struct webhooks *w)
   for (int i = 0; i < GW_WEBHOOKS_MAX; i++)
     w->eps[i].seen = 0;
   if ((rc = store_webhook_list(w->gw->store, reload_one, w))) {
-    log_warn("webhook.load", "cannot read the endpoints: %s",
-             lb_strerror(rc));
+    log_warn("webhook.load", "cannot read the endpoints: %s", lb_strerror(rc));
     return;
   }
   for (int i = 0; i < GW_WEBHOOKS_MAX; i++)
@@ -449,8 +450,8 @@ static int next_event(struct webhooks *w, struct ep_run *r,
     }
     ahead_drop(r);
     {
-      enum lb_err rc = store_events_after(w->gw->store, r->ep.cursor, AHEAD,
-                                          on_ahead, r);
+      enum lb_err rc =
+          store_events_after(w->gw->store, r->ep.cursor, AHEAD, on_ahead, r);
       if (rc && rc != LB_ETOOBIG) {
         log_warn("webhook.read", "cannot read the event log: %s",
                  lb_strerror(rc));
@@ -499,11 +500,11 @@ static int64_t backoff(const struct config *c, int failed, long retry_after_s)
 {
   int64_t base = c->events_retry_ms[failed - 1];
   int64_t jit = base / 5;
-  int64_t wait = base - jit + (jit ? (int64_t)randombytes_uniform(
-                                          (uint32_t)(2 * jit > 0xffffffffLL
-                                                         ? 0xffffffffLL
-                                                         : 2 * jit))
-                                   : 0);
+  int64_t wait =
+      base - jit +
+      (jit ? (int64_t)randombytes_uniform(
+                 (uint32_t)(2 * jit > 0xffffffffLL ? 0xffffffffLL : 2 * jit))
+           : 0);
   if (retry_after_s > 0 && retry_after_s * 1000 > wait)
     wait = retry_after_s * 1000 > 24LL * 3600 * 1000 ? 24LL * 3600 * 1000
                                                      : retry_after_s * 1000;
@@ -576,8 +577,8 @@ static void on_done(void *arg, const struct http_multi_result *res)
     }
   }
   if (!ok)
-    log_warn("webhook.attempt", "event %s to endpoint %s: %s (%s)",
-             r->cur.id, r->ep.id, a.error, a.outcome);
+    log_warn("webhook.attempt", "event %s to endpoint %s: %s (%s)", r->cur.id,
+             r->ep.id, a.error, a.outcome);
   note_attempt(w, &a);
   r->dirty = 1;
   if (reason[0]) {
@@ -586,13 +587,42 @@ static void on_done(void *arg, const struct http_multi_result *res)
     log_warn("webhook.disabled", "endpoint %s: %s", r->ep.id, reason);
   }
   if (!ok)
-    flush(w, 0); /* failures are rare: written at once, in order */
+    flush(w, 0);      /* failures are rare: written at once, in order */
   if (r->has_later) { /* edited while in flight */
     r->has_later = 0;
     adopt(w, r, &r->later);
   }
   if (r->gone)
     run_release(r);
+}
+
+/* Several nodes: only the holder of the "webhooks" lease delivers, so an
+ * event reaches an endpoint from one node, in order. A node that loses
+ * the lease (it stalled past it) forgets what it knew of the endpoints:
+ * the next holder goes on from the stored cursors, and this one, should it
+ * hold the lease again, starts from them too. */
+static void lead(struct webhooks *w, int64_t now)
+{
+  const struct config *c = w->gw->cfg;
+  int held = 0;
+  enum lb_err rc;
+  if (!w->shared)
+    return;
+  rc = store_lease_take(w->gw->store, "webhooks", w->gw->node_id, now,
+                        now + c->lease_seconds * 1000LL, &held);
+  if (rc)
+    log_warn("webhook.lease", "cannot renew the delivery lease: %s",
+             lb_strerror(rc));
+  if (held && !w->leader)
+    log_info("webhook.lease", "this node delivers the webhook events now");
+  if (!held && w->leader) {
+    log_info("webhook.lease", "another node delivers the webhook events now");
+    flush(w, 1);
+    for (int i = 0; i < GW_WEBHOOKS_MAX; i++)
+      if (w->eps[i].used && !w->eps[i].busy)
+        run_release(&w->eps[i]);
+  }
+  w->leader = held;
 }
 
 static void *worker_main(void *arg)
@@ -602,8 +632,15 @@ static void *worker_main(void *arg)
     int64_t now = clock_now_ms(), wait = RELOAD_MS;
     int fresh = atomic_exchange(&w->events, 0);
     if (atomic_exchange(&w->edits, 0) || now - w->reloaded_at >= RELOAD_MS) {
-      reload(w);
+      lead(w, now);
+      if (w->leader)
+        reload(w);
       w->reloaded_at = now;
+    }
+    if (!w->leader) {
+      if (http_multi_run(w->hm, RELOAD_MS, on_done, w))
+        log_warn("webhook.poll", "the transfer loop failed; going on");
+      continue;
     }
     if (now - w->polled_at >= POLL_MS) {
       fresh = 1;
@@ -658,6 +695,10 @@ static void *worker_main(void *arg)
       break;
   }
   flush(w, 1);
+  if (w->shared && w->leader) { /* the next node need not wait it out */
+    int held;
+    store_lease_take(w->gw->store, "webhooks", w->gw->node_id, 0, 0, &held);
+  }
   return NULL;
 }
 
@@ -671,6 +712,8 @@ enum lb_err gw_webhooks_start(struct gateway *gw)
   if (!w)
     return LB_ENOMEM;
   w->gw = gw;
+  w->shared = gw->cfg->nodes > 1;
+  w->leader = !w->shared;
   atomic_init(&w->stop, 0);
   atomic_init(&w->events, 1);
   atomic_init(&w->edits, 1);
@@ -781,8 +824,7 @@ enum lb_err gw_webhook_test(struct gateway *gw, const char *id,
     goto out;
   }
   if ((rc = gw_webhook_request(gw, &ep, &e, now, &req)) ||
-      (rc = http_multi_new(&mo, &hm)) ||
-      (rc = http_multi_add(hm, &req, NULL)))
+      (rc = http_multi_new(&mo, &hm)) || (rc = http_multi_add(hm, &req, NULL)))
     goto out;
   while (!t.done && !rc)
     rc = http_multi_run(hm, 200, test_done, &t);

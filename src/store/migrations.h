@@ -336,6 +336,13 @@ static const char *const migrations[] = {
     " first_at BIGINT NOT NULL,"
     " locked_until BIGINT NOT NULL,"
     " updated_at BIGINT NOT NULL);",
+
+    /* 14: work only one node does at a time (the webhook deliveries): a
+     * named lease, held by a node until it lapses. */
+    "CREATE TABLE leases ("
+    " name TEXT PRIMARY KEY,"
+    " node TEXT NOT NULL,"
+    " until_at BIGINT NOT NULL);",
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -201,6 +201,45 @@ enum lb_err store_node_forget(struct store *s, const char *id)
   return db_write(s, forget_tx, (void *)id);
 }
 
+/* ---- named leases ----------------------------------------------------------
+ */
+
+struct lease_arg {
+  const char *name, *node;
+  int64_t now, until;
+  int held;
+};
+
+static enum lb_err lease_tx(struct store_tx *tx, void *arg)
+{
+  static const char take[] =
+      "INSERT INTO leases(name, node, until_at) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (name) DO UPDATE SET node = excluded.node, until_at = "
+      "excluded.until_at WHERE leases.node = excluded.node OR "
+      "leases.until_at < ?4";
+  static const char give_up[] =
+      "DELETE FROM leases WHERE name = ?1 AND node = ?2";
+  struct lease_arg *a = arg;
+  struct dbc *c = tx_conn(tx);
+  enum lb_err rc;
+  if (!a->until)
+    return DB_EXEC(c, give_up, DB_TEXT(a->name), DB_TEXT(a->node));
+  rc = DB_EXEC(c, take, DB_TEXT(a->name), DB_TEXT(a->node), DB_INT(a->until),
+               DB_INT(a->now));
+  a->held = !rc && db_changes(c) > 0;
+  return rc;
+}
+
+enum lb_err store_lease_take(struct store *s, const char *name,
+                             const char *node, int64_t now, int64_t until,
+                             int *held)
+{
+  struct lease_arg a = {name, node, now, until, 0};
+  enum lb_err rc = db_write(s, lease_tx, &a);
+  *held = rc ? 0 : a.held;
+  return rc;
+}
+
 /* ---- leases and due times ------------------------------------------------ */
 
 struct renew_arg {

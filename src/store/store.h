@@ -843,6 +843,13 @@ enum lb_err store_nodes_seen(struct store *s, int64_t since, const char *except,
                              struct node_row *out, size_t max, size_t *n);
 /* A node stopping cleanly removes its row. */
 enum lb_err store_node_forget(struct store *s, const char *id);
+/* Takes or renews lease 'name' for 'node' until 'until' (ms), unless
+ * another node holds it past 'now': *held says whether 'node' holds it
+ * now. One statement, so two nodes cannot both take it. With until 0, a
+ * lease 'node' holds is given up (*held 0). */
+enum lb_err store_lease_take(struct store *s, const char *name,
+                             const char *node, int64_t now, int64_t until,
+                             int *held);
 
 /* Limits shared by every node (sign-in throttles when [server] nodes > 1):
  * one row per subject, read and changed in one transaction. */

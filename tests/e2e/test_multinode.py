@@ -243,3 +243,45 @@ def test_sign_in_failures_on_three_nodes_count_as_on_one(request, tmp_path):
             assert r.status_code == 429, (nd.base, r.text)
     finally:
         c.close()
+
+
+def test_webhook_events_go_out_once_and_another_node_takes_over(cluster):
+    from webhook_receiver import Receiver
+    n1, n2, n3 = cluster.nodes
+    rcv = Receiver()
+    try:
+        r = requests.post(n1.url("/api/v1/webhook-endpoints"), timeout=10,
+                          headers={"Authorization": "Bearer " + API_KEY},
+                          json={"url": rcv.url(), "events": ["message.received"]})
+        assert r.status_code == 201, r.text
+        bases = [nd.base for nd in cluster.nodes]
+
+        def texts():
+            return [d.data["message"]["text"]
+                    for d in rcv.at("/hook", "message.received")]
+
+        for i in range(30):
+            cluster.carrier.inbound(bases, i % 3, {
+                "id": "MO-wh-%d" % i, "from": PATIENTS[i % len(PATIENTS)],
+                "to": "+61488868772", "text": "hook %d" % i})
+        wait_for(lambda: len(set(texts())) == 30, timeout=30,
+                 desc="30 events delivered")
+        # Each event once: one node delivers, whichever holds the lease.
+        assert len(texts()) == 30, sorted(texts())
+        # Two nodes die; the third takes over the deliveries once the lease
+        # of the one that delivered lapses.
+        n1._kill()
+        n2._kill()
+        for i in range(30, 50):
+            cluster.carrier.inbound([n3.base], 0, {
+                "id": "MO-wh-%d" % i, "from": PATIENTS[i % len(PATIENTS)],
+                "to": "+61488868772", "text": "hook %d" % i})
+        wait_for(lambda: len(set(texts())) == 50, timeout=LEASE_SECONDS * 5 + 20,
+                 desc="the events after the kill delivered by node 3")
+        got = texts()
+        # Sent again at most: what was delivered but not yet recorded when
+        # its node died (the last batch, docs/webhooks.md).
+        print("webhooks over 3 nodes: %d deliveries of 50 events" % len(got))
+        assert len(got) - 50 <= 30, sorted(got)
+    finally:
+        rcv.close()
