@@ -274,6 +274,10 @@ enum lb_err db_attempt_is_earlier(struct dbc *c, const char *msg_id,
                                   int *earlier);
 enum lb_err db_row_message(struct dbc *c, struct dbst *st, int col,
                            struct message *m);
+/* The id of the conversation between 'number' and 'patient' on c, into out:
+ * LB_ENOTFOUND when there is none. */
+enum lb_err db_conversation_id(struct dbc *c, const char *number,
+                               const char *patient, char out[LB_ID_SIZE]);
 /* Reads message 'id' on c. LB_ENOTFOUND when there is none. */
 enum lb_err db_message_load(struct dbc *c, const char *id, struct message *out);
 /* Ensures the patient and the conversation; with m, records it as the

@@ -251,13 +251,20 @@ enum lb_err store_conversations(struct store *s, const char *number,
   return rc;
 }
 
+enum lb_err db_conversation_id(struct dbc *c, const char *number,
+                               const char *patient, char out[LB_ID_SIZE])
+{
+  static const char sql[] = "SELECT id FROM conversations WHERE "
+                            "number_e164 = ? AND patient_e164 = ?";
+  return DB_ONE_TEXT(c, sql, out, LB_ID_SIZE, DB_TEXT(number),
+                     DB_TEXT(patient));
+}
+
 enum lb_err store_conversation_messages(struct store *s, const char *number,
                                         const char *patient,
                                         const char *before_id, int limit,
                                         store_msg_cb cb, void *arg)
 {
-  static const char conv_sql[] = "SELECT id FROM conversations WHERE "
-                                 "number_e164 = ? AND patient_e164 = ?";
   static const char sql[] =
       "SELECT " DB_MSG_COLS " FROM messages m WHERE m.conversation_id = ? AND "
       "(CAST(? AS TEXT) IS NULL OR m.id < ?) ORDER BY m.id DESC LIMIT ?";
@@ -268,8 +275,7 @@ enum lb_err store_conversation_messages(struct store *s, const char *number,
   int n = 0;
   enum lb_err rc;
 
-  if ((rc = DB_ONE_TEXT(c, conv_sql, conv, sizeof conv, DB_TEXT(number),
-                        DB_TEXT(patient))))
+  if ((rc = db_conversation_id(c, number, patient, conv)))
     return rc;
   if (limit <= 0 || limit > DB_LIST_MAX)
     limit = DB_LIST_MAX;

@@ -12,8 +12,6 @@ enum lb_err store_conversation_media(struct store *s, const char *number,
                                      int limit, store_conv_media_cb cb,
                                      void *arg)
 {
-  static const char conv_sql[] = "SELECT id FROM conversations WHERE "
-                                 "number_e164 = ? AND patient_e164 = ?";
   /* messages_conversation walks the thread newest first; message_media's
    * key finds each message's items. Only images (they have a width). */
   static const char sql[] =
@@ -30,8 +28,7 @@ enum lb_err store_conversation_media(struct store *s, const char *number,
   int n = 0;
   enum lb_err rc;
 
-  if ((rc = DB_ONE_TEXT(c, conv_sql, conv, sizeof conv, DB_TEXT(number),
-                        DB_TEXT(patient))))
+  if ((rc = db_conversation_id(c, number, patient, conv)))
     return rc;
   if (limit <= 0 || limit > DB_LIST_MAX)
     limit = DB_LIST_MAX;
